@@ -1,0 +1,5 @@
+import sys
+
+from optout_site.cli import main
+
+sys.exit(main())

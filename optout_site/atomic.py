@@ -1,0 +1,90 @@
+"""Atomic file replacement: a reader sees the old file or the new one, never half of one.
+
+Every write goes to a temporary file in the target's own folder (same filesystem, so the
+rename is atomic), is flushed and fsynced, then renamed over the target. Temp files carry
+a fixed prefix so that a build killed mid-write can sweep its leftovers next time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+TEMP_PREFIX = ".optout-site-tmp-"
+
+
+@contextlib.contextmanager
+def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
+    """Yield a binary file; on clean exit it atomically becomes ``target``.
+
+    The new file takes the permission bits of ``mode_from`` (default: the existing
+    target), so stamping never changes who may read a file. On error the temp file is
+    removed and the target is untouched.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        source = mode_from if mode_from is not None else target
+        try:
+            shutil.copymode(source, tmp)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_bytes(target: Path, data: bytes, mode_from: Path | None = None) -> None:
+    with replace(target, mode_from) as handle:
+        handle.write(data)
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy bytes atomically with the fastest path the OS offers (copy_file_range/sendfile)."""
+    with source.open("rb") as src, replace(target, mode_from=source) as dst:
+        if not _fast_copy(src, dst):
+            shutil.copyfileobj(src, dst, length=1 << 20)
+    shutil.copystat(source, target, follow_symlinks=False)
+
+
+def _fast_copy(src: BinaryIO, dst: BinaryIO) -> bool:
+    size = os.fstat(src.fileno()).st_size
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is None:
+        return False
+    try:
+        remaining = size
+        while remaining > 0:
+            sent = copy_range(src.fileno(), dst.fileno(), remaining)
+            if sent == 0:
+                break
+            remaining -= sent
+        return remaining == 0
+    except OSError:
+        # Some filesystems refuse copy_file_range across mounts; fall back to a plain copy.
+        src.seek(0)
+        dst.seek(0)
+        dst.truncate()
+        return False
+
+
+def sweep_temp_files(root: Path) -> int:
+    """Remove temp files a killed build left behind; returns how many."""
+    count = 0
+    for path in root.rglob(TEMP_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            count += 1
+    return count

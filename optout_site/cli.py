@@ -1,0 +1,144 @@
+"""The ``optout-site`` command. Typed errors from the layers below are caught here, once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from optout_site import __version__, config, pipeline
+from optout_site.schema import ConfigError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("build", "init", "sites")
+
+STARTER = """\
+# optout-site configuration: one entry per site. Every key: docs/configuration.md
+defaults:
+  # Uses: tdm, train, genai-train, ai-input, search
+  reserve: [tdm, train, ai-input]
+  allow: [search]
+  language: [en]
+
+sites:
+  - name: portfolio
+    url: https://www.example.com
+    input: public          # the built site (Hugo: public/, Jekyll: _site/)
+    output: build          # leave out to stamp the input folder in place
+    rightsholder:
+      name: Your Name
+      email: rights@example.com
+      url: https://www.example.com/about/
+    rules:
+      - path: /press/
+        allow: [train, tdm, ai-input]
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="optout-site",
+        description=(
+            "Publish one AI/TDM rights reservation in every machine-readable dialect "
+            "(TDMRep, meta tags, ai.txt, image metadata) for static sites."
+        ),
+        epilog="Exit codes: 0 ok, 1 problems found, 2 usage or config error.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("build", help="stamp every site of a sites.yaml (the default command)")
+    p.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=config.DEFAULT_CONFIG,
+        help="the sites.yaml to read (default: ./sites.yaml)",
+    )
+    p.add_argument(
+        "--site", action="append", metavar="NAME", help="build only this site (repeatable)"
+    )
+    p.add_argument(
+        "-n", "--dry-run", action="store_true", help="report what would change, write nothing"
+    )
+    p.add_argument("--json", action="store_true", help="print a machine-readable report")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per core)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+
+    p = sub.add_parser("init", help="write a starter sites.yaml")
+    p.add_argument("path", nargs="?", type=Path, default=config.DEFAULT_CONFIG)
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    p = sub.add_parser("sites", help="list the sites of a sites.yaml (for CI matrices)")
+    p.add_argument("-c", "--config", type=Path, default=config.DEFAULT_CONFIG)
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (
+        args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")
+    ):
+        args_list.insert(0, "build")
+    args = _parser().parse_args(args_list)
+    try:
+        if args.command == "init":
+            return _init(args)
+        if args.command == "sites":
+            return _sites(args)
+        return _build(args)
+    except ConfigError as exc:
+        print(f"optout-site: config error\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("optout-site: interrupted", file=sys.stderr)
+        return 130
+
+
+def _build(args: argparse.Namespace) -> int:
+    if args.jobs is not None and args.jobs < 1:
+        print("optout-site: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    report = pipeline.build(args.config, sites=args.site, dry_run=args.dry_run, jobs=args.jobs)
+    if args.json:
+        print(report.to_json())
+    elif args.quiet:
+        for site in report.sites:
+            for problem in site.problems:
+                print(f"{site.name}: {problem.path}: {problem.message}", file=sys.stderr)
+    else:
+        print(report.render())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _init(args: argparse.Namespace) -> int:
+    if args.path.exists() and not args.force:
+        print(f"optout-site: {args.path} exists; use --force to overwrite", file=sys.stderr)
+        return EXIT_USAGE
+    args.path.write_text(STARTER, encoding="utf-8")
+    print(f"wrote {args.path}; edit it, then run: optout-site build -c {args.path}")
+    return EXIT_OK
+
+
+def _sites(args: argparse.Namespace) -> int:
+    cfg = config.load(args.config)
+    rows = [
+        {"name": s.name, "url": s.url, "input": str(s.input), "output": str(s.output_dir)}
+        for s in cfg.sites
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']}\t{row['url']}\t{row['input']} -> {row['output']}")
+    return EXIT_OK

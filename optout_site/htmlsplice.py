@@ -1,0 +1,367 @@
+"""Put tags into an HTML page's ``<head>`` without re-serialising the page.
+
+Re-serialising (lxml, html5lib, BeautifulSoup) rewrites quoting, entities, whitespace and
+case all over a page. We instead find byte offsets with a small tokenizer that follows
+the HTML parsing rules that matter for the head (comments, raw-text elements, quoted
+attributes, the implied head), and splice text in at those offsets. Every byte we do
+not own stays identical, and a second run finds its own tags and changes nothing.
+(lxml reports only line numbers, not byte offsets, so it cannot locate a splice point.)
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+_TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
+_ATTR_NAME = re.compile(r"[^\s/>][^\s/>=]*")
+_SPACE = re.compile(r"[\s/]*")
+_WS = re.compile(r"\s*")
+_UNQUOTED = re.compile(r"[^\s>]*")
+_RAW_TEXT = {"script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes"}
+# Elements that may stand in the head; any other start tag (or text) starts the body.
+_HEAD_CONTENT = {"meta", "link", "title", "style", "script", "base", "noscript", "template"}
+_CHARSET_RE = re.compile(rb"charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
+_XML_DECL_RE = re.compile(rb"^<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+class HtmlError(ValueError):
+    """The page cannot be edited without risking its bytes."""
+
+
+@dataclass
+class Attr:
+    name: str  # lower-cased
+    value: str
+    start: int  # span of the raw value (inside quotes), for in-place updates
+    end: int
+    quote: str
+
+
+@dataclass
+class Tag:
+    name: str  # lower-cased
+    start: int
+    end: int  # offset just past '>'
+    attrs: list[Attr] = field(default_factory=list)
+    self_closing: bool = False
+
+    def get(self, name: str) -> Attr | None:
+        return next((a for a in self.attrs if a.name == name), None)
+
+
+@dataclass
+class Head:
+    """What the head region of a page holds, with offsets into the decoded text."""
+
+    insert_at: int
+    indent: str
+    metas: list[Tag]
+    links: list[Tag]
+    xhtml: bool
+
+
+def detect_encoding(data: bytes) -> tuple[str, int]:
+    """The page's encoding and BOM length: BOM, then XML declaration, then meta charset."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name, len(bom)
+    match = _XML_DECL_RE.match(data)
+    if match:
+        return _known_codec(match.group(1).decode("ascii")), 0
+    # WHATWG prescan looks at the first 1024 bytes; charset= inside a meta tag there wins.
+    for meta in re.finditer(rb"<meta\b[^>]*>", data[:1024], re.I):
+        match = _CHARSET_RE.search(meta.group(0))
+        if match:
+            return _known_codec(match.group(1).decode("ascii")), 0
+    return "utf-8", 0
+
+
+def _known_codec(name: str) -> str:
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        # Unknown label: markup is still ASCII, and we only insert ASCII (char refs).
+        return "ascii"
+    # WHATWG Encoding: browsers decode pages labelled latin-1 or ASCII as windows-1252.
+    return "cp1252" if codec in ("iso8859-1", "latin-1", "ascii") else codec
+
+
+def _is_ascii_compatible(encoding: str) -> bool:
+    return not encoding.startswith(("utf-16", "utf-32"))
+
+
+def tokens(text: str, start: int = 0) -> Iterator[Tag | tuple[str, int, int]]:
+    """Yield start tags (Tag), and ("end"|"text"|"other", start, end) for the rest."""
+    pos, size = start, len(text)
+    while pos < size:
+        lt = text.find("<", pos)
+        if lt < 0:
+            yield ("text", pos, size)
+            return
+        if lt > pos:
+            yield ("text", pos, lt)
+        if text.startswith("<!--", lt):
+            close = text.find("-->", lt + 4)
+            pos = size if close < 0 else close + 3
+            yield ("other", lt, pos)
+        elif text.startswith(("<!", "<?"), lt):
+            close = text.find(">", lt)
+            pos = size if close < 0 else close + 1
+            yield ("other", lt, pos)
+        elif text.startswith("</", lt):
+            match = _TAG_NAME.match(text, lt + 2)
+            close = text.find(">", lt)
+            pos = size if close < 0 else close + 1
+            yield ("end" if match else "other", lt, pos)
+        else:
+            match = _TAG_NAME.match(text, lt + 1)
+            if not match:
+                yield ("text", lt, lt + 1)
+                pos = lt + 1
+                continue
+            tag = _read_tag(text, lt, match)
+            yield tag
+            pos = tag.end
+            if tag.name in _RAW_TEXT:
+                close = re.compile(r"</" + re.escape(tag.name) + r"[\s/>]", re.I).search(text, pos)
+                pos = size if close is None else close.start()
+
+
+def _read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
+    tag = Tag(name.group(0).lower(), start, len(text))
+    pos, size = name.end(), len(text)
+    while pos < size:
+        pos = _SPACE.match(text, pos).end()
+        if pos >= size:
+            break
+        if text[pos] == ">":
+            tag.end = pos + 1
+            tag.self_closing = text[pos - 1] == "/"
+            return tag
+        attr = _ATTR_NAME.match(text, pos)
+        if not attr:
+            pos += 1
+            continue
+        pos = attr.end()
+        after = _WS.match(text, pos).end()
+        if after < size and text[after] == "=":
+            pos = _WS.match(text, after + 1).end()
+            if pos < size and text[pos] in "\"'":
+                quote = text[pos]
+                close = text.find(quote, pos + 1)
+                close = size if close < 0 else close
+                tag.attrs.append(
+                    Attr(attr.group(0).lower(), text[pos + 1 : close], pos + 1, close, quote)
+                )
+                pos = close + 1
+            else:
+                value = _UNQUOTED.match(text, pos)
+                tag.attrs.append(Attr(attr.group(0).lower(), value.group(0), pos, value.end(), ""))
+                pos = value.end()
+        else:
+            tag.attrs.append(Attr(attr.group(0).lower(), "", pos, pos, ""))
+    return tag
+
+
+def find_head(text: str, start: int = 0) -> Head:
+    """Locate the head region: where to insert, and the meta/link tags already there."""
+    html_end = head_end = charset_end = None
+    unsafe_seen = False
+    leading_end = start
+    metas: list[Tag] = []
+    links: list[Tag] = []
+    xhtml = text.lstrip("\ufeff").startswith("<?xml")
+    for token in tokens(text, start):
+        if isinstance(token, Tag):
+            if token.name == "html":
+                html_end = token.end
+                xhtml = xhtml or token.get("xmlns") is not None
+            elif token.name == "head" and head_end is None:
+                head_end = token.end
+            elif token.name in _HEAD_CONTENT:
+                if token.name in ("noscript", "template"):
+                    # Parsers disagree on where these end (scripting on or off, HTML4
+                    # parsers such as libxml2); never anchor our tags behind one.
+                    unsafe_seen = True
+                if token.name == "meta":
+                    metas.append(token)
+                    charset = token.get("charset") is not None or _is_content_type(token)
+                    if charset and not unsafe_seen:
+                        charset_end = token.end
+                elif token.name == "link":
+                    links.append(token)
+            else:
+                break
+            continue
+        kind, begin, end = token
+        if kind == "text" and text[begin:end].strip():
+            break
+        if kind == "end" and re.match(r"</head[\s>]", text[begin:end] + ">", re.I):
+            break
+        if kind == "other" and html_end is None and head_end is None:
+            leading_end = end  # doctype, XML declaration or comments before <html>
+    anchor = next(p for p in (charset_end, head_end, html_end, leading_end) if p is not None)
+    return Head(anchor, _indent_after(text, anchor), metas, links, xhtml)
+
+
+def _is_content_type(tag: Tag) -> bool:
+    equiv = tag.get("http-equiv")
+    return equiv is not None and equiv.value.strip().lower() == "content-type"
+
+
+def _indent_after(text: str, pos: int) -> str:
+    """The line break and indentation that follow ``pos``, so inserted tags line up."""
+    match = re.compile(r"(\r?\n)([ \t]*)").match(text, pos)
+    return match.group(0) if match else ""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The signals a page should carry.
+
+    ``metas`` maps a meta name to its content, or to None where the tag must go.
+    ``robots_add`` / ``robots_remove`` are directives managed in ``<meta name=robots>``;
+    the author's other directives (``noindex`` …) are left exactly as written.
+    ``links`` are (rel, type, href) for ``<link>`` tags we own, keyed by (rel, type).
+    """
+
+    metas: tuple[tuple[str, str | None], ...] = ()
+    robots_add: tuple[str, ...] = ()
+    robots_remove: tuple[str, ...] = ()
+    links: tuple[tuple[str, str, str | None], ...] = ()
+
+
+def _meta_name(tag: Tag) -> str | None:
+    name = tag.get("name")
+    return name.value.strip().lower() if name is not None else None
+
+
+def _link_key(tag: Tag) -> tuple[str, str]:
+    rel, kind = tag.get("rel"), tag.get("type")
+    return (rel.value.strip().lower() if rel else "", kind.value.strip().lower() if kind else "")
+
+
+def _line_span(text: str, tag: Tag) -> tuple[int, int, str]:
+    """Remove the tag plus the line break and indentation before it, so no gap is left."""
+    match = _LINE_BEFORE.search(text, 0, tag.start)
+    begin = match.start() if match and match.end() == tag.start else tag.start
+    return begin, tag.end, ""
+
+
+_LINE_BEFORE = re.compile(r"\r?\n[ \t]*$")
+Encoder = Callable[[str], str]
+
+
+def edit(text: str, wanted: Wanted, start: int = 0, encode: Encoder = lambda v: v) -> str:
+    """Return ``text`` with the wanted tags present, updated or removed; the rest unchanged.
+
+    ``encode`` turns an escaped attribute value into the text that stands in the page
+    (the page's encoding seen through latin-1, for byte-exact splicing).
+    """
+    head = find_head(text, start)
+    close = " />" if head.xhtml else ">"
+    edits: list[tuple[int, int, str]] = []
+    inserts: list[str] = []
+
+    def value(raw: str) -> str:
+        return encode(html.escape(raw, quote=True))
+
+    for name, content in wanted.metas:
+        found = [t for t in head.metas if _meta_name(t) == name]
+        if content is None:
+            edits.extend(_line_span(text, t) for t in found)
+        elif not found:
+            inserts.append(f'<meta name="{name}" content="{value(content)}"{close}')
+        else:
+            edits.extend(_set_attr(found[0], "content", value(content)))
+            edits.extend(_line_span(text, t) for t in found[1:])
+
+    robots = [t for t in head.metas if _meta_name(t) == "robots"]
+    if robots:
+        edits.extend(_edit_robots(text, robots[0], wanted))
+    elif wanted.robots_add:
+        inserts.append(f'<meta name="robots" content="{", ".join(wanted.robots_add)}"{close}')
+
+    for rel, kind, href in wanted.links:
+        found = [t for t in head.links if _link_key(t) == (rel, kind)]
+        if href is None:
+            edits.extend(_line_span(text, t) for t in found)
+        elif not found:
+            inserts.append(f'<link rel="{rel}" type="{kind}" href="{value(href)}"{close}')
+        else:
+            edits.extend(_set_attr(found[0], "href", value(href)))
+
+    if inserts:
+        edits.append((head.insert_at, head.insert_at, "".join(head.indent + t for t in inserts)))
+    return _apply(text, edits)
+
+
+def _set_attr(tag: Tag, name: str, value: str) -> list[tuple[int, int, str]]:
+    """Set an attribute to ``value`` (escaped, so safe inside either kind of quote)."""
+    attr = tag.get(name)
+    if attr is None:
+        at = tag.end - 1  # before '>', so a self-closing '/' stays where the author put it
+        if tag.self_closing:
+            at -= 1
+        return [(at, at, f' {name}="{value}"')]
+    if attr.value == value:
+        return []
+    return [(attr.start, attr.end, value if attr.quote else f'"{value}"')]
+
+
+def _edit_robots(text: str, tag: Tag, wanted: Wanted) -> list[tuple[int, int, str]]:
+    attr = tag.get("content")
+    directives = [d.strip() for d in (attr.value if attr else "").split(",") if d.strip()]
+    present = {d.lower() for d in directives}
+    removed = set(wanted.robots_remove) - set(wanted.robots_add)
+    result = [d for d in directives if d.lower() not in removed]
+    result += [d for d in wanted.robots_add if d not in present]
+    if result == directives:
+        return []
+    if not result:
+        return [_line_span(text, tag)]
+    return _set_attr(tag, "content", ", ".join(result))
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    if not edits:
+        return text
+    out, pos = [], 0
+    for begin, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
+        if begin < pos:
+            raise HtmlError("overlapping edits; the head is too malformed to edit safely")
+        out.append(text[pos:begin])
+        out.append(replacement)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def splice(data: bytes, wanted: Wanted) -> bytes:
+    """Edit a page's bytes in its own encoding; bytes outside our tags are unchanged."""
+    encoding, bom = detect_encoding(data)
+    if _is_ascii_compatible(encoding):
+        # latin-1 maps bytes 1:1 to code points, so offsets in text are offsets in bytes.
+        def encode(value: str) -> str:
+            return value.encode(encoding, "xmlcharrefreplace").decode("latin-1")
+
+        return edit(data.decode("latin-1"), wanted, bom, encode).encode("latin-1")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise HtmlError(
+            f"page declares {encoding} but is not valid {encoding}: {exc.reason}"
+        ) from None
+    if text.encode(encoding) != data:
+        raise HtmlError(f"page does not round-trip through {encoding}; left untouched")
+    return edit(text, wanted, 1 if text.startswith("\ufeff") else 0).encode(encoding)

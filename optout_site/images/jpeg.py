@@ -1,0 +1,279 @@
+"""JPEG: XMP in an APP1 segment, placed as Adobe's toolkit does (images.md §2.1).
+
+Only the marker segments before the first SOS are parsed; everything from SOS to the
+end of the file (entropy-coded data, later scans, EOI, MPF/gain-map trailers) is copied
+by the kernel, untouched. An existing standard XMP segment is replaced where it is;
+otherwise the new one goes after the leading APP0/Exif-APP1 run. Extended XMP segments
+are left as they are (their GUID covers only the extension, so editing the standard
+packet keeps them valid); a merged packet too big for one segment is refused rather
+than split, since our own properties never need Extended XMP.
+
+Legacy mode also writes EXIF IFD0 Copyright/Artist (a new IFD0 appended inside the Exif
+blob, see tiff.append_ifd) and IPTC-IIM 2:116/2:80 in the Photoshop APP13. When a legacy
+field cannot be written safely the XMP is still written and ``note`` says why.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from optout_site.images import ImageError, Source, coalesce, iim, tiff
+
+if TYPE_CHECKING:
+    from optout_site.images import ImageRights
+
+XMP_SIG = b"http://ns.adobe.com/xap/1.0/\x00"
+EXIF_SIG = b"Exif\x00"
+MPF_SIG = b"MPF\x00"
+MAX_SEGMENT = 0xFFFF - 2  # payload bytes after the length field
+PADDING = 2048  # Adobe pads JPEG packets "up to 2KB" for in-place edits
+MAX_PACKET = MAX_SEGMENT - len(XMP_SIG)  # 65504
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_TAIL_SCAN = 64 * 1024
+
+
+@dataclass
+class Segment:
+    marker: int
+    start: int  # first byte, including any 0xFF fill bytes before the marker
+    body: int  # first payload byte (after the length field)
+    end: int
+    kind: str  # xmp | exif | ps | mpf | app0 | other
+
+
+def segment(marker: int, payload: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
+
+
+class Jpeg:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.note = ""
+        self.segments: list[Segment] = []
+        self._parse_header()
+        self._check_eoi()
+        xmp = [s for s in self.segments if s.kind == "xmp"]
+        self.xmp = self._payload(xmp[0])[len(XMP_SIG):] if xmp else None
+
+    def _payload(self, seg: Segment) -> bytes:
+        return self.source.read(seg.body, seg.end - seg.body, f"segment at byte offset {seg.start}")
+
+    def _parse_header(self) -> None:
+        read = self.source.read
+        if read(0, 2, "SOI") != b"\xff\xd8":
+            raise ImageError("missing SOI marker at byte offset 0")
+        pos, seen_sof = 2, False
+        while True:
+            start = pos
+            if read(pos, 1, "marker")[0] != 0xFF:
+                raise ImageError(f"expected a marker at byte offset {pos}, found garbage")
+            while read(pos, 1, "marker")[0] == 0xFF:  # fill bytes may precede any marker
+                pos += 1
+            marker = read(pos, 1, "marker")[0]
+            pos += 1
+            if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+                self.segments.append(Segment(marker, start, pos, pos, "other"))
+                continue
+            if marker in (0x00, 0xD8, 0xD9):
+                raise ImageError(f"unexpected marker 0xFF{marker:02X} at byte offset {pos - 2} "
+                                 "before any scan")
+            (length,) = struct.unpack(">H", read(pos, 2, "segment length"))
+            if length < 2:
+                raise ImageError(f"segment length {length} at byte offset {pos} is invalid")
+            end = pos + length
+            read(end - 1, 1, f"segment 0xFF{marker:02X} starting at byte offset {start}")
+            if marker == 0xDA:
+                if not seen_sof:
+                    raise ImageError(f"scan at byte offset {start} has no frame header (SOF)")
+                self.sos = start
+                return
+            seen_sof |= marker in _SOF
+            self.segments.append(Segment(marker, start, pos + 2, end, self._kind(marker, pos + 2, end)))
+            pos = end
+
+    def _kind(self, marker: int, body: int, end: int) -> str:
+        sig = self.source.read(body, min(end - body, len(XMP_SIG)))
+        if marker == 0xE0:
+            return "app0"
+        if marker == 0xE1 and sig == XMP_SIG:
+            return "xmp"
+        if marker == 0xE1 and sig.startswith(EXIF_SIG):
+            return "exif"
+        if marker == 0xED and sig.startswith(iim.PS_SIG):
+            return "ps"
+        if marker == 0xE2 and sig.startswith(MPF_SIG):
+            return "mpf"
+        return "other"
+
+    def _check_eoi(self) -> None:
+        """A file cut anywhere after SOS has lost its EOI. Entropy-coded data can't hold
+        FF D9 (0xFF is always stuffed), so finding one near the end proves completeness;
+        the backward scan stops at the first hit, i.e. after any trailer."""
+        size, fd = self.source.size, self.source.fd
+        hi = size
+        while hi > self.sos:
+            lo = max(self.sos, hi - _TAIL_SCAN)
+            if os.pread(fd, min(hi + 1, size) - lo, lo).rfind(b"\xff\xd9") >= 0:
+                return
+            hi = lo
+        raise ImageError(f"no EOI marker after the scan starting at byte offset {self.sos}: "
+                         "file is truncated")
+
+    def _insert_at(self) -> int:
+        at = 0
+        for seg in self.segments:
+            if seg.kind not in ("app0", "exif"):
+                break
+            at += 1
+        return at
+
+    def plan(self, packet: bytes, rights: ImageRights) -> list | None:
+        segs = self.segments
+        replace: dict[int, bytes] = {}  # segment index -> new bytes (b"" drops it)
+        inserts: dict[int, list[bytes]] = {}  # before segment index (len(segs) = before SOS)
+        new_xmp = segment(0xE1, XMP_SIG + packet)
+        xmp_at = [i for i, s in enumerate(segs) if s.kind == "xmp"]
+        if xmp_at:
+            if self._payload(segs[xmp_at[0]])[len(XMP_SIG):] != packet:
+                replace[xmp_at[0]] = new_xmp
+            for i in xmp_at[1:]:
+                replace[i] = b""  # readers disagree on which duplicate wins: keep one
+            after_xmp = xmp_at[0] + 1
+        else:
+            inserts.setdefault(self._insert_at(), []).append(new_xmp)
+            after_xmp = self._insert_at()
+        if rights.legacy:
+            self._legacy(rights, replace, inserts, after_xmp)
+        if not replace and not inserts:
+            return None
+        self._check_mpf(replace, inserts)
+        pieces: list = [(0, 2)]
+        for i, seg in enumerate(segs):
+            pieces.extend(inserts.get(i, []))
+            pieces.append(replace[i] if i in replace else (seg.start, seg.end - seg.start))
+        pieces.extend(inserts.get(len(segs), []))
+        pieces.append((self.sos, self.source.size - self.sos))
+        return coalesce(pieces)
+
+    def _check_mpf(self, replace: dict[int, bytes], inserts: dict[int, list[bytes]]) -> None:
+        """MPF image offsets count from the MPF header to images after EOI; a size change
+        between the two would silently break the secondary images (MPO, Ultra HDR)."""
+        mpf = next((i for i, s in enumerate(self.segments) if s.kind == "mpf"), None)
+        if mpf is None:
+            return
+        delta = sum(len(b) for i, bs in inserts.items() if i > mpf for b in bs)
+        for i, new in replace.items():
+            if i > mpf:
+                seg = self.segments[i]
+                delta += len(new) - (seg.end - seg.start)
+        if delta:
+            raise ImageError(f"metadata segment after the APP2 MPF segment at byte offset "
+                             f"{self.segments[mpf].start} would move the MPF images; refused")
+
+    def _legacy(self, rights: ImageRights, replace: dict[int, bytes],
+                inserts: dict[int, list[bytes]], after_xmp: int) -> None:
+        notes = []
+        exif_at = next((i for i, s in enumerate(self.segments) if s.kind == "exif"), None)
+        try:
+            if exif_at is None:
+                body = new_exif(rights)
+                if body is not None:
+                    at = self._insert_at()
+                    inserts.setdefault(at, []).insert(0, segment(0xE1, body))
+            else:
+                body = update_exif(self._payload(self.segments[exif_at]), rights)
+                if body is not None:
+                    if len(body) > MAX_SEGMENT:
+                        raise iim.LegacySkip("EXIF not updated: Exif APP1 would exceed 64 KB")
+                    replace[exif_at] = segment(0xE1, body)
+        except iim.LegacySkip as exc:
+            notes.append(str(exc))
+        ps_at = [i for i, s in enumerate(self.segments) if s.kind == "ps"]
+        try:
+            old = b"".join(self._payload(self.segments[i])[len(iim.PS_SIG):] for i in ps_at)
+            irb = iim.update_irb(old, rights)
+            if irb is not None:
+                new = b"".join(segment(0xED, iim.PS_SIG + irb[k : k + iim.MAX_IRB_CHUNK])
+                               for k in range(0, len(irb), iim.MAX_IRB_CHUNK))
+                if ps_at:
+                    replace[ps_at[0]] = new
+                    replace.update({i: b"" for i in ps_at[1:]})
+                else:
+                    inserts.setdefault(after_xmp, []).append(new)
+        except iim.LegacySkip as exc:
+            notes.append(str(exc))
+        self.note = "; ".join(notes)
+
+
+def _legacy_values(rights: ImageRights) -> dict[int, bytes]:
+    values = {}
+    if rights.creator:
+        values[0x013B] = rights.creator.encode() + b"\x00"  # Artist
+    if rights.copyright:
+        values[0x8298] = rights.copyright.encode() + b"\x00"  # Copyright
+    return values
+
+
+def update_exif(body: bytes, rights: ImageRights) -> bytes | None:
+    """Exif APP1 payload with IFD0 Artist/Copyright set, or None if nothing changes."""
+    values = _legacy_values(rights)
+    blob = body[6:]
+
+    def read(offset: int, length: int, what: str) -> bytes:
+        if offset < 0 or offset + length > len(blob):
+            raise iim.LegacySkip(f"EXIF not updated: {what} lies outside the Exif segment")
+        return blob[offset : offset + length]
+
+    try:
+        bo = tiff.byte_order(blob[:2])
+    except ImageError:
+        raise iim.LegacySkip("EXIF not updated: Exif segment has no TIFF header") from None
+    (ifd0,) = struct.unpack(bo + "I", read(4, 4, "IFD0 offset"))
+    entries, next_ifd = tiff.read_ifd(read, bo, ifd0, "Exif IFD0")
+    current = dict(entries)
+    updates = {}
+    for tag, data in values.items():
+        if tag in current:
+            old = tiff.entry_value(read, bo, current[tag], f"Exif IFD0 tag {tag}")
+            if old == data or (not rights.overwrite and old.strip(b"\x00 ")):
+                continue
+        updates[tag] = (2, len(data), data)
+    if not updates:
+        return None
+    tail, offset = tiff.append_ifd(bo, entries, next_ifd, len(blob), updates)
+    return body[:6] + blob[:4] + struct.pack(bo + "I", offset) + blob[8:] + tail
+
+
+# IFD0/Exif-IFD tags the Exif spec requires, so that a created block validates cleanly.
+_REQUIRED_IFD0 = {
+    0x011A: (5, 1, struct.pack(">II", 72, 1)),  # XResolution
+    0x011B: (5, 1, struct.pack(">II", 72, 1)),  # YResolution
+    0x0128: (3, 1, struct.pack(">H", 2)),  # ResolutionUnit: inches
+    0x0213: (3, 1, struct.pack(">H", 1)),  # YCbCrPositioning: centered
+}
+_REQUIRED_EXIF = {
+    0x9000: (7, 4, b"0232"),  # ExifVersion
+    0x9101: (7, 4, b"\x01\x02\x03\x00"),  # ComponentsConfiguration: YCbCr
+    0xA000: (7, 4, b"0100"),  # FlashpixVersion
+    0xA001: (3, 1, struct.pack(">H", 0xFFFF)),  # ColorSpace: uncalibrated (we don't know)
+}
+
+
+def new_exif(rights: ImageRights) -> bytes | None:
+    """A minimal big-endian Exif APP1 payload carrying Artist/Copyright."""
+    values = _legacy_values(rights)
+    if not values:
+        return None
+    exif_ifd, exif_offset = tiff.append_ifd(">", [], 0, 8, _REQUIRED_EXIF)
+    updates = dict(_REQUIRED_IFD0)
+    updates.update({tag: (2, len(data), data) for tag, data in values.items()})
+    updates[0x8769] = (4, 1, struct.pack(">I", exif_offset))  # ExifIFD pointer
+    ifd0, ifd0_offset = tiff.append_ifd(">", [], 0, 8 + len(exif_ifd), updates)
+    return b"Exif\x00\x00MM\x00\x2a" + struct.pack(">I", ifd0_offset) + exif_ifd + ifd0
+
+
+def parse(source: Source) -> Jpeg:
+    return Jpeg(source)

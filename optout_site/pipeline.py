@@ -1,0 +1,259 @@
+"""The build: for each site, scan → decide per file → render signals → write what changed.
+
+Work per file is a pure function of (task, file bytes) run in a process pool; the parent
+only plans and collects. A file that cannot be processed becomes an ``error`` result,
+is left exactly as it was, and the build goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from optout_site import atomic, config, dialects, images, signals
+from optout_site.config import Site
+from optout_site.htmlsplice import HtmlError, Wanted, splice
+from optout_site.report import (
+    CHANGED,
+    COPIED,
+    ERROR,
+    SKIPPED,
+    UNCHANGED,
+    BuildReport,
+    FileResult,
+    SiteReport,
+)
+from optout_site.scan import Entry, scan
+from optout_site.signals import meta
+
+Progress = Callable[[FileResult], None]
+
+
+@dataclass(frozen=True)
+class Task:
+    rel: str
+    src: Path
+    dst: Path
+    kind: str  # "page", "image", "file"
+    dry_run: bool
+    page: Wanted | None = None
+    image: images.ImageRights | None = None
+
+
+def build(
+    config_path: Path | str = config.DEFAULT_CONFIG,
+    *,
+    sites: list[str] | None = None,
+    dry_run: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build every selected site of a sites.yaml; raises ConfigError on a bad config."""
+    cfg = config.load(Path(config_path))
+    report = BuildReport()
+    for site in cfg.select(sites):
+        report.sites.append(build_site(site, dry_run=dry_run, jobs=jobs, progress=progress))
+    return report
+
+
+def build_site(
+    site: Site, *, dry_run: bool = False, jobs: int | None = None, progress: Progress | None = None
+) -> SiteReport:
+    out = site.output_dir
+    report = SiteReport(site.name, str(site.input), str(out), dry_run)
+    if not dry_run and out.exists():
+        atomic.sweep_temp_files(out)
+    entries, skipped = scan(site.input)
+    generated = signals.site_files(site, site.input)
+    tasks: list[Task] = []
+    for entry in entries:
+        if entry.rel in generated:
+            continue  # ours supersedes the site's own copy; reported with the signal
+        tasks.append(_plan(site, entry, dry_run))
+    report.files.extend(FileResult(str(s.rel), "file", SKIPPED, s.reason) for s in skipped)
+    for result in _run(tasks, jobs):
+        report.files.append(result)
+        if progress:
+            progress(result)
+    for rel, data in generated.items():
+        result = _write_signal(out / rel, str(rel), data, dry_run)
+        if any(e.rel == rel for e in entries):
+            result = FileResult(
+                result.path, result.kind, result.action, "replaces the site's own file"
+            )
+        report.files.append(result)
+        if progress:
+            progress(result)
+    return report
+
+
+def _plan(site: Site, entry: Entry, dry_run: bool) -> Task:
+    dst = site.output_dir / Path(*entry.rel.parts)
+    decision = site.policy.resolve(entry.url_path)
+    suffix = entry.rel.suffix.lower()
+    if suffix in meta.HTML_SUFFIXES:
+        return Task(
+            str(entry.rel), entry.path, dst, "page", dry_run, page=meta.wanted(site, decision)
+        )
+    if site.images.enabled and images.is_image(entry.path):
+        return Task(
+            str(entry.rel), entry.path, dst, "image", dry_run, image=_rights(site, decision)
+        )
+    return Task(str(entry.rel), entry.path, dst, "file", dry_run)
+
+
+def _rights(site: Site, decision: dialects.Decision) -> images.ImageRights:
+    holder = site.rightsholder
+    address = holder.address
+    contact = images.Contact(
+        name=holder.name,
+        email=holder.email,
+        url=holder.url or site.url + "/",
+        address=address.street if address else None,
+        city=address.locality if address else None,
+        postal_code=address.postal_code if address else None,
+        country=address.country if address else None,
+        phone=holder.phone,
+    )
+    described = dialects.describe(decision)
+    return images.ImageRights(
+        data_mining=dialects.iptc_data_mining(decision),
+        other_constraints=described if dialects.needs_constraint_text(decision) else None,
+        web_statement=site.tdm_policy_url,
+        usage_terms=site.images.usage_terms or described,
+        copyright=site.images.copyright or f"© {holder.name}. All rights reserved.",
+        creator=holder.name,
+        contact=contact,
+        overwrite=site.images.overwrite,
+        legacy=site.images.legacy,
+    )
+
+
+def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(tasks) < 2:
+        yield from map(process, tasks)
+        return
+    chunk = max(1, len(tasks) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(process, tasks, chunksize=chunk)
+
+
+def process(task: Task) -> FileResult:
+    """Do one file's work. Never raises for a bad input file: it becomes an error result."""
+    try:
+        if task.kind == "page":
+            return _process_page(task)
+        if task.kind == "image":
+            return _process_image(task)
+        return _process_copy(task)
+    except (OSError, HtmlError, images.ImageError) as exc:
+        return FileResult(task.rel, task.kind, ERROR, _describe(exc))
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+    return str(exc) or type(exc).__name__
+
+
+def _process_page(task: Task) -> FileResult:
+    assert task.page is not None
+    data = task.src.read_bytes()
+    new = splice(data, task.page)
+    return _write_if_changed(task, new, data)
+
+
+def _process_image(task: Task) -> FileResult:
+    assert task.image is not None
+    in_place = task.dst == task.src
+    # An output with its source's mtime is our earlier stamp of this very source: only
+    # its header region needs reading to know it is current.
+    if (
+        not in_place
+        and _mtime_matches(task.src, task.dst)
+        and images.check(task.dst, task.image).status == "unchanged"
+    ):
+        return FileResult(task.rel, task.kind, UNCHANGED)
+    if task.dry_run:
+        state = images.check(task.src, task.image)
+        if state.status == "skipped":
+            return FileResult(task.rel, task.kind, SKIPPED, state.reason)
+        changed = state.status == "changed" or not in_place
+        return FileResult(task.rel, task.kind, CHANGED if changed else UNCHANGED)
+    result = images.stamp(task.src, task.dst, task.image)
+    if result.status == "skipped":
+        copied = _process_copy(task)
+        note = " (copied as is)" if copied.action == COPIED else ""
+        return FileResult(task.rel, task.kind, SKIPPED, result.reason + note)
+    if in_place:
+        return FileResult(task.rel, task.kind, CHANGED if result.status == "changed" else UNCHANGED)
+    if result.status == "unchanged":
+        atomic.copy_file(task.src, task.dst)  # the source already carries our packet
+    _copy_mtime(task.src, task.dst)
+    return FileResult(task.rel, task.kind, CHANGED)
+
+
+def _process_copy(task: Task) -> FileResult:
+    if task.dst == task.src or _same_file(task.src, task.dst):
+        return FileResult(task.rel, task.kind, UNCHANGED)
+    if task.dry_run:
+        return FileResult(task.rel, task.kind, COPIED)
+    atomic.copy_file(task.src, task.dst)
+    return FileResult(task.rel, task.kind, COPIED)
+
+
+def _same_file(src: Path, dst: Path) -> bool:
+    """Output-mode shortcut: a copy we made keeps the source's size and mtime."""
+    try:
+        a, b = src.stat(), dst.stat()
+    except FileNotFoundError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def _mtime_matches(src: Path, dst: Path) -> bool:
+    try:
+        return src.stat().st_mtime_ns == dst.stat().st_mtime_ns
+    except FileNotFoundError:
+        return False
+
+
+def _copy_mtime(src: Path, dst: Path) -> None:
+    """Record the source's mtime on its stamped output, so a rebuild can tell it is current."""
+    st = src.stat()
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _write_if_changed(task: Task, new: bytes, original: bytes) -> FileResult:
+    if task.dst == task.src:
+        current: bytes | None = original
+    else:
+        try:
+            current = task.dst.read_bytes()
+        except FileNotFoundError:
+            current = None
+    if current == new:
+        return FileResult(task.rel, task.kind, UNCHANGED)
+    if not task.dry_run:
+        atomic.write_bytes(task.dst, new, mode_from=task.src)
+    return FileResult(task.rel, task.kind, CHANGED)
+
+
+def _write_signal(path: Path, rel: str, data: bytes, dry_run: bool) -> FileResult:
+    try:
+        if path.read_bytes() == data:
+            return FileResult(rel, "signal", UNCHANGED)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        return FileResult(rel, "signal", ERROR, _describe(exc))
+    if not dry_run:
+        try:
+            atomic.write_bytes(path, data)
+        except OSError as exc:
+            return FileResult(rel, "signal", ERROR, _describe(exc))
+    return FileResult(rel, "signal", CHANGED)

@@ -1,0 +1,108 @@
+"""What a build did, per site and per file: for people (summary) and machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# File actions. "error" files were left exactly as they were.
+CHANGED, UNCHANGED, COPIED, SKIPPED, ERROR = "changed", "unchanged", "copied", "skipped", "error"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str  # site-relative, '/'-separated
+    kind: str  # "page", "image", "signal", "file"
+    action: str
+    message: str = ""
+
+
+@dataclass
+class SiteReport:
+    name: str
+    input: str
+    output: str
+    dry_run: bool = False
+    files: list[FileResult] = field(default_factory=list)
+
+    def count(self, kind: str | None = None, action: str | None = None) -> int:
+        return sum(
+            1
+            for f in self.files
+            if (kind is None or f.kind == kind) and (action is None or f.action == action)
+        )
+
+    @property
+    def problems(self) -> list[FileResult]:
+        return [f for f in self.files if f.action == ERROR]
+
+    @property
+    def changed(self) -> int:
+        return self.count(action=CHANGED)
+
+    def summary(self) -> dict[str, Any]:
+        by_kind: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            by_kind.setdefault(f.kind, Counter())[f.action] += 1
+        return {kind: dict(counts) for kind, counts in sorted(by_kind.items())}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "input": self.input,
+            "output": self.output,
+            "dry_run": self.dry_run,
+            "scanned": self.count() - self.count(kind="signal"),
+            "changed": self.changed,
+            "summary": self.summary(),
+            "signals": [f.path for f in self.files if f.kind == "signal"],
+            "problems": [asdict(f) for f in self.problems],
+            "skipped": [asdict(f) for f in self.files if f.action == SKIPPED],
+            "files": [asdict(f) for f in self.files if f.action not in (UNCHANGED, COPIED)],
+        }
+
+    def render(self) -> str:
+        verb = "would change" if self.dry_run else "changed"
+        pages = self.count("page")
+        tagged = self.count("page", CHANGED) + self.count("page", UNCHANGED)
+        images = self.count("image")
+        stamped = self.count("image", CHANGED) + self.count("image", UNCHANGED)
+        signals = [f for f in self.files if f.kind == "signal"]
+        lines = [
+            f"site {self.name}: {self.input} -> {self.output}",
+            f"  files scanned   {self.count() - len(signals)}",
+            f"  pages tagged    {tagged}/{pages}",
+            f"  images stamped  {stamped}/{images}",
+            f"  signals         {', '.join(f.path for f in signals) or 'none'}",
+            f"  {verb:<15} {self.changed}",
+        ]
+        skipped = [f for f in self.files if f.action == SKIPPED]
+        if skipped:
+            lines.append(f"  skipped         {len(skipped)}")
+            lines.extend(f"    {f.path}: {f.message}" for f in skipped)
+        problems = self.problems
+        lines.append(f"  problems        {len(problems)}")
+        lines.extend(f"    {f.path}: {f.message}" for f in problems)
+        return "\n".join(lines)
+
+
+@dataclass
+class BuildReport:
+    sites: list[SiteReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(site.problems for site in self.sites)
+
+    @property
+    def changed(self) -> int:
+        return sum(site.changed for site in self.sites)
+
+    def to_json(self) -> str:
+        data = {"ok": self.ok, "changed": self.changed, "sites": [s.to_dict() for s in self.sites]}
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+    def render(self) -> str:
+        return "\n".join(site.render() for site in self.sites)

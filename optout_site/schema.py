@@ -1,0 +1,194 @@
+"""A small validator over YAML nodes, so every config error can name its line and column.
+
+PyYAML's ``compose`` keeps each node's position; ``safe_load`` throws it away. We walk the
+composed tree against a declarative schema and collect every problem before failing, so
+a user fixes a broken sites.yaml in one pass, not one error per run.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class ConfigError(Exception):
+    """One or more problems in a config file; ``str()`` lists them all, one per line."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Context:
+    file: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, node: yaml.Node | None, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else 1
+        column = node.start_mark.column + 1 if node is not None else 1
+        self.problems.append(Problem(self.file, line, column, message))
+
+
+class Invalid(Exception):
+    """Raised inside a converter; the walker records it against the node."""
+
+
+Converter = Callable[[yaml.Node, Context], Any]
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag.endswith(":null"):
+        return "nothing (null)"
+    return f"{node.tag.rsplit(':', 1)[-1]} {node.value!r}"
+
+
+def scalar(node: yaml.Node, ctx: Context, *, tag: str, what: str) -> Any:
+    if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":" + tag):
+        raise Invalid(f"expected {what}, got {_kind(node)}")
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
+def string(node: yaml.Node, ctx: Context) -> str:
+    value = scalar(node, ctx, tag="str", what="a string")
+    if not value.strip():
+        raise Invalid("expected a non-empty string")
+    return value
+
+
+def boolean(node: yaml.Node, ctx: Context) -> bool:
+    return scalar(node, ctx, tag="bool", what="true or false")
+
+
+def choice(*options: str) -> Converter:
+    def convert(node: yaml.Node, ctx: Context) -> str:
+        value = string(node, ctx)
+        if value not in options:
+            raise Invalid(
+                f"expected one of {', '.join(options)}, got {value!r}" + _hint(value, options)
+            )
+        return value
+
+    return convert
+
+
+def list_of(item: Converter, *, allow_single: bool = False) -> Converter:
+    """A YAML list; with ``allow_single`` a lone scalar means a one-item list."""
+
+    def convert(node: yaml.Node, ctx: Context) -> list[Any]:
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif allow_single and isinstance(node, yaml.ScalarNode):
+            children = [node]
+        else:
+            raise Invalid(f"expected a list, got {_kind(node)}")
+        out = []
+        for child in children:
+            value = walk(child, item, ctx)
+            if value is not _BAD:
+                out.append(value)
+        return out
+
+    return convert
+
+
+@dataclass(frozen=True)
+class Key:
+    convert: Converter
+    required: bool = False
+
+
+def mapping(keys: dict[str, Key], *, what: str = "a mapping") -> Converter:
+    """A YAML mapping with a closed set of keys; unknown keys get a did-you-mean hint."""
+
+    def convert(node: yaml.Node, ctx: Context) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise Invalid(f"expected {what}, got {_kind(node)}")
+        out: dict[str, Any] = {}
+        seen: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or key not in keys:
+                shown = key if key is not None else _kind(key_node)
+                ctx.error(
+                    key_node, f"unknown key {shown!r}" + _hint(str(shown), keys) + _known(keys)
+                )
+                continue
+            if key in seen:
+                ctx.error(
+                    key_node,
+                    f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})",
+                )
+                continue
+            seen[key] = key_node
+            value = walk(value_node, keys[key].convert, ctx)
+            if value is not _BAD:
+                out[key] = value
+        for key, spec in keys.items():
+            if spec.required and key not in seen:
+                ctx.error(node, f"missing required key {key!r} in {what}")
+        out["__node__"] = node
+        return out
+
+    return convert
+
+
+_BAD = object()
+
+
+def walk(node: yaml.Node, convert: Converter, ctx: Context) -> Any:
+    try:
+        return convert(node, ctx)
+    except Invalid as exc:
+        ctx.error(node, str(exc))
+        return _BAD
+
+
+def _hint(value: str, options: Sequence[str] | dict[str, Any]) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _known(keys: dict[str, Any]) -> str:
+    return "; expected one of: " + ", ".join(keys)
+
+
+def compose(path: Path) -> yaml.Node | None:
+    """Parse YAML text into nodes with positions; syntax errors become a ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem(path, 1, 1, "config file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(path, 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(path, 1, 1, f"cannot read: {exc.strerror}")]) from None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        raise ConfigError([Problem(path, line, column, message)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(path, 1, 1, f"YAML error: {exc}")]) from None

@@ -1,0 +1,140 @@
+"""sites.yaml validation: every error names file, line and column, with a hint for typos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from optout_site import config
+from optout_site.policy import Use
+from optout_site.schema import ConfigError
+
+GOOD = """
+defaults:
+  reserve: [tdm, train, ai-input]
+  allow: [search]
+  rightsholder:
+    name: Jane Doe
+    email: jane@example.com
+sites:
+  - name: jane
+    url: https://jane.example/
+    input: public
+    output: out
+    rules:
+      - path: /press/
+        allow: [tdm]
+"""
+
+
+@pytest.fixture
+def public(tmp_path: Path) -> Path:
+    (tmp_path / "public").mkdir()
+    return tmp_path / "public"
+
+
+def test_good_config_loads_with_paths_relative_to_the_file(write_config, public, tmp_path):
+    cfg = config.load(write_config(GOOD))
+    (site,) = cfg.sites
+    assert site.url == "https://jane.example"
+    assert site.input == public.resolve()
+    assert site.output == (tmp_path / "out").resolve()
+    assert site.rightsholder.name == "Jane Doe"
+    assert site.policy.resolve("/x").reserved == {Use.TDM, Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT}
+    assert site.policy.resolve("/press/a.jpg").reserved == frozenset()
+    assert site.tdm_policy_url == "https://jane.example/policies/tdm-policy.json"
+
+
+def test_bundled_sites_yaml_loads():
+    cfg = config.load(Path(__file__).resolve().parents[1] / "sites.yaml")
+    assert [s.name for s in cfg.sites] == ["lea-moreau"]
+
+
+SITE = """
+sites:
+  - name: jane
+    url: https://jane.example
+    input: public
+    rightsholder: {name: Jane}
+"""
+
+# (yaml text, expected line, words in the message)
+INVALID = [
+    ("sites: [\n", 2, "YAML syntax error"),
+    ("", 1, "empty"),
+    ("defaults: {}\n", 1, "missing required key 'sites'"),
+    ("sites: []\n", 1, "'sites' is empty"),
+    ("sites: hello\n", 1, "expected a list"),
+    ("site:\n  - name: x\n", 1, "did you mean 'sites'"),
+    (SITE + "    reserv: [train]\n", 6, "did you mean 'reserve'"),
+    (SITE + "    reserve: [trian]\n", 6, "did you mean 'train'"),
+    (SITE + "    reserve: train-ai\n", 6, "expected one of"),
+    (SITE + "    allow: [search]\n    reserve: [search]\n", 2, "both reserved and allowed"),
+    (SITE + "    reserve: [train]\n    allow: [genai-train]\n", 2, "genai-train cannot be allowed"),
+    (SITE.replace("https://jane.example", "jane.example"), 3, "absolute http(s) URL"),
+    (SITE.replace("https://jane.example", "ftp://jane.example"), 3, "absolute http(s) URL"),
+    (SITE.replace("input: public", "input: missing"), 2, "does not exist"),
+    (SITE.replace("    input: public\n", ""), 2, "missing required key 'input'"),
+    (SITE.replace("    url: https://jane.example\n", ""), 2, "missing required key 'url'"),
+    (SITE.replace("name: jane", "name: 'my site!'"), 2, "must be letters"),
+    (SITE.replace("{name: Jane}", "{name: Jane, email: nope}"), 5, "e-mail address"),
+    (SITE.replace("{name: Jane}", "{email: j@x.org}"), 2, "rightsholder.name"),
+    (SITE.replace("{name: Jane}", "{name: Jane, phne: '+33 1'}"), 5, "did you mean 'phone'"),
+    (SITE + "    output: public/build\n", 2, "inside input"),
+    (SITE + "    output: public\n", 2, "same folder"),
+    (SITE + "    output: .\n", 2, "inside output"),
+    (SITE + "    rules:\n      - path: press/\n", 7, "starting with '/'"),
+    (SITE + "    rules:\n      - allow: [train]\n", 7, "missing required key 'path'"),
+    (SITE + "    rules:\n      - path: /\n", 7, "site default"),
+    (SITE + "    rules:\n      - {path: /a/}\n      - {path: /a/}\n", 8, "duplicate rule"),
+    (SITE + "    rules:\n      - path: /a$b\n", 7, "'$' may only end"),
+    (SITE + "    language: english\n", 6, "language tag"),
+    (SITE + "    images: {overwrite: yes please}\n", 6, "true or false"),
+    (SITE + "    tdm_policy: {duty: pay}\n", 6, "obtainConsent"),
+    (SITE + "    ai_txt: {media_types: [pictures]}\n", 6, "expected one of"),
+    (
+        SITE + "  - name: jane\n    url: https://x.example\n    input: public\n"
+        "    output: out\n    rightsholder: {name: X}\n",
+        6,
+        "duplicate site name",
+    ),
+    (SITE + "    name: again\n", 6, "duplicate key 'name'"),
+    ("sites:\n  - 42\n", 2, "expected a site mapping"),
+    ("sites:\n  - name: a\n    url: https://a.example\n    input: [x]\n", 4, "expected a string"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), INVALID, ids=[w for *_, w in INVALID])
+def test_invalid_config_names_file_and_line(write_config, public, text, line, words):
+    path = write_config(text)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    messages = [str(p) for p in info.value.problems]
+    matching = [m for m in messages if words in m]
+    assert matching, messages
+    assert matching[0].startswith(f"{path}:{line}:"), messages
+
+
+def test_every_problem_is_reported_at_once(write_config, public):
+    text = SITE + "    reserv: [train]\n    language: 12\n"
+    with pytest.raises(ConfigError) as info:
+        config.load(write_config(text))
+    assert len(info.value.problems) == 2
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        config.load(tmp_path / "nope.yaml")
+
+
+def test_yaml_is_loaded_safely(write_config, public):
+    text = SITE + "    language: !!python/object/apply:os.system ['echo pwned']\n"
+    with pytest.raises(ConfigError, match="could not determine a constructor|language"):
+        config.load(write_config(text))
+
+
+def test_select_unknown_site(write_config, public):
+    cfg = config.load(write_config(SITE))
+    with pytest.raises(ConfigError, match="no site named 'bob'"):
+        cfg.select(["bob"])

@@ -1,0 +1,92 @@
+"""One table per dialect: how each reserved set is spelled (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from optout_site import dialects
+from optout_site.policy import Decision, Use
+
+T, G, I, S, M = Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT, Use.SEARCH, Use.TDM
+NOTHING, PHOTO, ALL = frozenset(), frozenset({M, T, G, I}), frozenset(Use)
+V = dialects.PLUS_VOCAB
+
+
+def d(*uses):
+    return Decision(frozenset(uses))
+
+
+@pytest.mark.parametrize(
+    ("decision", "tdm", "noai"),
+    [
+        (d(), 0, False),
+        (d(T, G), 1, True),
+        (d(I), 1, True),
+        (d(S), 1, False),
+        (d(M), 1, False),
+        (d(*PHOTO), 1, True),
+    ],
+)
+def test_tdmrep_and_noai(decision, tdm, noai):
+    assert dialects.tdm_reservation(decision) == tdm
+    assert dialects.noai(decision) is noai
+
+
+@pytest.mark.parametrize(
+    ("decision", "usage", "signal"),
+    [
+        (d(), "train-ai=y, search=y", "search=yes, ai-input=yes, ai-train=yes"),
+        (d(*PHOTO), "train-ai=n, search=y", "search=yes, ai-input=no, ai-train=no"),
+        (d(*ALL), "train-ai=n, search=n", "search=no, ai-input=no, ai-train=no"),
+        (d(G), "train-ai=n, search=y", "search=yes, ai-input=yes"),  # ai-train left unsaid
+        (d(I), "train-ai=y, search=y", "search=yes, ai-input=no, ai-train=yes"),
+    ],
+)
+def test_content_usage_and_content_signal(decision, usage, signal):
+    assert dialects.content_usage(decision) == usage
+    assert dialects.content_signal(decision) == signal
+
+
+@pytest.mark.parametrize(
+    ("decision", "code", "constraint"),
+    [
+        (d(), "DMI-ALLOWED", False),
+        (d(G), "DMI-PROHIBITED-GENAIMLTRAINING", False),
+        (d(T, G), "DMI-PROHIBITED-AIMLTRAINING", False),
+        (d(*PHOTO), "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING", False),
+        (d(*ALL), "DMI-PROHIBITED", False),
+        (d(I), "DMI-PROHIBITED-SEECONSTRAINT", True),
+        (d(M, T, G), "DMI-PROHIBITED-SEECONSTRAINT", True),
+        (d(S), "DMI-PROHIBITED-SEECONSTRAINT", True),
+    ],
+)
+def test_iptc_data_mining(decision, code, constraint):
+    assert dialects.iptc_data_mining(decision) == V + code
+    assert dialects.needs_constraint_text(decision) is constraint
+
+
+@pytest.mark.parametrize(
+    ("decision", "permits", "prohibits"),
+    [
+        (d(), ("ai-train", "ai-input", "search"), ()),
+        (d(*PHOTO), ("search",), ("ai-train", "ai-input")),
+        (d(*ALL), (), ("ai-train", "ai-input", "search")),
+        (d(G), ("ai-input", "search"), ("ai-train",)),
+    ],
+)
+def test_rsl_usage(decision, permits, prohibits):
+    assert dialects.rsl_usage(decision) == (permits, prohibits)
+
+
+@pytest.mark.parametrize(
+    ("decision", "disallow"),
+    [(d(), False), (d(G), True), (d(M), True), (d(I), False), (d(S), False)],
+)
+def test_ai_txt(decision, disallow):
+    assert dialects.ai_txt_disallows(decision) is disallow
+
+
+def test_describe_names_reserved_and_allowed():
+    text = dialects.describe(d(*PHOTO))
+    assert "training of AI models" in text and "Allowed: search engine indexing" in text
+    assert dialects.describe(d()).startswith("No use is reserved")

@@ -1,0 +1,193 @@
+"""The build end to end on the bundled example and on broken inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import html5lib
+import pytest
+from conftest import EXAMPLE, REPO
+from PIL import Image
+
+from optout_site import build, pipeline
+from optout_site.cli import main
+
+OUR_TAG = re.compile(
+    rb'(\r?\n[ \t]*)?<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( /)?>'
+)
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def example_config(tmp_path: Path) -> Path:
+    """The bundled sites.yaml, pointed at a copy of the example so the test owns its output."""
+    shutil.copytree(EXAMPLE, tmp_path / "public")
+    text = (REPO / "sites.yaml").read_text(encoding="utf-8")
+    text = text.replace("examples/portfolio/public", "public").replace(
+        "examples/portfolio/build", "build"
+    )
+    path = tmp_path / "sites.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_build_produces_every_signal_and_only_our_tags(example_config, tmp_path):
+    report = build(example_config, jobs=2)
+    assert report.ok, report.render()
+    out = tmp_path / "build"
+    for rel in [".well-known/tdmrep.json", "policies/tdm-policy.json", "ai.txt"]:
+        assert (out / rel).is_file(), rel
+    json.loads((out / ".well-known/tdmrep.json").read_bytes())
+    pages = [p for p in (tmp_path / "public").rglob("*") if p.suffix in (".html", ".xhtml")]
+    assert len(pages) >= 10
+    for page in pages:
+        rel = page.relative_to(tmp_path / "public")
+        before, after = page.read_bytes(), (out / rel).read_bytes()
+        assert OUR_TAG.sub(b"", after) == before, rel  # output minus our tags == input
+        assert b'name="tdm-reservation"' in after, rel
+    # The press page is exempt by a path rule; everything else is reserved.
+    press = html5lib.parse((out / "press/index.html").read_bytes(), namespaceHTMLElements=False)
+    assert [m.get("content") for m in press.iter("meta") if m.get("name") == "tdm-reservation"] == [
+        "0"
+    ]
+    home = (out / "index.html").read_bytes()
+    assert b'<meta name="robots" content="noai, noimageai">' in home
+    # The ISO-8859-1 page keeps its own bytes.
+    assert "Expositions passées".encode("latin-1") in (out / "fr/expositions.html").read_bytes()
+    # The site's untouched files are copied byte for byte.
+    for rel in ["css/style.css", "js/main.js", "sitemap.xml"]:
+        assert (out / rel).read_bytes() == (tmp_path / "public" / rel).read_bytes()
+
+
+def test_second_build_changes_nothing_not_even_mtimes(example_config, tmp_path):
+    build(example_config, jobs=2)
+    before = snapshot(tmp_path / "build")
+    report = build(example_config, jobs=2)
+    assert report.ok and report.changed == 0, report.render()
+    assert snapshot(tmp_path / "build") == before
+
+
+def test_in_place_build_is_idempotent(tmp_path, site_dir, write_config):
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            reserve: [tdm]
+            rightsholder: {{name: A}}
+        """)
+    assert build(cfg).changed > 0
+    before = snapshot(site_dir)
+    report = build(cfg)
+    assert report.changed == 0, report.render()
+    assert snapshot(site_dir) == before
+
+
+def test_dry_run_writes_nothing(example_config, tmp_path):
+    report = build(example_config, dry_run=True)
+    assert report.changed > 0
+    assert not (tmp_path / "build").exists()
+
+
+def test_jobs_1_and_jobs_2_give_identical_outputs(example_config, tmp_path):
+    build(example_config, jobs=1)
+    one = {k: v[0] for k, v in snapshot(tmp_path / "build").items()}
+    shutil.rmtree(tmp_path / "build")
+    build(example_config, jobs=2)
+    assert {k: v[0] for k, v in snapshot(tmp_path / "build").items()} == one
+
+
+def test_a_bad_file_is_named_left_alone_and_the_rest_completes(tmp_path, site_dir, write_config):
+    bad = site_dir / "images" / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 7)  # truncated JPEG
+    odd = site_dir / "utf16.html"
+    odd.write_bytes(
+        b"\xff\xfe" + "<html><head></head>\udcff</html>".encode("utf-16-le", "surrogatepass")
+    )
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            rightsholder: {{name: A}}
+        """)
+    before = bad.read_bytes(), odd.read_bytes()
+    report = build(cfg)
+    problems = {p.path: p.message for p in report.sites[0].problems}
+    assert "images/broken.jpg" in problems and "utf16.html" in problems, report.render()
+    assert (bad.read_bytes(), odd.read_bytes()) == before
+    assert b"tdm-reservation" in (site_dir / "index.html").read_bytes()
+    assert main(["build", "-c", str(cfg), "--quiet"]) == 1
+
+
+def test_symlinks_out_of_the_site_are_not_followed(tmp_path, site_dir, write_config):
+    secret = tmp_path / "secret.html"
+    secret.write_text("<html><head></head></html>")
+    os.symlink(secret, site_dir / "leak.html")
+    os.symlink(site_dir, site_dir / "loop")
+    cfg = write_config(f"""
+        sites:
+          - {{name: s, url: 'https://a.example', input: {site_dir}, output: out, rightsholder: {{name: A}}}}
+        """)
+    report = build(cfg)
+    skipped = {f.path for f in report.sites[0].files if f.action == "skipped"}
+    assert {"leak.html", "loop"} <= skipped
+    assert secret.read_text() == "<html><head></head></html>"
+    assert not (tmp_path / "out" / "leak.html").exists()
+
+
+def test_temp_files_from_a_killed_run_are_swept(tmp_path, site_dir, write_config):
+    cfg = write_config(f"""
+        sites:
+          - {{name: s, url: 'https://a.example', input: {site_dir}, rightsholder: {{name: A}}}}
+        """)
+    (site_dir / "css" / ".optout-site-tmp-abc123").write_bytes(b"half")
+    build(cfg)
+    assert not list(site_dir.rglob(".optout-site-tmp-*"))
+
+
+def test_images_are_stamped_pixels_unchanged(example_config, tmp_path):
+    build(example_config)
+    for rel in [
+        "images/mountains.jpg",
+        "images/coast.png",
+        "images/forest.webp",
+        "press/portrait.jpg",
+    ]:
+        src, dst = tmp_path / "public" / rel, tmp_path / "build" / rel
+        with Image.open(src) as a, Image.open(dst) as b:
+            assert a.tobytes() == b.tobytes(), rel
+            assert a.info.get("icc_profile") == b.info.get("icc_profile"), rel
+        assert b"plus:DataMining" in dst.read_bytes() or b"DataMining" in dst.read_bytes(), rel
+    assert b"DMI-ALLOWED" in (tmp_path / "build/press/portrait.jpg").read_bytes()
+    assert (
+        b"DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"
+        in (tmp_path / "build/images/mountains.jpg").read_bytes()
+    )
+
+
+def test_cli_json_report_and_config_error_exit_code(example_config, tmp_path, capsys):
+    assert main(["build", "-c", str(example_config), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ok"] and data["sites"][0]["name"] == "lea-moreau"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sites:\n  - nam: x\n")
+    assert main(["build", "-c", str(bad)]) == 2
+    assert f"{bad}:2:5" in capsys.readouterr().err
+
+
+def test_pipeline_process_reports_unreadable_file(tmp_path):
+    task = pipeline.Task("x.css", tmp_path / "missing.css", tmp_path / "out.css", "file", False)
+    result = pipeline.process(task)
+    assert result.action == "error" and "missing.css" in result.message
