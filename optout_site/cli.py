@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from optout_site import __version__, config, pipeline
+from optout_site import __version__, config, pipeline, progress
 from optout_site.schema import ConfigError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -73,6 +75,16 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes (default: one per core)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument(
+        "--force", action="store_true", help="rebuild every file, ignoring the incremental state"
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where incremental state is kept (default: ~/.cache/optout-site)",
+    )
 
     p = sub.add_parser("init", help="write a starter sites.yaml")
     p.add_argument("path", nargs="?", type=Path, default=config.DEFAULT_CONFIG)
@@ -84,7 +96,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_INTACT = "every file is either as it was or complete; run again to finish"
+
+
+class Terminated(Exception):
+    """SIGTERM (a cancelled CI job): unwind like Ctrl-C so the pool stops cleanly."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (
         args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")
@@ -101,15 +126,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"optout-site: config error\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("optout-site: interrupted", file=sys.stderr)
+        print(f"optout-site: interrupted; {_INTACT}", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"optout-site: terminated; {_INTACT}", file=sys.stderr)
+        return 143
 
 
 def _build(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("optout-site: --jobs must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    report = pipeline.build(args.config, sites=args.site, dry_run=args.dry_run, jobs=args.jobs)
+    bar = progress.Bar() if progress.wanted() and not (args.quiet or args.json) else None
+    report = pipeline.build(
+        args.config,
+        sites=args.site,
+        dry_run=args.dry_run,
+        jobs=args.jobs,
+        progress=bar,
+        force=args.force,
+        state_dir=args.state_dir,
+    )
     if args.json:
         print(report.to_json())
     elif args.quiet:

@@ -62,6 +62,23 @@ class ImagesConfig:
 
 
 STANCES = ("policy", "block", "allow")
+HOSTS = ("netlify", "cloudflare", "vercel", "apache", "nginx", "caddy")
+
+
+@dataclass(frozen=True)
+class ReservationPageConfig:
+    """The human-readable reservation page (the legal notice a court can read)."""
+
+    enabled: bool = True
+    path: str = "/ai-reservation/"
+    footer_link: bool = False  # also splice a link to it into every page
+    templates: Path | None = None  # a folder whose templates override the packaged ones
+
+
+@dataclass(frozen=True)
+class RslConfig:
+    enabled: bool = False
+    path: str = "/license.xml"
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,9 @@ class Site:
     ai_txt: AiTxtConfig = field(default_factory=AiTxtConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
+    hosts: tuple[str, ...] = ()
+    reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)
+    rsl: RslConfig = field(default_factory=RslConfig)
 
     @property
     def output_dir(self) -> Path:
@@ -109,6 +129,15 @@ class Site:
     @property
     def tdm_policy_url(self) -> str:
         return self.absolute(self.tdm_policy.path)
+
+    @property
+    def reservation_page_url(self) -> str | None:
+        page = self.reservation_page
+        return self.absolute(page.path) if page.enabled else None
+
+    @property
+    def rsl_url(self) -> str | None:
+        return self.absolute(self.rsl.path) if self.rsl.enabled else None
 
 
 @dataclass(frozen=True)
@@ -281,6 +310,34 @@ _AGENTS = schema.mapping(
     what="an agents mapping",
 )
 
+
+def _folder(node: yaml.Node, ctx: Context) -> Path:
+    path = _file_path(node, ctx)
+    if not path.is_dir():
+        raise Invalid(f"folder {path} does not exist")
+    return path
+
+
+def _page_path(node: yaml.Node, ctx: Context) -> str:
+    value = _site_path(node, ctx)
+    if "*" in value or value.endswith("$"):
+        raise Invalid(f"expected a plain path, not a pattern: {value!r}")
+    return value
+
+
+_RESERVATION_PAGE = schema.mapping(
+    {
+        "enabled": Key(schema.boolean),
+        "path": Key(_page_path),
+        "footer_link": Key(schema.boolean),
+        "templates": Key(_folder),
+    },
+    what="a reservation_page mapping",
+)
+_RSL = schema.mapping(
+    {"enabled": Key(schema.boolean), "path": Key(_page_path)}, what="an rsl mapping"
+)
+
 # Keys a site may set and `defaults:` may supply.
 _SHARED_KEYS = {
     "rightsholder": Key(_RIGHTSHOLDER),
@@ -292,6 +349,9 @@ _SHARED_KEYS = {
     "ai_txt": Key(_AI_TXT),
     "images": Key(_IMAGES),
     "agents": Key(_AGENTS),
+    "hosts": Key(schema.list_of(schema.choice(*HOSTS), allow_single=True)),
+    "reservation_page": Key(_RESERVATION_PAGE),
+    "rsl": Key(_RSL),
 }
 _SITE = schema.mapping(
     {
@@ -372,6 +432,9 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         ai_txt=AiTxtConfig(tuple(raw.get("ai_txt", {}).get("media_types", ()))),
         images=ImagesConfig(**_plain(raw.get("images", {}))),
         agents=_agents(raw.get("agents", {}), ctx),
+        hosts=tuple(dict.fromkeys(raw.get("hosts", []))),
+        reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
+        rsl=RslConfig(**_plain(raw.get("rsl", {}))),
     )
 
 

@@ -7,13 +7,17 @@ is left exactly as it was, and the build goes on.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
-from collections.abc import Callable, Iterator
+import signal
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from optout_site import atomic, config, dialects, images, signals
+from optout_site import atomic, config, dialects, images, signals, state
 from optout_site.config import Site
 from optout_site.htmlsplice import HtmlError, Wanted, splice
 from optout_site.report import (
@@ -29,7 +33,26 @@ from optout_site.report import (
 from optout_site.scan import Entry, scan
 from optout_site.signals import meta
 
-Progress = Callable[[FileResult], None]
+
+class Progress(Protocol):
+    """Told about a site's work as it happens (the CLI draws a progress bar with it)."""
+
+    def start(self, site: str, total: int) -> None: ...
+
+    def advance(self, result: FileResult) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Silent:
+    def start(self, site: str, total: int) -> None:
+        pass
+
+    def advance(self, result: FileResult) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -50,18 +73,53 @@ def build(
     dry_run: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
+    force: bool = False,
+    state_dir: Path | None = None,
 ) -> BuildReport:
-    """Build every selected site of a sites.yaml; raises ConfigError on a bad config."""
+    """Build every selected site of a sites.yaml; raises ConfigError on a bad config.
+
+    ``force`` rebuilds every file, ignoring the incremental state kept in ``state_dir``
+    (default: the user's cache folder, see :func:`default_state_dir`).
+    """
     cfg = config.load(Path(config_path))
     report = BuildReport()
     for site in cfg.select(sites):
-        report.sites.append(build_site(site, dry_run=dry_run, jobs=jobs, progress=progress))
+        path = state_path(site, state_dir)
+        report.sites.append(
+            build_site(
+                site, dry_run=dry_run, jobs=jobs, progress=progress, force=force, state_file=path
+            )
+        )
     return report
 
 
+def default_state_dir() -> Path:
+    """Outside the site (never published) and outside the repository (never committed)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "optout-site"
+
+
+def state_path(site: Site, state_dir: Path | None = None) -> Path:
+    key = hashlib.sha256(str(site.output_dir).encode("utf-8")).hexdigest()[:16]
+    return (state_dir or default_state_dir()) / f"{site.name}-{key}.json"
+
+
 def build_site(
-    site: Site, *, dry_run: bool = False, jobs: int | None = None, progress: Progress | None = None
+    site: Site,
+    *,
+    dry_run: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+    state_file: Path | None = None,
 ) -> SiteReport:
+    progress = progress or _Silent()
+    fingerprint = state.fingerprint(site)
+    saved = (
+        state.State(fingerprint)
+        if force or state_file is None
+        else state.load(state_file, fingerprint)
+    )
     out = site.output_dir
     report = SiteReport(site.name, str(site.input), str(out), dry_run)
     if not dry_run and out.exists():
@@ -69,24 +127,42 @@ def build_site(
     entries, skipped = scan(site.input)
     generated = signals.site_files(site, site.input)
     tasks: list[Task] = []
+    current: list[FileResult] = []
     for entry in entries:
         if entry.rel in generated:
             continue  # ours supersedes the site's own copy; reported with the signal
-        tasks.append(_plan(site, entry, dry_run))
+        task = _plan(site, entry, dry_run)
+        if saved.current(task.rel, task.src, task.dst):
+            current.append(FileResult(task.rel, task.kind, UNCHANGED))  # not even opened
+        else:
+            tasks.append(task)
     report.files.extend(FileResult(str(s.rel), "file", SKIPPED, s.reason) for s in skipped)
-    for result in _run(tasks, jobs):
-        report.files.append(result)
-        if progress:
-            progress(result)
-    for rel, data in generated.items():
-        result = _write_signal(out / rel, str(rel), data, dry_run)
-        if any(e.rel == rel for e in entries):
-            result = FileResult(
-                result.path, result.kind, result.action, "replaces the site's own file"
-            )
-        report.files.append(result)
-        if progress:
-            progress(result)
+    report.files.extend(current)
+    progress.start(site.name, len(tasks) + len(generated))
+    by_rel = {t.rel: t for t in tasks}
+    try:
+        for result in _run(tasks, jobs):
+            report.files.append(result)
+            progress.advance(result)
+            if result.action != ERROR and not dry_run:
+                task = by_rel[result.path]
+                saved.record(task.rel, task.src, task.dst)
+        own = {e.rel for e in entries}
+        for rel, data in generated.items():
+            result = _write_signal(out / rel, str(rel), data, dry_run)
+            if rel in own:
+                result = FileResult(
+                    rel.as_posix(), "signal", result.action, "replaces the site's own file"
+                )
+            report.files.append(result)
+            progress.advance(result)
+    finally:
+        progress.finish()
+        if state_file is not None and not dry_run:
+            kept = {f.path for f in report.files if f.kind != "signal"}
+            saved.files = {k: v for k, v in saved.files.items() if k in kept}
+            with contextlib.suppress(OSError):  # a cache that cannot be written costs time only
+                state.save(state_file, saved)
     return report
 
 
@@ -138,8 +214,20 @@ def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:
         yield from map(process, tasks)
         return
     chunk = max(1, len(tasks) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+    try:
         yield from pool.map(process, tasks, chunksize=chunk)
+    except BaseException:
+        # Ctrl-C or SIGTERM in the parent: queued files are dropped, workers finish the
+        # file in hand (each write is atomic) and exit.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; only the parent decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def process(task: Task) -> FileResult:

@@ -1,12 +1,13 @@
 """Rights metadata written into published images, losslessly (DESIGN.md §5).
 
-One module per container, Pillow-plugin style: each exposes ``PADDING`` and ``MAX_PACKET``
-(how much XMP padding suits the container, and the largest packet it can hold) and
-``parse(source) -> container``; a container has ``xmp`` (the existing packet or None),
-``note`` and ``plan(packet, rights)``. A plan is a list of pieces, each either new bytes
-or a ``(offset, length)`` range of the source that is copied by the kernel
-(``os.copy_file_range``), so memory never grows with the image and no pixel is decoded.
-``plan`` returns None when the file already says exactly what we would write.
+One module per container, Pillow-plugin style: each exposes ``PADDING`` and
+``MAX_PACKET`` (how much XMP padding suits the container, and the largest packet it
+can hold) and ``parse(source) -> container``. A container has ``xmp`` (the existing
+packet or None), ``note``, ``c2pa`` (it carries a signed C2PA manifest) and
+``plan(packet, rights)``. A plan is a list of pieces, each either new bytes or an
+``(offset, length)`` range of the source that the kernel copies
+(``os.copy_file_range``), so memory never grows with the image and no pixel is
+decoded. ``plan`` returns None when the file already says exactly what we would write.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "ImageError",
     "ImageRights",
     "StampResult",
+    "check",
     "is_image",
     "read_xmp",
     "stamp",
@@ -55,7 +57,8 @@ def _check_xml_text(owner: object) -> None:
                 0xFFFF,
             ):
                 name = unicodedata.name(ch, f"U+{code:04X}")
-                raise ValueError(f"{type(owner).__name__}.{f.name} contains {name}, not allowed in XML")
+                where = f"{type(owner).__name__}.{f.name}"
+                raise ValueError(f"{where} contains {name}, not allowed in XML")
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,24 @@ def _open_container(source: Source) -> tuple[Any, Any]:
     return module, module.parse(source)
 
 
+def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece] | None]:
+    from optout_site.images import xmp  # late: xmp imports ImageError from here
+
+    try:
+        module, container = _open_container(source)
+        packet = xmp.merge(container.xmp, rights, module.PADDING, module.MAX_PACKET)
+        plan = container.plan(packet, rights)
+    except Unsupported as exc:
+        return StampResult("skipped", str(exc)), None
+    if plan is None:
+        return StampResult("unchanged"), None
+    if getattr(container, "c2pa", False):
+        # A manifest hard-binds every byte; editing would void its signature.
+        return StampResult("skipped", "file carries a C2PA manifest; writing XMP would "
+                                      "invalidate its signature"), None
+    return StampResult("changed", container.note), plan
+
+
 def stamp(src: Path, dst: Path, rights: ImageRights) -> StampResult:
     """Write ``rights`` into the XMP of ``src``, producing ``dst`` atomically.
 
@@ -187,23 +208,26 @@ def stamp(src: Path, dst: Path, rights: ImageRights) -> StampResult:
     Raises :class:`ImageError` for corrupt or truncated input; ``src`` and ``dst`` are
     then untouched.
     """
-    from optout_site.images import xmp  # late: xmp imports ImageError from here
-
     src, dst = Path(src), Path(dst)
     with src.open("rb") as handle:
         source = Source(handle.fileno())
         try:
-            module, container = _open_container(source)
-            packet = xmp.merge(container.xmp, rights, module.PADDING, module.MAX_PACKET)
-            plan = container.plan(packet, rights)
-            if plan is None:
-                return StampResult("unchanged")
-            _execute(source, plan, dst, src)
-        except Unsupported as exc:
-            return StampResult("skipped", str(exc))
+            result, plan = _plan(source, rights)
+            if plan is not None:
+                _execute(source, plan, dst, src)
         except ImageError as exc:
             raise ImageError(f"{src}: {exc}") from None
-    return StampResult("changed", container.note)
+    return result
+
+
+def check(path: Path, rights: ImageRights) -> StampResult:
+    """What :func:`stamp` would report for ``path``, without writing anything."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        try:
+            return _plan(Source(handle.fileno()), rights)[0]
+        except ImageError as exc:
+            raise ImageError(f"{path}: {exc}") from None
 
 
 def read_xmp(path: Path) -> bytes | None:

@@ -27,9 +27,9 @@ MAX_XMP = 16 * 1024 * 1024
 
 
 class _Stream:
-    """Sequential reader over the file in 1 MiB windows (memory stays bounded)."""
+    """Sequential reader over the file in 256 KiB windows (memory stays bounded)."""
 
-    WINDOW = 1 << 20
+    WINDOW = 256 * 1024
 
     def __init__(self, source: Source, pos: int) -> None:
         self.source, self.pos = source, pos
@@ -57,6 +57,7 @@ class _Stream:
 
 class Gif:
     note = ""
+    c2pa = False
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -80,6 +81,8 @@ class Gif:
                     size = stream.take(1, "application block size")[0]
                     ident = stream.take(size, "application identifier")
                     kind = "xmp" if ident == APP_ID else "app"
+                    if ident.startswith(b"C2PA_GIF"):
+                        self.c2pa = True
                 stream.sub_blocks(f"extension at byte offset {start}")
             elif intro == 0x2C:
                 desc = stream.take(9, "image descriptor")

@@ -64,7 +64,8 @@ def parse_iim(data: bytes) -> tuple[list[Dataset], bytes]:
     while pos < len(data) and data[pos] == 0x1C:
         if pos + 5 > len(data):
             raise LegacySkip(f"IPTC not written: IIM dataset at offset {pos} is cut")
-        rec, num, length = data[pos + 1], data[pos + 2], struct.unpack(">H", data[pos + 3 : pos + 5])[0]
+        rec, num = data[pos + 1], data[pos + 2]
+        (length,) = struct.unpack(">H", data[pos + 3 : pos + 5])
         pos += 5
         if length & 0x8000:  # extended dataset: the low bits give the size of the length
             n = length & 0x7FFF
@@ -144,6 +145,6 @@ def update_irb(data: bytes, rights: ImageRights) -> bytes | None:
         at = next((i for i, r in enumerate(resources) if r[0] == b"8BIM" and r[1] > IPTC_NAA),
                   len(resources))
         resources.insert(at, (b"8BIM", IPTC_NAA, b"\x00\x00", new_iim))
-    resources = [(*r[:3], hashlib.md5(new_iim, usedforsecurity=False).digest()) if r[:2] == (b"8BIM", IPTC_DIGEST)
-                 else r for r in resources]
+    digest = hashlib.md5(new_iim, usedforsecurity=False).digest()
+    resources = [(*r[:3], digest) if r[:2] == (b"8BIM", IPTC_DIGEST) else r for r in resources]
     return build_irb(resources, trailer)

@@ -41,7 +41,7 @@ class Segment:
     start: int  # first byte, including any 0xFF fill bytes before the marker
     body: int  # first payload byte (after the length field)
     end: int
-    kind: str  # xmp | exif | ps | mpf | app0 | other
+    kind: str  # xmp | exif | ps | mpf | app0 | c2pa | other
 
 
 def segment(marker: int, payload: bytes) -> bytes:
@@ -55,6 +55,8 @@ class Jpeg:
         self.segments: list[Segment] = []
         self._parse_header()
         self._check_eoi()
+        self._check_mpf_images()
+        self.c2pa = any(s.kind == "c2pa" for s in self.segments)
         xmp = [s for s in self.segments if s.kind == "xmp"]
         self.xmp = self._payload(xmp[0])[len(XMP_SIG):] if xmp else None
 
@@ -90,12 +92,18 @@ class Jpeg:
                     raise ImageError(f"scan at byte offset {start} has no frame header (SOF)")
                 self.sos = start
                 return
-            seen_sof |= marker in _SOF
-            self.segments.append(Segment(marker, start, pos + 2, end, self._kind(marker, pos + 2, end)))
+            if marker in _SOF and not seen_sof:
+                self.height, self.width = struct.unpack(">HH", read(pos + 3, 4, "frame size"))
+                seen_sof = True
+            kind = self._kind(marker, pos + 2, end)
+            self.segments.append(Segment(marker, start, pos + 2, end, kind))
             pos = end
 
     def _kind(self, marker: int, body: int, end: int) -> str:
-        sig = self.source.read(body, min(end - body, len(XMP_SIG)))
+        sig = self.source.read(body, min(end - body, 64))
+        if marker == 0xEB and sig.startswith(b"JP") and b"c2pa" in sig:  # JUMBF box
+            return "c2pa"
+        sig = sig[: len(XMP_SIG)]
         if marker == 0xE0:
             return "app0"
         if marker == 0xE1 and sig == XMP_SIG:
@@ -121,6 +129,32 @@ class Jpeg:
             hi = lo
         raise ImageError(f"no EOI marker after the scan starting at byte offset {self.sos}: "
                          "file is truncated")
+
+    def _check_mpf_images(self) -> None:
+        """MPO / Ultra HDR secondary images live after EOI; the MPF index says where, so a
+        cut through them is detectable without reading them."""
+        mpf = next((s for s in self.segments if s.kind == "mpf"), None)
+        if mpf is None:
+            return
+        blob = self._payload(mpf)[len(MPF_SIG):]
+        base = mpf.body + len(MPF_SIG)  # MPF offsets count from this TIFF header
+
+        def read(offset: int, length: int, what: str) -> bytes:
+            if offset + length > len(blob):
+                raise ImageError(f"MPF segment at byte offset {mpf.start}: {what} is cut")
+            return blob[offset : offset + length]
+
+        bo = tiff.byte_order(blob[:2])
+        entries, _ = tiff.read_ifd(read, bo, struct.unpack(bo + "I", read(4, 4, "IFD"))[0], "MPF")
+        index = dict(entries).get(0xB002)
+        if index is None:
+            return
+        table = tiff.entry_value(read, bo, index, "MP entry table")
+        for i in range(0, len(table) - 15, 16):
+            size, offset = struct.unpack(bo + "II", table[i + 4 : i + 12])
+            if offset and base + offset + size > self.source.size:
+                raise ImageError(f"MPF image {i // 16 + 1} at byte offset {base + offset} runs "
+                                 "past the end of the file: truncated")
 
     def _insert_at(self) -> int:
         at = 0
@@ -179,7 +213,7 @@ class Jpeg:
         exif_at = next((i for i, s in enumerate(self.segments) if s.kind == "exif"), None)
         try:
             if exif_at is None:
-                body = new_exif(rights)
+                body = new_exif(rights, self.width, self.height)
                 if body is not None:
                     at = self._insert_at()
                     inserts.setdefault(at, []).insert(0, segment(0xE1, body))
@@ -229,18 +263,19 @@ def update_exif(body: bytes, rights: ImageRights) -> bytes | None:
 
     try:
         bo = tiff.byte_order(blob[:2])
-    except ImageError:
-        raise iim.LegacySkip("EXIF not updated: Exif segment has no TIFF header") from None
-    (ifd0,) = struct.unpack(bo + "I", read(4, 4, "IFD0 offset"))
-    entries, next_ifd = tiff.read_ifd(read, bo, ifd0, "Exif IFD0")
-    current = dict(entries)
-    updates = {}
-    for tag, data in values.items():
-        if tag in current:
-            old = tiff.entry_value(read, bo, current[tag], f"Exif IFD0 tag {tag}")
-            if old == data or (not rights.overwrite and old.strip(b"\x00 ")):
-                continue
-        updates[tag] = (2, len(data), data)
+        (ifd0,) = struct.unpack(bo + "I", read(4, 4, "IFD0 offset"))
+        entries, next_ifd = tiff.read_ifd(read, bo, ifd0, "Exif IFD0")
+        current = dict(entries)
+        updates = {}
+        for tag, data in values.items():
+            if tag in current:
+                old = tiff.entry_value(read, bo, current[tag], f"Exif IFD0 tag {tag}")
+                if old == data or (not rights.overwrite and old.strip(b"\x00 ")):
+                    continue
+            updates[tag] = (2, len(data), data)
+    except ImageError as exc:
+        # A damaged Exif block is not ours to judge; the XMP is still written.
+        raise iim.LegacySkip(f"EXIF not updated: {exc}") from None
     if not updates:
         return None
     tail, offset = tiff.append_ifd(bo, entries, next_ifd, len(blob), updates)
@@ -262,12 +297,15 @@ _REQUIRED_EXIF = {
 }
 
 
-def new_exif(rights: ImageRights) -> bytes | None:
+def new_exif(rights: ImageRights, width: int, height: int) -> bytes | None:
     """A minimal big-endian Exif APP1 payload carrying Artist/Copyright."""
     values = _legacy_values(rights)
     if not values:
         return None
-    exif_ifd, exif_offset = tiff.append_ifd(">", [], 0, 8, _REQUIRED_EXIF)
+    exif_tags = dict(_REQUIRED_EXIF)
+    exif_tags[0xA002] = (4, 1, struct.pack(">I", width))  # PixelXDimension
+    exif_tags[0xA003] = (4, 1, struct.pack(">I", height))  # PixelYDimension
+    exif_ifd, exif_offset = tiff.append_ifd(">", [], 0, 8, exif_tags)
     updates = dict(_REQUIRED_IFD0)
     updates.update({tag: (2, len(data), data) for tag, data in values.items()})
     updates[0x8769] = (4, 1, struct.pack(">I", exif_offset))  # ExifIFD pointer

@@ -63,6 +63,7 @@ class Png:
         self.end = pos
         self.first_idat = first_idat
         self.xmp_chunks = xmp
+        self.c2pa = any(kind == b"caBX" for kind, _, _ in self.chunks)
         self.xmp = _text(xmp[0][1], self.chunks[xmp[0][0]][1]) if xmp else None
 
     def _data(self, pos: int, length: int, kind: bytes) -> bytes:

@@ -62,6 +62,7 @@ class Webp:
             self.canvas = self._canvas()
         else:
             raise ImageError(f"first chunk {self.kind!r} at byte offset 12 is not VP8/VP8L/VP8X")
+        self.c2pa = any(c[0] == b"C2PA" for c in self.chunks)
         xmp = [c for c in self.chunks if c[0] == b"XMP "]
         self.xmp = self._payload(xmp[0]) if xmp else None
         self.xmp_count = len(xmp)

@@ -58,11 +58,14 @@ def _parser() -> etree.XMLParser:
     )
 
 
+def _is_utf16(packet: bytes) -> bool:
+    return packet[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in packet[:4]
+
+
 def _as_text(packet: bytes) -> str:
     # Scan the declared encoding too: a UTF-16 packet hides "<!DOCTYPE" from a byte search.
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if packet.startswith(bom):
-            return packet.decode(codec, "replace")
+    if packet.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return packet.decode("utf-16", "replace")
     if b"\x00" in packet[:4]:
         return packet.decode("utf-16-be" if packet[:1] == b"\x00" else "utf-16-le", "replace")
     return packet.decode("utf-8", "replace")
@@ -72,8 +75,9 @@ def parse(packet: bytes) -> etree._Element:
     """Parse an existing packet safely and return its ``x:xmpmeta`` element."""
     if _FORBIDDEN.search(_as_text(packet)):
         raise ImageError("XMP packet declares a DOCTYPE/ENTITY; refused (never expanded)")
-    # Cameras pad packets with NULs; they are not XML and carry nothing.
-    packet = packet.rstrip(b"\x00 \t\r\n")
+    if not _is_utf16(packet):
+        # Cameras pad packets with NULs; they are not XML and carry nothing.
+        packet = packet.rstrip(b"\x00 \t\r\n")
     try:
         root = etree.fromstring(packet, _parser())
     except etree.XMLSyntaxError as exc:
@@ -192,8 +196,11 @@ def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int 
     steps.append((DATA_MINING, lambda d: _simple(d, DATA_MINING, r.data_mining)))
     # OtherConstraints qualifies DataMining, so it is always ours: a stale one from an
     # earlier decision must not outlive a change of DataMining.
-    steps.append((OTHER_CONSTRAINTS, r.other_constraints and (
-        lambda d: _lang_alt(d, OTHER_CONSTRAINTS, r.other_constraints)) or _nothing))
+    if r.other_constraints:
+        steps.append((OTHER_CONSTRAINTS,
+                      lambda d: _lang_alt(d, OTHER_CONSTRAINTS, r.other_constraints)))
+    else:
+        steps.append((OTHER_CONSTRAINTS, _nothing))  # removed, not rewritten
     if r.contact is not None:
         steps.append((LICENSOR, lambda d: _licensor(d, r.contact)))
 
@@ -253,9 +260,9 @@ def _values(desc: etree._Element, tag: str) -> list[str]:
         if resource is not None:
             out.append(resource)
         elif len(el):
-            out.extend((li.text or "").strip() for li in el.iter(RDF_LI))
+            out.extend(li.text or "" for li in el.iter(RDF_LI))
         else:
-            out.append((el.text or "").strip())
+            out.append(el.text or "")
     return out
 
 

@@ -1,0 +1,42 @@
+"""Progress for people: a tqdm bar on a terminal, nothing in CI or when piped.
+
+tqdm is a dependency because it handles terminal width, rate smoothing and cleanup on
+interruption, which a hand-written bar would get subtly wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from tqdm import tqdm
+
+from optout_site.report import FileResult
+
+
+def wanted(stream: TextIO = sys.stderr) -> bool:
+    """A bar only for a person at a terminal; CI logs get the summary alone."""
+    ci = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
+    return stream.isatty() and not ci
+
+
+class Bar:
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self._stream = stream
+        self._bar: tqdm | None = None
+        self._bytes = 0
+
+    def start(self, site: str, total: int) -> None:
+        self._bar = tqdm(total=total, desc=site, unit="file", file=self._stream, leave=False)
+
+    def advance(self, result: FileResult) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            if result.action == "error":
+                self._bar.write(f"  {result.path}: {result.message}")
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,97 @@
+"""The incremental-build state: what each file looked like when we last made it current.
+
+A rebuild skips a file without opening it when its source and its output still have the
+size and mtime recorded here, and the site's fingerprint (config, registry, tool version)
+is unchanged. Anything else falls through to the normal path, which compares contents
+before writing; so a stale or missing state file costs time, never correctness.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from optout_site import __version__, atomic
+
+FORMAT = 1
+Stamp = tuple[int, int, int, int]  # src size, src mtime_ns, dst size, dst mtime_ns
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-able and order-independent (frozensets hash differently in every process)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, frozenset | set):
+        return sorted(_canonical(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def fingerprint(*parts: Any) -> str:
+    """A hash of everything that decides what a build writes, plus the tool version."""
+    data = json.dumps([__version__, *map(_canonical, parts)], sort_keys=True, default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class State:
+    fingerprint: str
+    files: dict[str, Stamp] = field(default_factory=dict)
+
+    def current(self, rel: str, src: Path, dst: Path) -> bool:
+        recorded = self.files.get(rel)
+        return recorded is not None and recorded == stamp(src, dst)
+
+    def record(self, rel: str, src: Path, dst: Path) -> None:
+        value = stamp(src, dst)
+        if value is None:
+            self.files.pop(rel, None)
+        else:
+            self.files[rel] = value
+
+
+def stamp(src: Path, dst: Path) -> Stamp | None:
+    try:
+        a, b = os.stat(src), os.stat(dst)
+    except OSError:
+        return None
+    return (a.st_size, a.st_mtime_ns, b.st_size, b.st_mtime_ns)
+
+
+def load(path: Path, expected: str) -> State:
+    """The saved state if it belongs to this fingerprint; otherwise an empty one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return State(expected)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return State(expected)
+    if data.get("fingerprint") != expected:
+        return State(expected)
+    files = data.get("files")
+    if not isinstance(files, dict):
+        return State(expected)
+    clean = {
+        k: tuple(v)
+        for k, v in files.items()
+        if isinstance(v, list) and len(v) == 4 and all(isinstance(n, int) for n in v)
+    }
+    return State(expected, clean)  # type: ignore[arg-type]
+
+
+def save(path: Path, state: State) -> None:
+    data = {"format": FORMAT, "fingerprint": state.fingerprint, "files": state.files}
+    atomic.write_bytes(path, json.dumps(data, sort_keys=True).encode("utf-8"))

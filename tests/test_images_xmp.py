@@ -1,0 +1,202 @@
+"""XMP merge semantics, determinism and hostile packets."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import imagefactory as f
+import pytest
+from lxml import etree
+from PIL import PngImagePlugin
+
+from optout_site.images import Contact, ImageError, ImageRights, read_xmp, stamp, xmp
+
+BASE = ImageRights(
+    data_mining=f.DMI, other_constraints=None, web_statement="https://j.example/terms",
+    usage_terms="No AI training", copyright="(c) Jane", creator="Jane",
+    contact=Contact(name="Jane", email="jane@j.example"),
+)
+NS = {"rdf": xmp.NS_RDF, "dc": xmp.NS_DC, "plus": xmp.NS_PLUS, "xmpRights": xmp.NS_RIGHTS,
+      "xmp": "http://ns.adobe.com/xap/1.0/", "crs": "http://ns.adobe.com/camera-raw-settings/1.0/",
+      "photoshop": "http://ns.adobe.com/photoshop/1.0/", "Iptc4xmpCore": xmp.NS_IPTC}
+
+
+def tree(packet: bytes) -> etree._Element:
+    return xmp.parse(packet)
+
+
+def texts(root: etree._Element, path: str) -> list[str]:
+    return [str(v) for v in root.xpath(path, namespaces=NS)]
+
+
+def test_new_packet_has_every_property() -> None:
+    rights = dataclasses.replace(BASE, other_constraints="See terms", contact=Contact(
+        name="Jane", email="e@x", url="https://x", address="1 Road", city="Porto",
+        postal_code="4000", country="PT", phone="+351"))
+    root = tree(xmp.merge(None, rights, 100, None))
+    d = "//rdf:Description/"
+    assert texts(root, d + "plus:DataMining/text()") == [f.DMI]
+    assert texts(root, d + "plus:OtherConstraints/rdf:Alt/rdf:li/text()") == ["See terms"]
+    assert texts(root, d + "xmpRights:Marked/text()") == ["True"]
+    assert texts(root, d + "xmpRights:WebStatement/text()") == ["https://j.example/terms"]
+    assert texts(root, d + "xmpRights:UsageTerms/rdf:Alt/rdf:li/text()") == ["No AI training"]
+    assert texts(root, d + "dc:rights/rdf:Alt/rdf:li[@xml:lang='x-default']/text()") == ["(c) Jane"]
+    assert texts(root, d + "dc:creator/rdf:Seq/rdf:li/text()") == ["Jane"]
+    info = d + "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:"
+    for field, value in (("CiEmailWork", "e@x"), ("CiUrlWork", "https://x"),
+                         ("CiAdrExtadr", "1 Road"), ("CiAdrCity", "Porto"),
+                         ("CiAdrPcode", "4000"), ("CiAdrCtry", "PT"), ("CiTelWork", "+351")):
+        assert texts(root, info + field + "/text()") == [value]
+    lic = d + "plus:Licensor/rdf:Seq/rdf:li/plus:"
+    assert texts(root, lic + "LicensorName/text()") == ["Jane"]
+    assert texts(root, lic + "LicensorEmail/text()") == ["e@x"]
+    assert texts(root, lic + "LicensorURL/text()") == ["https://x"]
+
+
+def test_packet_wrapper_and_padding() -> None:
+    packet = xmp.merge(None, BASE, 2048, None)
+    assert packet.startswith(b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>')
+    assert packet.endswith(b'<?xpacket end="w"?>')
+    assert packet.count(b" " * 99 + b"\n") >= 20
+
+
+def test_merge_keeps_foreign_properties_and_namespaces() -> None:
+    merged = xmp.merge(f.FOREIGN_XMP, BASE, 0, None)
+    root = tree(merged)
+    assert texts(root, "//@xmp:CreatorTool") == ["Adobe Lightroom Classic 13.0"]
+    assert texts(root, "//@crs:Exposure2012") == ["+0.35"]
+    assert texts(root, "//@photoshop:Credit") == ["Foreign Credit"]
+    assert texts(root, "//dc:subject/rdf:Bag/rdf:li/text()") == ["harbour", "boats"]
+    assert b'x:xmptk="Adobe XMP Core 7.0-c000 79.1357c9e"' in merged
+    # Our properties replaced, including the attribute form in a foreign description.
+    assert texts(root, "//@xmpRights:Marked") == []
+    assert texts(root, "//xmpRights:Marked/text()") == ["True"]
+    # Existing rights/creator are the file's own and survive without overwrite.
+    assert texts(root, "//dc:rights//rdf:li/text()") == ["(c) Foreign Owner"]
+    assert texts(root, "//dc:creator//rdf:li/text()") == ["Foreign Creator"]
+    abouts = texts(root, "//rdf:Description/@rdf:about")
+    assert len(set(abouts)) == 1
+
+
+def test_overwrite_replaces_rights_and_creator() -> None:
+    root = tree(xmp.merge(f.FOREIGN_XMP, dataclasses.replace(BASE, overwrite=True), 0, None))
+    assert texts(root, "//dc:rights//rdf:li/text()") == ["(c) Jane"]
+    assert texts(root, "//dc:creator//rdf:li/text()") == ["Jane"]
+    assert texts(root, "//dc:subject/rdf:Bag/rdf:li/text()") == ["harbour", "boats"]
+
+
+def test_overwrite_without_values_keeps_file_values() -> None:
+    rights = dataclasses.replace(BASE, overwrite=True, copyright=None, creator=None)
+    root = tree(xmp.merge(f.FOREIGN_XMP, rights, 0, None))
+    assert texts(root, "//dc:rights//rdf:li/text()") == ["(c) Foreign Owner"]
+
+
+def test_stale_other_constraints_removed_and_data_mining_replaced() -> None:
+    first = xmp.merge(None, dataclasses.replace(
+        BASE, data_mining=xmp.NS_PLUS + "x", other_constraints="old words"), 0, None)
+    root = tree(xmp.merge(first, BASE, 0, None))
+    assert texts(root, "//plus:OtherConstraints") == []
+    assert texts(root, "//plus:DataMining/text()") == [f.DMI]
+    assert len(root.xpath("//rdf:Description", namespaces=NS)) == 1
+
+
+def test_contact_none_keeps_existing_contact() -> None:
+    first = xmp.merge(None, BASE, 0, None)
+    root = tree(xmp.merge(first, dataclasses.replace(BASE, contact=None), 0, None))
+    assert texts(root, "//plus:LicensorName/text()") == ["Jane"]
+
+
+def test_deterministic_and_fixed_point() -> None:
+    for existing in (None, f.FOREIGN_XMP, f.extended_xmp()[0]):
+        once = xmp.merge(existing, BASE, 300, None)
+        assert once == xmp.merge(existing, BASE, 300, None)
+        assert xmp.merge(once, BASE, 300, None) == once
+
+
+def test_bare_rdf_root_nul_padding_and_utf16_are_accepted() -> None:
+    bare = b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description' \
+           b' rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3"/></rdf:RDF>'
+    root = tree(xmp.merge(bare + b"\x00" * 64, BASE, 0, None))
+    assert texts(root, "//@xmp:Rating") == ["3"]
+    utf16 = f.FOREIGN_XMP.decode().replace("\ufeff", "").encode("utf-16")
+    assert texts(tree(xmp.merge(utf16, BASE, 0, None)), "//@crs:Version") == ["16.0"]
+
+
+def test_summary_reads_every_data_mining_form() -> None:
+    for body in (f'<plus:DataMining>{f.DMI}</plus:DataMining>',
+                 f'<plus:DataMining rdf:resource="{f.DMI}"/>'):
+        packet = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+                  f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}">{body}'
+                  f'</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+        assert xmp.summary(packet)["data_mining"] == [f.DMI]
+    attr = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+            f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}" plus:DataMining="{f.DMI}"/>'
+            f'</rdf:RDF></x:xmpmeta>').encode()
+    assert xmp.summary(attr)["data_mining"] == [f.DMI]
+
+
+@pytest.mark.parametrize("bad", [b"<x:xmpmeta", b"not xml at all", b"<foo/>",
+                                 b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>'])
+def test_malformed_packets_raise(bad: bytes) -> None:
+    with pytest.raises(ImageError):
+        xmp.merge(bad, BASE, 0, None)
+
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:format>&lol3;</dc:format>
+</rdf:Description></rdf:RDF></x:xmpmeta>"""
+EXTERNAL = b"""<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:format>&xxe;</dc:format>
+</rdf:Description></rdf:RDF></x:xmpmeta>"""
+HOSTILE = {"laughs": LAUGHS, "external": EXTERNAL, "utf16": EXTERNAL.decode().encode("utf-16"),
+           "lowercase": EXTERNAL.replace(b"DOCTYPE", b"doctype"),
+           "entity_only": b'<!ENTITY a "b">' + f.FOREIGN_XMP}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_doctype_and_entities_refused(name: str) -> None:
+    with pytest.raises(ImageError, match="DOCTYPE|ENTITY|well-formed"):
+        xmp.merge(HOSTILE[name], BASE, 0, None)
+
+
+@pytest.mark.parametrize("name", ["laughs", "external"])
+def test_hostile_xmp_in_image_never_expanded_or_written(name: str, tmp_path: Path) -> None:
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", HOSTILE[name].decode())
+    src = tmp_path / "in.png"
+    src.write_bytes(f.save(f.noise("RGB", (4, 4)), "PNG", pnginfo=info))
+    before = src.read_bytes()
+    with pytest.raises(ImageError, match="DOCTYPE"):
+        stamp(src, tmp_path / "out.png", BASE)
+    assert not (tmp_path / "out.png").exists() and src.read_bytes() == before
+    assert b"root:" not in read_xmp(src)  # the raw packet, never expanded
+
+
+def test_jpeg_padding_shrinks_then_refuses(tmp_path: Path) -> None:
+    def foreign(n: int) -> bytes:
+        items = "".join(f"<rdf:li>keyword{i:05d}</rdf:li>" for i in range(n))
+        return f.FOREIGN_XMP.replace(b"<rdf:li>harbour</rdf:li>", items.encode())
+
+    pic = f.photo((16, 16))
+    near = tmp_path / "near.jpg"
+    near.write_bytes(f.save(pic, "JPEG", xmp=foreign(1760)))  # merged ~63.6 KB: fits, less padding
+    assert stamp(near, tmp_path / "near_out.jpg", BASE).status == "changed"
+    packet = read_xmp(tmp_path / "near_out.jpg")
+    assert 63_000 < len(packet) <= 65504 and packet.endswith(b'<?xpacket end="w"?>')
+    over = tmp_path / "over.jpg"
+    over.write_bytes(f.save(pic, "JPEG", xmp=foreign(1900)))  # merged packet > one segment
+    with pytest.raises(ImageError, match="at most 65504"):
+        stamp(over, tmp_path / "over_out.jpg", BASE)
+    assert not (tmp_path / "over_out.jpg").exists()
+
+
+def test_rights_reject_text_xml_cannot_carry() -> None:
+    with pytest.raises(ValueError, match="not allowed in XML"):
+        dataclasses.replace(BASE, copyright="bad \x01 char")
+    with pytest.raises(ValueError, match="not allowed in XML"):
+        Contact(name="x\x00")
