@@ -27,23 +27,40 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
     removed and the target is untouched.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    # fsync guards data that exists: a file we replace must survive a power cut as its
+    # old or its new self. A file that did not exist holds nothing of the user's (after a
+    # power cut, run the build again with --force); skipping fsync there is what keeps a
+    # build into a fresh output folder near the speed of cp.
+    durable = target.exists()
     fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         source = mode_from if mode_from is not None else target
         try:
             shutil.copymode(source, tmp)
         except FileNotFoundError:
             os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+        if durable:
+            _fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX: the directory entry lives in the folder)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_bytes(target: Path, data: bytes, mode_from: Path | None = None) -> None:

@@ -233,12 +233,18 @@ class Wanted:
     ``robots_add`` / ``robots_remove`` are directives managed in ``<meta name=robots>``;
     the author's other directives (``noindex`` …) are left exactly as written.
     ``links`` are (rel, type, href) for ``<link>`` tags we own, keyed by (rel, type).
+    ``footer`` is (href, text) for a link to the reservation page, placed just before
+    ``</body>``; None removes a link we placed earlier.
     """
 
     metas: tuple[tuple[str, str | None], ...] = ()
     robots_add: tuple[str, ...] = ()
     robots_remove: tuple[str, ...] = ()
     links: tuple[tuple[str, str, str | None], ...] = ()
+    footer: tuple[str, str] | None = None
+
+
+FOOTER_CLASS = "optout-site-reservation"
 
 
 def _meta_name(tag: Tag) -> str | None:
@@ -303,7 +309,39 @@ def edit(text: str, wanted: Wanted, start: int = 0, encode: Encoder = lambda v: 
 
     if inserts:
         edits.append((head.insert_at, head.insert_at, "".join(head.indent + t for t in inserts)))
+    if wanted.footer is not None or FOOTER_CLASS in text:
+        edits.extend(_edit_footer(text, wanted.footer, value, head.insert_at))
     return _apply(text, edits)
+
+
+def _edit_footer(
+    text: str, footer: tuple[str, str] | None, value: Callable[[str], str], after: int
+) -> list[tuple[int, int, str]]:
+    """Insert, update or remove our ``<a class="optout-site-reservation">`` before </body>."""
+    ours = None
+    body_end = None
+    for token in tokens(text, after):
+        if isinstance(token, Tag):
+            classes = (token.get("class").value if token.get("class") else "").split()
+            if token.name == "a" and FOOTER_CLASS in classes and ours is None:
+                close = re.compile(r"</a\s*>", re.I).search(text, token.end)
+                ours = (token, close.end() if close else token.end)
+        elif token[0] == "end" and re.match(r"</body[\s>]", text[token[1] : token[2]], re.I):
+            body_end = token[1]
+    wanted = None
+    if footer is not None:
+        href, label = footer
+        wanted = f'<a class="{FOOTER_CLASS}" href="{value(href)}">{value(label)}</a>'
+    if ours is not None:
+        tag, end = ours
+        if wanted is None:
+            begin, _, _ = _line_span(text, tag)
+            return [(begin, end, "")]
+        return [] if text[tag.start : end] == wanted else [(tag.start, end, wanted)]
+    if wanted is None:
+        return []
+    at = body_end if body_end is not None else len(text.rstrip())
+    return [(at, at, wanted + ("\n" if body_end is not None and text[at - 1 : at] == "\n" else ""))]
 
 
 def _set_attr(tag: Tag, name: str, value: str) -> list[tuple[int, int, str]]:

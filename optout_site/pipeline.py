@@ -198,7 +198,7 @@ def _rights(site: Site, decision: dialects.Decision) -> images.ImageRights:
     return images.ImageRights(
         data_mining=dialects.iptc_data_mining(decision),
         other_constraints=described if dialects.needs_constraint_text(decision) else None,
-        web_statement=site.tdm_policy_url,
+        web_statement=site.reservation_page_url or site.tdm_policy_url,
         usage_terms=site.images.usage_terms or described,
         copyright=site.images.copyright or f"© {holder.name}. All rights reserved.",
         creator=holder.name,

@@ -1,4 +1,5 @@
-"""What an HTML page carries in its ``<head>``: TDMRep meta tags and ``noai`` robots meta.
+"""What an HTML page carries: TDMRep meta tags, ``noai`` robots meta, the RSL licence link,
+and (when configured) a footer link to the reservation page.
 
 The values come from the page's own resolved decision, so a page under an exempt path
 says ``tdm-reservation: 0`` while tdmrep.json says the same for that location.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from optout_site import dialects, htmlsplice
 from optout_site.config import Site
 from optout_site.policy import Decision
+from optout_site.signals import reservation, rsl
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 NOAI = ("noai", "noimageai")
@@ -17,6 +19,10 @@ NOAI = ("noai", "noimageai")
 def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
     reserved = dialects.tdm_reservation(decision)
     directives = dialects.noai_directives(decision)
+    link = rsl.link(site)
+    footer = None
+    if site.reservation_page.enabled and site.reservation_page.footer_link:
+        footer = reservation.footer_link(site)
     return htmlsplice.Wanted(
         metas=(
             ("tdm-reservation", str(reserved)),
@@ -24,6 +30,9 @@ def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
         ),
         robots_add=directives,
         robots_remove=tuple(d for d in NOAI if d not in directives),
+        # With RSL off we leave <link rel=license> alone: it may be the author's own.
+        links=(link,) if link is not None else (),
+        footer=footer,
     )
 
 

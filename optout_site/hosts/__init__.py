@@ -1,0 +1,48 @@
+"""Header configs for the hosts a site names: one pure renderer per file format.
+
+Each renderer is ``render(site, existing) -> bytes``: the file's new content, with the
+user's own content (``existing``) kept and ours in a marked block or, for vercel.json,
+in recognisable entries. Netlify and Cloudflare Pages read the same ``_headers`` file,
+so it is rendered once. GitHub Pages cannot set headers at all; there the meta tags,
+the signal files and the image metadata carry the reservation (docs/hosting.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from optout_site.config import Site
+from optout_site.hosts import apache, caddy, netlify, nginx, vercel
+
+Renderer = Callable[[Site, "bytes | None"], bytes]
+
+FILES: dict[str, str] = {
+    "netlify": netlify.FILE_NAME,
+    "cloudflare": netlify.FILE_NAME,
+    "vercel": vercel.FILE_NAME,
+    "apache": apache.FILE_NAME,
+    "nginx": nginx.FILE_NAME,
+    "caddy": caddy.FILE_NAME,
+}
+
+RENDERERS: dict[str, Renderer] = {
+    netlify.FILE_NAME: netlify.render,
+    vercel.FILE_NAME: vercel.render,
+    apache.FILE_NAME: apache.render,
+    nginx.FILE_NAME: nginx.render,
+    caddy.FILE_NAME: caddy.render,
+}
+
+
+def render_all(site: Site, read_existing: Callable[[str], bytes | None]) -> dict[str, bytes]:
+    """File name (relative to the output folder) → content, for the hosts in ``site.hosts``.
+
+    ``read_existing(name)`` returns the file's current bytes (the site's own copy, so
+    a rebuild over its own output stays idempotent) or None when there is none.
+    """
+    out: dict[str, bytes] = {}
+    for host in site.hosts:
+        name = FILES[host]
+        if name not in out:
+            out[name] = RENDERERS[name](site, read_existing(name))
+    return out

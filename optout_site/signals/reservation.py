@@ -1,0 +1,225 @@
+"""The human-readable rights reservation page, one per configured language.
+
+A court reads words, not robots.txt. Modelled on the ADAGP declaration (specs.md §7.5),
+each page names the legal basis (Art. 4(3) Directive (EU) 2019/790, the French
+transposition where it applies, AI Act Art. 53(1)(c)), states what is reserved and what
+stays allowed (the site default and every path rule, from the same policy as the other
+signals), the consequence (a licence is needed), the rights holder's contact, and lists
+the machine-readable channels the site publishes.
+
+The main language lives at ``reservation_page.path`` (``/ai-reservation/`` →
+``/ai-reservation/index.html``); the others one folder down (``/ai-reservation/fr/``).
+Languages without shipped texts (en, fr, de, es, it) get no page of their own; when the
+main language has none, the first language that does takes the main path.
+
+Theming: a ``reservation_page.templates`` folder is searched before ours (jinja2
+ChoiceLoader), so a ``reservation.html.j2`` there replaces the page, and can extend
+``reservation_base.html.j2`` to override single blocks. A ``reservation_texts.yaml``
+there overrides our wording per language and key. Autoescaping is on throughout.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup, escape
+
+from optout_site.config import Site
+from optout_site.policy import Decision, Use
+from optout_site.signals import aitxt, rsl, tdmrep
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE = "reservation.html.j2"
+TEXTS_FILE = "reservation_texts.yaml"
+FRANCE = frozenset({"france", "fr", "fra", "république française"})
+
+
+@dataclass(frozen=True)
+class Page:
+    lang: str  # the tag as configured (the page's lang attribute and folder)
+    texts: str  # the key of the texts used
+    file: str  # site path of the HTML file
+    href: str  # root-relative URL of the page
+
+
+@functools.cache
+def _shipped_texts() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((TEMPLATES / TEXTS_FILE).read_text(encoding="utf-8"))
+
+
+def texts(site: Site) -> dict[str, dict[str, Any]]:
+    """Our texts, overlaid per language and key by the theme folder's own file."""
+    merged = {lang: dict(values) for lang, values in _shipped_texts().items()}
+    folder = site.reservation_page.templates
+    if folder is not None and (folder / TEXTS_FILE).is_file():
+        extra = yaml.safe_load((folder / TEXTS_FILE).read_text(encoding="utf-8")) or {}
+        for lang, values in extra.items():
+            merged.setdefault(lang, dict(_shipped_texts()["en"])).update(values or {})
+    return merged
+
+
+def _text_key(tag: str, available: dict[str, Any]) -> str | None:
+    for key in (tag, tag.lower(), tag.split("-")[0].lower()):
+        if key in available:
+            return key
+    return None
+
+
+def _location(base: str, lang: str | None) -> tuple[str, str]:
+    """(file, href) of a page: ``/x/`` → ``/x/index.html`` and ``/x/fr/index.html``;
+    a file path ``/legal/tdm.html`` → itself and ``/legal/fr/tdm.html``."""
+    if base.endswith((".html", ".htm")):
+        if lang is None:
+            return base, base
+        folder, name = base.rsplit("/", 1)
+        return (f"{folder}/{lang}/{name}",) * 2
+    if base.rstrip("/") == "":
+        raise ValueError("reservation_page.path '/' would replace the home page")
+    folder = base.rstrip("/") + ("/" + lang if lang else "")
+    return f"{folder}/index.html", f"{folder}/"
+
+
+def pages(site: Site) -> list[Page]:
+    """The pages to write: main language first, each at its site path."""
+    available = texts(site)
+    chosen: list[tuple[str, str]] = []
+    for tag in site.languages:
+        key = _text_key(tag, available)
+        if key is not None and all(key != k for _, k in chosen):
+            chosen.append((tag, key))
+    if not chosen:
+        chosen = [("en", "en")]
+    main_tag, main_key = chosen[0]
+    out = [Page(main_tag, main_key, *_location(site.reservation_page.path, None))]
+    out += [Page(tag, key, *_location(site.reservation_page.path, tag)) for tag, key in chosen[1:]]
+    return out
+
+
+def footer_link(site: Site) -> tuple[str, str]:
+    """(absolute URL, label) of the main-language page, for the link spliced into pages."""
+    main = pages(site)[0]
+    return site.absolute(main.href), texts(site)[main.texts]["footer_link"]
+
+
+def _environment(site: Site) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if site.reservation_page.templates is not None:
+        loaders.append(jinja2.FileSystemLoader(str(site.reservation_page.templates)))
+    loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.ChainableUndefined,  # a theme's texts may lack optional keys
+    )
+
+
+def _uses(decision: Decision, words: dict[str, str]) -> tuple[list[str], list[str]]:
+    # The same split as dialects.describe, in the page's language.
+    reserved = [words[u.value] for u in Use if u in decision.reserved]
+    allowed = [words[u.value] for u in Use if u not in decision.reserved]
+    return reserved, allowed
+
+
+def _is_prefix(pattern: str) -> bool:
+    return "*" not in pattern and not pattern.endswith("$")
+
+
+def _channels(site: Site, t: dict[str, Any]) -> list[dict[str, str | None]]:
+    out: list[dict[str, str | None]] = [
+        {"label": t["ch_robots"], "url": site.absolute("/robots.txt")},
+        {"label": t["ch_tdmrep"], "url": site.absolute(tdmrep.WELL_KNOWN_PATH)},
+        {"label": t["ch_policy"], "url": site.tdm_policy_url},
+        {"label": t["ch_aitxt"], "url": site.absolute(aitxt.PATH)},
+        {"label": t["ch_meta"], "url": None},
+    ]
+    if site.hosts:
+        out.append({"label": t["ch_headers"], "url": None})
+    if site.images.enabled:
+        out.append({"label": t["ch_images"], "url": None})
+    if site.rsl_url:
+        out.append({"label": t["ch_rsl"], "url": site.rsl_url})
+    return out
+
+
+def _in_france(site: Site) -> bool:
+    address = site.rightsholder.address
+    return bool(address and address.country and address.country.strip().lower() in FRANCE)
+
+
+def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
+    """Everything the template sees, texts already formatted (and escaped) as Markup."""
+    raw = texts(site)[page.texts]
+    holder = site.rightsholder
+
+    def fmt(text: str, **extra: str) -> Markup:
+        return Markup(escape(text)).format(holder=holder.name, site=site.url, **extra)
+
+    t: dict[str, Any] = {
+        key: fmt(value) if isinstance(value, str) and "{path}" not in value else value
+        for key, value in raw.items()
+    }
+    if page.texts == "fr" or not _in_france(site):
+        t.pop("cpi", None)  # French pages name it already; others only for French holders
+    scopes = []
+    for pattern, decision in [
+        *site.policy.ordered_decisions[-1:],
+        *site.policy.ordered_decisions[:-1],
+    ]:
+        if pattern == "/":
+            label = t["scope_default"]
+        else:
+            label = fmt(
+                raw["scope_prefix" if _is_prefix(pattern) else "scope_pattern"], path=pattern
+            )
+        reserved, allowed = _uses(decision, raw["uses"])
+        scopes.append({"label": label, "reserved": reserved, "allowed": allowed})
+    address = holder.address
+    lines = []
+    if address is not None:
+        lines = [
+            address.street,
+            " ".join(filter(None, (address.postal_code, address.locality))),
+            address.country,
+        ]
+    names = texts(site)
+    return {
+        "lang": page.lang,
+        "t": t,
+        "holder": holder,
+        "address_lines": [line for line in lines if line],
+        "phone_uri": "".join(ch for ch in (holder.phone or "") if ch.isdigit() or ch == "+"),
+        "scopes": scopes,
+        "channels": _channels(site, t),
+        "page_url": site.absolute(page.href),
+        "rsl_url": (rsl.link(site) or (None, None, None))[2],
+        "alternates": [
+            {
+                "lang": other.lang,
+                "name": names[other.texts].get("lang_name", other.lang),
+                "url": site.absolute(other.href),
+                "href": other.href,
+                "current": other == page,
+            }
+            for other in all_pages
+        ],
+    }
+
+
+def render(site: Site) -> dict[str, bytes]:
+    """Site path (``/ai-reservation/index.html``, ...) → the page's UTF-8 HTML."""
+    if not site.reservation_page.enabled:
+        return {}
+    template = _environment(site).get_template(TEMPLATE)
+    all_pages = pages(site)
+    return {
+        page.file: template.render(context(site, page, all_pages)).encode("utf-8")
+        for page in all_pages
+    }

@@ -1,0 +1,324 @@
+"""The rights reservation page: valid HTML5 in every shipped language, saying the policy.
+
+``screenshot()`` below doubles as the documented way to look at the page: with
+/usr/bin/chromium present, ``PYTHONPATH=. python tests/test_reservation.py out.png [fr]`` renders
+the bundled example's page (main language, or the one named) to a PNG.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import html5lib
+import lxml.html
+import pytest
+
+from optout_site import config
+from optout_site.policy import Use
+from optout_site.signals import reservation
+
+LANGS = ["en", "fr", "de", "es", "it"]
+
+SITE = """
+sites:
+  - name: lea
+    url: https://lea.example
+    input: public
+    reserve: [tdm, train, ai-input]
+    allow: [search]
+    language: [en, fr, de, es, it]
+    hosts: [nginx]
+    rsl: {{enabled: true}}
+    rightsholder:
+      name: {name}
+      email: studio@lea.example
+      url: https://lea.example/about/
+      phone: "+33 4 50 00 00 00"
+      address: {{street: 12 rue des Aiguilles, postal_code: "74400", locality: Chamonix, country: {country}}}
+    rules:
+      - {{path: /press/, allow: [tdm, train, ai-input]}}
+      - {{path: /shop/*.pdf$, reserve: [search]}}
+"""
+
+LEGAL = {
+    "en": [
+        "Article 4(3) of Directive (EU) 2019/790",
+        "Article 53(1)(c) of Regulation (EU) 2024/1689",
+    ],
+    "fr": [
+        "article 4, paragraphe 3, de la directive (UE) 2019/790",
+        "L. 122-5-3",
+        "Article 53, paragraphe 1, point c), du règlement (UE) 2024/1689",
+    ],
+    "de": [
+        "Artikel 4 Absatz 3 der Richtlinie (EU) 2019/790",
+        "Artikel 53 Absatz 1 Buchstabe c der Verordnung (EU) 2024/1689",
+    ],
+    "es": [
+        "artículo 4, apartado 3, de la Directiva (UE) 2019/790",
+        "Artículo 53, apartado 1, letra c), del Reglamento (UE) 2024/1689",
+    ],
+    "it": [
+        "articolo 4, paragrafo 3, della direttiva (UE) 2019/790",
+        "Articolo 53, paragrafo 1, lettera c), del regolamento (UE) 2024/1689",
+    ],
+}
+
+
+def load(tmp_path: Path, text: str):
+    (tmp_path / "public").mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "sites.yaml"
+    path.write_text(text, encoding="utf-8")
+    return config.load(path).sites[0]
+
+
+@pytest.fixture
+def site(tmp_path):
+    return load(tmp_path, SITE.format(name="Léa Moreau", country="France"))
+
+
+def strict_parse(html: bytes) -> None:
+    html5lib.HTMLParser(strict=True).parse(html)  # raises on any parse error
+
+
+def text_of(html: bytes) -> str:
+    return " ".join(lxml.html.fromstring(html).text_content().split())
+
+
+def test_one_valid_page_per_shipped_language(site):
+    pages = reservation.render(site)
+    assert list(pages) == ["/ai-reservation/index.html"] + [
+        f"/ai-reservation/{lang}/index.html" for lang in LANGS[1:]
+    ]
+    for (path, html), lang in zip(pages.items(), LANGS, strict=True):
+        assert html.startswith(b"<!DOCTYPE html>\n")
+        strict_parse(html)
+        doc = lxml.html.fromstring(html)
+        assert doc.get("lang") == lang, path
+        assert doc.xpath("//meta[@charset]/@charset") == ["utf-8"]
+        assert doc.findtext(".//title").strip()
+        alternates = dict(
+            zip(
+                doc.xpath("//link[@rel='alternate']/@hreflang"),
+                doc.xpath("//link[@rel='alternate']/@href"),
+                strict=True,
+            )
+        )
+        assert alternates == {
+            "en": "https://lea.example/ai-reservation/",
+            **{other: f"https://lea.example/ai-reservation/{other}/" for other in LANGS[1:]},
+        }
+        nav = doc.xpath("//nav//a/@href")
+        assert len(nav) == len(LANGS) - 1  # links to the others, not to itself
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_page_names_the_legal_basis(site, lang):
+    page = reservation.pages(site)[LANGS.index(lang)]
+    text = text_of(reservation.render(site)[page.file])
+    for reference in LEGAL[lang]:
+        assert reference in text, reference
+
+
+def test_french_transposition_is_named_for_a_holder_in_france_only(site, tmp_path):
+    english = text_of(reservation.render(site)["/ai-reservation/index.html"])
+    assert "L. 122-5-3" in english
+    other = load(tmp_path / "x", SITE.format(name="Jo", country="Germany"))
+    pages = reservation.render(other)
+    assert "L. 122-5-3" not in text_of(pages["/ai-reservation/index.html"])
+    assert "L. 122-5-3" in text_of(
+        pages["/ai-reservation/fr/index.html"]
+    )  # French law, French page
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_page_states_the_policy_per_scope_in_its_language(site, lang):
+    page = reservation.pages(site)[LANGS.index(lang)]
+    words = reservation.texts(site)[lang]["uses"]
+    doc = lxml.html.fromstring(reservation.render(site)[page.file])
+    scopes = doc.xpath("//section[@class='scope']")
+    decisions = [site.policy.default, *[d for p, d in site.policy.ordered_decisions if p != "/"]]
+    assert len(scopes) == len(decisions) == 3
+    for scope, decision in zip(scopes, decisions, strict=True):
+        reserved = scope.xpath(".//div[@class='reserved']/dd/text()")
+        allowed = scope.xpath(".//div[@class='allowed']/dd/text()")
+        assert reserved == [words[u.value] for u in Use if u in decision.reserved]
+        if reserved:
+            assert allowed == [words[u.value] for u in Use if u not in decision.reserved]
+    headings = [" ".join(h.text_content().split()) for h in doc.xpath("//section/h3")]
+    assert "/press/" in headings[2] and "/shop/*.pdf$" in headings[1]
+
+
+def test_page_gives_the_contact_and_the_consequence(site):
+    html = reservation.render(site)["/ai-reservation/index.html"]
+    doc = lxml.html.fromstring(html)
+    text = text_of(html)
+    assert "must first obtain a licence from Léa Moreau" in text
+    assert doc.xpath("//address//a/@href") == [
+        "mailto:studio@lea.example",
+        "tel:+33450000000",
+        "https://lea.example/about/",
+    ]
+    assert "12 rue des Aiguilles" in text and "74400 Chamonix" in text
+
+
+def test_page_lists_the_channels_the_site_publishes(site, tmp_path):
+    doc = lxml.html.fromstring(reservation.render(site)["/ai-reservation/index.html"])
+    links = doc.xpath("//main//ul/li/a/@href")
+    for url in (
+        "https://lea.example/robots.txt",
+        "https://lea.example/.well-known/tdmrep.json",
+        "https://lea.example/policies/tdm-policy.json",
+        "https://lea.example/ai.txt",
+        "https://lea.example/license.xml",
+    ):
+        assert url in links
+    text = text_of(reservation.render(site)["/ai-reservation/index.html"])
+    assert "HTTP response headers" in text and "image files" in text
+    plain = load(
+        tmp_path / "plain",
+        """
+        sites:
+          - name: p
+            url: https://p.example
+            input: public
+            reserve: [train]
+            images: {enabled: false}
+            rightsholder: {name: P}
+    """.replace("\n        ", "\n"),
+    )
+    text = text_of(reservation.render(plain)["/ai-reservation/index.html"])
+    assert "HTTP response headers" not in text and "image files" not in text
+    assert "license.xml" not in text
+
+
+HOSTILE = '"<script>alert(1)</script> & <b>Bad</b>"'
+
+
+def test_hostile_names_and_patterns_are_escaped(tmp_path):
+    text = SITE.format(name=HOSTILE, country="France").replace(
+        "/shop/*.pdf$", '"/x<img/src=x/onerror=alert(1)>/"'
+    )
+    site = load(tmp_path, text)
+    for html in reservation.render(site).values():
+        strict_parse(html)
+        doc = lxml.html.fromstring(html)
+        assert not doc.xpath("//script") and not doc.xpath("//b") and not doc.xpath("//img")
+        assert "<script>alert(1)</script> & <b>Bad</b>" in doc.text_content()
+        assert b"&lt;script&gt;" in html
+
+
+def test_template_override_and_texts_override(tmp_path):
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "reservation.html.j2").write_text(
+        '{% extends "reservation_base.html.j2" %}'
+        "{% block style %}body { background: #123456; }{% endblock %}",
+        encoding="utf-8",
+    )
+    (theme / "reservation_texts.yaml").write_text("en:\n  title: Our own title\n", encoding="utf-8")
+    text = SITE.format(name="Jo", country="France").replace(
+        "    rsl:", f"    reservation_page: {{templates: {theme}}}\n    rsl:"
+    )
+    site = load(tmp_path, text)
+    html = reservation.render(site)["/ai-reservation/index.html"]
+    strict_parse(html)
+    assert b"#123456" in html and b"max-width: 46rem" not in html
+    assert b"<title>Our own title</title>" in html
+    assert b"Allowed" in html  # the rest of our page and texts still there
+    french = reservation.render(site)["/ai-reservation/fr/index.html"]
+    assert b"Our own title" not in french
+    (theme / "reservation.html.j2").write_text(
+        "<!DOCTYPE html><html lang={{ lang }}><title>x</title><p>{{ holder.name }}</p></html>",
+        encoding="utf-8",
+    )
+    assert reservation.render(site)["/ai-reservation/index.html"].endswith(b"<p>Jo</p></html>")
+
+
+def test_languages_without_texts_and_file_style_paths(tmp_path):
+    site = load(
+        tmp_path,
+        """
+sites:
+  - name: s
+    url: https://s.example
+    input: public
+    reserve: [train]
+    language: [nl, fr-FR, de]
+    reservation_page: {path: /legal/tdm.html}
+    rightsholder: {name: S}
+""",
+    )
+    pages = reservation.render(site)
+    assert list(pages) == ["/legal/tdm.html", "/legal/de/tdm.html"]
+    doc = lxml.html.fromstring(pages["/legal/tdm.html"])
+    assert doc.get("lang") == "fr-FR"
+    assert "Fondement juridique" in doc.text_content()
+
+
+def test_disabled_page_and_deterministic_output(site, tmp_path):
+    assert reservation.render(site) == reservation.render(site)
+    off = load(
+        tmp_path / "off",
+        """
+sites:
+  - {name: s, url: https://s.example, input: public, reservation_page: {enabled: false},
+     rightsholder: {name: S}}
+""",
+    )
+    assert reservation.render(off) == {}
+
+
+# --- optional: a look at the page in headless Chromium --------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def screenshot(html: bytes, png: Path, width: int = 1000, height: int = 1800) -> None:
+    """Render ``html`` to ``png`` with headless Chromium (no network, throwaway profile)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "page.html"
+        page.write_bytes(html)
+        subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={tmp}/profile",
+                f"--window-size={width},{height}",
+                f"--screenshot={png}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+
+@pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="no /usr/bin/chromium")
+def test_page_renders_in_headless_chromium(site, tmp_path):
+    png = tmp_path / "page.png"
+    screenshot(reservation.render(site)["/ai-reservation/index.html"], png)
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 10_000
+
+
+if __name__ == "__main__":  # python tests/test_reservation.py out.png [language]
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "reservation.png").resolve()
+    example = config.load(Path(__file__).resolve().parents[1] / "sites.yaml").sites[0]
+    pages = reservation.pages(example)
+    wanted = sys.argv[2] if len(sys.argv) > 2 else pages[0].lang
+    chosen = next(p for p in pages if p.lang == wanted)
+    if not shutil.which(CHROMIUM):
+        sys.exit(f"{CHROMIUM} not found")
+    screenshot(reservation.render(example)[chosen.file], out)
+    print(out)

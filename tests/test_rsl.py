@@ -1,0 +1,110 @@
+"""RSL license.xml, its robots.txt line and its <link>: parsed back and checked per rule."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from optout_site import config, dialects
+from optout_site.policy import Use
+from optout_site.signals import rsl
+
+NS = {"r": "https://rslstandard.org/rsl"}
+
+CONFIG = """
+sites:
+  - name: s
+    url: https://photo.example
+    input: public
+    reserve: [tdm, train, ai-input]
+    allow: [search]
+    rsl: {enabled: true}
+    rightsholder: {name: "Jo <&> Photo"}
+    rules:
+      - {path: /press/, allow: [tdm, train, ai-input]}
+      - {path: /press/embargo/, reserve: [tdm, train, ai-input, search]}
+      - {path: /shop/*.pdf$, reserve: [search]}
+      - {path: "/q&a/<x>/", allow: [ai-input]}
+      - {path: /gen/, allow: [tdm, train], reserve: [genai-train]}
+"""
+
+
+def load(tmp_path, text=CONFIG):
+    (tmp_path / "public").mkdir(exist_ok=True)
+    path = tmp_path / "sites.yaml"
+    path.write_text(text, encoding="utf-8")
+    return config.load(path).sites[0]
+
+
+def tokens(element, kind: str) -> tuple[str, ...]:
+    found = element.findall(f"r:license/r:{kind}", NS)
+    assert len(found) <= 1
+    if not found:
+        return ()
+    assert found[0].get("type") == "usage"
+    return tuple(found[0].text.split())
+
+
+def test_license_xml_has_one_content_per_rule_specific_first(tmp_path):
+    site = load(tmp_path)
+    data = rsl.render(site)
+    assert data.startswith(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<rsl xmlns="https://rslstandard.org/rsl">'
+    )
+    root = etree.fromstring(data)
+    assert root.tag == "{https://rslstandard.org/rsl}rsl"
+    contents = root.findall("r:content", NS)
+    assert [c.get("url") for c in contents] == [p for p, _ in site.policy.ordered_decisions]
+    assert contents[-1].get("url") == "/"
+    assert "/q&a/<x>/" in [c.get("url") for c in contents]  # escaped and read back intact
+
+
+def test_tokens_per_rule_follow_the_policy(tmp_path):
+    site = load(tmp_path)
+    root = etree.fromstring(rsl.render(site))
+    for content, (pattern, decision) in zip(
+        root.findall("r:content", NS), site.policy.ordered_decisions, strict=True
+    ):
+        permits, prohibits = tokens(content, "permits"), tokens(content, "prohibits")
+        assert (permits, prohibits) == dialects.rsl_usage(decision), pattern
+        assert set(permits).isdisjoint(prohibits)
+        assert set(permits) | set(prohibits) == {"ai-train", "ai-input", "search"}
+        assert "train-ai" not in permits + prohibits  # the AIPREF spelling is a known trap
+        training = decision.reserves(Use.TRAIN) or decision.reserves(Use.GENAI_TRAIN)
+        assert ("ai-train" in prohibits) == training
+        assert ("search" in prohibits) == decision.reserves(Use.SEARCH)
+
+
+def test_expected_tokens_for_the_usual_rules(tmp_path):
+    site = load(tmp_path)
+    root = etree.fromstring(rsl.render(site))
+    by_url = {c.get("url"): c for c in root.findall("r:content", NS)}
+    assert tokens(by_url["/"], "permits") == ("search",)
+    assert tokens(by_url["/"], "prohibits") == ("ai-train", "ai-input")
+    assert tokens(by_url["/press/"], "permits") == ("ai-train", "ai-input", "search")
+    assert tokens(by_url["/press/"], "prohibits") == ()
+    assert tokens(by_url["/press/embargo/"], "permits") == ()
+    assert tokens(by_url["/gen/"], "prohibits") == ("ai-train",)  # genai-train only: still ai-train
+
+
+def test_robots_line_and_link(tmp_path):
+    site = load(tmp_path)
+    assert rsl.robots_line(site) == "License: https://photo.example/license.xml"
+    assert rsl.link(site) == ("license", "application/rsl+xml", "https://photo.example/license.xml")
+
+
+def test_nothing_when_rsl_is_off(tmp_path):
+    site = load(tmp_path, CONFIG.replace("rsl: {enabled: true}", "rsl: {enabled: false}"))
+    assert rsl.robots_line(site) is None
+    assert rsl.link(site) is None
+
+
+def test_custom_path_is_absolute_in_robots_and_link(tmp_path):
+    site = load(tmp_path, CONFIG.replace("{enabled: true}", "{enabled: true, path: /rsl/lic.xml}"))
+    assert rsl.robots_line(site) == "License: https://photo.example/rsl/lic.xml"
+    assert rsl.link(site)[2] == "https://photo.example/rsl/lic.xml"
+
+
+def test_output_is_deterministic_utf8(tmp_path):
+    site = load(tmp_path)
+    assert rsl.render(site) == rsl.render(site)
+    rsl.render(site).decode("utf-8")
