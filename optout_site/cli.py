@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from optout_site import __version__, config, pipeline, progress
+from optout_site import __version__, agents, check_cli, config, pipeline, progress, registry
 from optout_site.schema import ConfigError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("build", "init", "sites")
+COMMANDS = ("build", "check", "agents", "init", "sites")
 
 STARTER = """\
 # optout-site configuration: one entry per site. Every key: docs/configuration.md
@@ -86,6 +87,38 @@ def _parser() -> argparse.ArgumentParser:
         help="where incremental state is kept (default: ~/.cache/optout-site)",
     )
 
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="after building, check every built site's signals (like `check`)",
+    )
+
+    check_cli.add_parser(sub)
+
+    p = sub.add_parser(
+        "agents",
+        help="list the AI agent registry, or explain one token",
+        description="List the robots.txt product tokens optout-site knows, by purpose; "
+        "'agents explain TOKEN' says what one is and what blocking it costs.",
+    )
+    p.add_argument("action", nargs="?", choices=["list", "explain"], default="list")
+    p.add_argument("token", nargs="?", help="with 'explain': the product token")
+    p.add_argument(
+        "--category",
+        action="append",
+        choices=registry.CATEGORIES,
+        help="only this category (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=None,
+        help="a sites.yaml whose agents settings and policy to apply",
+    )
+    p.add_argument("--site", default=None, help="the site of --config to use")
+
     p = sub.add_parser("init", help="write a starter sites.yaml")
     p.add_argument("path", nargs="?", type=Path, default=config.DEFAULT_CONFIG)
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -121,10 +154,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _init(args)
         if args.command == "sites":
             return _sites(args)
+        if args.command == "check":
+            return check_cli.run(args)
+        if args.command == "agents":
+            return _agents(args)
         return _build(args)
     except ConfigError as exc:
         print(f"optout-site: config error\n{exc}", file=sys.stderr)
         return EXIT_USAGE
+    except registry.RegistryError as exc:
+        print(f"optout-site: agent registry error\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (say `| head`) went away; stop quietly as other Unix tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (flush at exit must not fail)
+        return EXIT_OK
     except KeyboardInterrupt:
         print(f"optout-site: interrupted; {_INTACT}", file=sys.stderr)
         return 130
@@ -155,7 +199,32 @@ def _build(args: argparse.Namespace) -> int:
                 print(f"{site.name}: {problem.path}: {problem.message}", file=sys.stderr)
     else:
         print(report.render())
-    return EXIT_OK if report.ok else EXIT_PROBLEMS
+    code = EXIT_OK if report.ok else EXIT_PROBLEMS
+    if args.check and not args.dry_run:
+        sites = config.load(args.config).select(args.site)
+        code = max(code, check_cli.check_sites(sites, stream=sys.stderr if args.json else None))
+    return code
+
+
+def _agents(args: argparse.Namespace) -> int:
+    site = None
+    if args.config is not None:
+        cfg = config.load(args.config)
+        chosen = cfg.select([args.site] if args.site else None)
+        site = chosen[0]
+    reg = agents.registry_for(site)
+    if args.action == "explain":
+        if not args.token:
+            print("optout-site: agents explain needs a TOKEN", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            print(agents.explain(reg, args.token, site))
+        except agents.UnknownAgent as exc:
+            print(f"optout-site: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return EXIT_OK
+    print(agents.list_agents(reg, args.category, as_json=args.json))
+    return EXIT_OK
 
 
 def _init(args: argparse.Namespace) -> int:

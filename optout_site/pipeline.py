@@ -125,11 +125,12 @@ def build_site(
     if not dry_run and out.exists():
         atomic.sweep_temp_files(out)
     entries, skipped = scan(site.input)
+    report.scanned = len(entries) + len(skipped)
     generated = signals.site_files(site, site.input)
     tasks: list[Task] = []
     current: list[FileResult] = []
     for entry in entries:
-        if entry.rel in generated:
+        if isinstance(generated.get(entry.rel), bytes):
             continue  # ours supersedes the site's own copy; reported with the signal
         task = _plan(site, entry, dry_run)
         if saved.current(task.rel, task.src, task.dst):
@@ -149,11 +150,15 @@ def build_site(
                 saved.record(task.rel, task.src, task.dst)
         own = {e.rel for e in entries}
         for rel, data in generated.items():
-            result = _write_signal(out / rel, str(rel), data, dry_run)
-            if rel in own:
-                result = FileResult(
-                    rel.as_posix(), "signal", result.action, "replaces the site's own file"
-                )
+            if isinstance(data, ValueError):
+                # The site's own file (if any) is kept as it was, copied like any other.
+                result = FileResult(str(rel), "signal", ERROR, str(data))
+            else:
+                result = _write_signal(out / rel, str(rel), data, dry_run)
+                if rel in own:
+                    result = FileResult(
+                        str(rel), "signal", result.action, "replaces the site's own"
+                    )
             report.files.append(result)
             progress.advance(result)
     finally:

@@ -26,6 +26,7 @@ class SiteReport:
     output: str
     dry_run: bool = False
     files: list[FileResult] = field(default_factory=list)
+    scanned: int = 0  # files found in the input, including ones a signal supersedes
 
     def count(self, kind: str | None = None, action: str | None = None) -> int:
         return sum(
@@ -54,7 +55,7 @@ class SiteReport:
             "input": self.input,
             "output": self.output,
             "dry_run": self.dry_run,
-            "scanned": self.count() - self.count(kind="signal"),
+            "scanned": self.scanned,
             "changed": self.changed,
             "summary": self.summary(),
             "signals": [f.path for f in self.files if f.kind == "signal"],
@@ -72,7 +73,7 @@ class SiteReport:
         signals = [f for f in self.files if f.kind == "signal"]
         lines = [
             f"site {self.name}: {self.input} -> {self.output}",
-            f"  files scanned   {self.count() - len(signals)}",
+            f"  files scanned   {self.scanned}",
             f"  pages tagged    {tagged}/{pages}",
             f"  images stamped  {stamped}/{images}",
             f"  signals         {', '.join(f.path for f in signals) or 'none'}",

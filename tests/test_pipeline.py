@@ -17,7 +17,9 @@ from optout_site import build, pipeline
 from optout_site.cli import main
 
 OUR_TAG = re.compile(
-    rb'(\r?\n[ \t]*)?<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( /)?>'
+    rb'(\r?\n[ \t]*)?(<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( /)?>'
+    rb'|<link rel="license" type="application/rsl\+xml" href="[^"]*"( /)?>'
+    rb'|<a class="optout-site-reservation" href="[^"]*">[^<]*</a>)'
 )
 
 

@@ -1,0 +1,145 @@
+"""What every check module shares: the source, the expectations, and where findings go."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from optout_site.check.model import BAD, OK, WARN, Cell, CheckReport, Finding, Row, Severity
+from optout_site.check.sources import Fetched, Source
+from optout_site.policy import Decision
+
+if TYPE_CHECKING:
+    from optout_site.check.expect import Expect
+
+_UNRESERVED = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def normalise(path: str) -> str:
+    """Decode percent-escapes of unreserved characters only (TDMRep §3, RFC 3986 §6.2.2.2)."""
+
+    def decode(match: re.Match[str]) -> str:
+        ch = unquote(match.group(0))
+        return ch if re.fullmatch(r"[A-Za-z0-9._~-]", ch) else match.group(0).upper()
+
+    return _UNRESERVED.sub(decode, path)
+
+
+@lru_cache(maxsize=2048)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    regex = ".*".join(re.escape(part) for part in normalise(body).split("*"))
+    return re.compile(regex + ("$" if anchored else ""), re.DOTALL)
+
+
+def matches(pattern: str, path: str) -> bool:
+    """Robots-style matching (``*`` any run, trailing ``$`` anchors), from the first octet."""
+    return _pattern(pattern).match(normalise(path)) is not None
+
+
+def example_path(pattern: str) -> str:
+    """A concrete path a pattern matches, to sample it (``/a/*.jpg$`` → ``/a/x.jpg``)."""
+    return pattern.rstrip("$").replace("*", "x") or "/"
+
+
+def short_list(items: Iterable[str], limit: int = 6) -> str:
+    items = list(dict.fromkeys(items))
+    head = ", ".join(items[:limit])
+    return head + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+@dataclass
+class Context:
+    source: Source
+    report: CheckReport
+    expect: Expect | None = None
+    pages: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    fetched: dict[str, Fetched] = field(default_factory=dict)
+    # Parsed site-level signals, for cross-channel messages.
+    tdm_rules: list[Any] | None = None
+    robots: Any = None
+    page_meta: dict[str, str | None] = field(default_factory=dict)  # page path -> reservation
+    _rows: dict[str, Row] = field(default_factory=dict)
+
+    @property
+    def exp(self) -> Expect:
+        assert self.expect is not None
+        return self.expect
+
+    @property
+    def strict(self) -> bool:
+        """Checked against sites.yaml: our build writes every signal, so absence is an error."""
+        return not self.exp.inferred
+
+    def missing_severity(self) -> Severity:
+        return "error" if self.strict else "warning"
+
+    def get(self, path: str) -> Fetched:
+        if path not in self.fetched:
+            self.fetched[path] = self.source.get(path)
+        return self.fetched[path]
+
+    def decision(self, path: str) -> Decision:
+        return self.exp.site.policy.resolve(path)
+
+    def add(self, severity: Severity, signal: str, path: str, message: str, fix: str,
+            line: int | None = None, file: str | None = None) -> None:
+        finding = Finding(severity, signal, path, message, fix, line, file)
+        if finding not in self.report.findings:
+            self.report.findings.append(finding)
+
+    def count(self, signal: str, n: int = 1) -> None:
+        self.report.checked[signal] = self.report.checked.get(signal, 0) + n
+
+    def cell(self, path: str, signal: str, state: str, note: str) -> None:
+        """Record one grid cell; a worse state for the same cell wins."""
+        row = self._rows.get(path)
+        if row is None:
+            return  # only pages and images have rows
+        order = {OK: 0, WARN: 1, BAD: 2}
+        old = row.cells.get(signal)
+        if old is None or order[state] > order[old.state]:
+            row.cells[signal] = Cell(state, note)
+        elif order[state] == order[old.state] and note not in old.note and state != OK:
+            old.note += "; " + note
+
+    def add_rows(self) -> None:
+        for kind, paths in (("page", self.pages), ("image", self.images)):
+            for path in paths:
+                if path not in self._rows:
+                    row = Row(path, kind)
+                    self._rows[path] = row
+                    self.report.rows.append(row)
+
+    def sample_paths(self) -> list[str]:
+        """``/``, each policy rule and something inside it, the pages and the images."""
+        out = ["/"]
+        for pattern, _ in self.exp.site.policy.ordered_decisions:
+            if pattern == "/":
+                continue
+            out += [example_path(pattern), self.inside(pattern)]
+        out += self.pages + self.images
+        return list(dict.fromkeys(out))
+
+    def inside(self, pattern: str) -> str:
+        """A real page or image under ``pattern``, else a made-up file name there."""
+        found = next((p for p in self.pages + self.images if matches(pattern, p)), None)
+        return found or example_path(pattern).rstrip("/") + "/sample.html"
+
+    def tdm_says(self, path: str) -> str:
+        """What tdmrep.json says for ``path``, in words, for cross-channel messages."""
+        if self.tdm_rules is None:
+            return "tdmrep.json is missing"
+        from optout_site.check.tdm import first_match
+
+        rule = first_match(self.tdm_rules, path)
+        if rule is None:
+            return "tdmrep.json has no rule for it"
+        value = "unset (invalid value)" if rule.reservation is None else str(rule.reservation)
+        return f"tdmrep.json says {value} (location {rule.location!r})"

@@ -1,0 +1,164 @@
+"""What ``check`` found: findings, a per-path grid of signals, coverage and the policy it
+checked against. Pure data; the renderers live in :mod:`optout_site.check.render`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+# Column order of every table and of the HTML grid.
+ROBOTS = "robots.txt"
+TDMREP = "tdmrep.json"
+TDM_POLICY = "TDM policy"
+AI_TXT = "ai.txt"
+RSL = "license.xml"
+META = "page meta"
+XMP = "image XMP"
+HEADERS = "HTTP headers"
+HOSTS = "host config"
+LEGAL = "reservation page"
+SIGNALS: tuple[str, ...] = (ROBOTS, TDMREP, TDM_POLICY, AI_TXT, RSL, META, XMP, HEADERS, HOSTS,
+                            LEGAL)
+
+OK, BAD, WARN = "ok", "bad", "warn"
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    signal: str
+    path: str  # the site path (or site file) the finding is about
+    message: str
+    fix: str
+    line: int | None = None  # line in ``file`` where known
+    file: str | None = None  # the site file to edit, when it is not ``path`` itself
+
+    @property
+    def target_file(self) -> str:
+        return self.file or self.path
+
+
+@dataclass
+class Cell:
+    state: str  # ok | bad | warn
+    note: str
+
+
+@dataclass
+class Row:
+    path: str
+    kind: str  # "page" or "image"
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass
+class Coverage:
+    pages: int = 0
+    pages_reserved: int = 0  # pages whose meta states the policy's value
+    images: int = 0
+    images_reserved: int = 0  # images whose XMP DataMining states the policy's value
+
+    @staticmethod
+    def percent(part: int, whole: int) -> float:
+        return round(100.0 * part / whole, 1) if whole else 100.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pages": self.pages,
+            "pages_reserved": self.pages_reserved,
+            "pages_percent": self.percent(self.pages_reserved, self.pages),
+            "images": self.images,
+            "images_reserved": self.images_reserved,
+            "images_percent": self.percent(self.images_reserved, self.images),
+        }
+
+
+@dataclass(frozen=True)
+class PolicyLine:
+    """One scope of the policy in plain words."""
+
+    path: str
+    reserved: tuple[str, ...]
+    allowed: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class CheckReport:
+    target: str
+    mode: str  # "folder" or "url"
+    site: str | None  # the sites.yaml site checked against, None when inferred
+    policy_source: str  # where the policy came from, in words
+    policy: list[PolicyLine] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
+    rows: list[Row] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)  # signal -> items checked
+    root: str | None = None  # folder mode: the folder, for file= in annotations
+
+    @property
+    def inferred_policy(self) -> list[PolicyLine]:
+        return self.policy
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """Consistent: no errors. Warnings are advice and do not fail a build."""
+        return not self.errors
+
+    def signal_summary(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for name in SIGNALS:
+            errors = sum(1 for f in self.errors if f.signal == name)
+            warnings = sum(1 for f in self.warnings if f.signal == name)
+            if name in self.checked or errors or warnings:
+                out[name] = {"checked": self.checked.get(name, 0), "errors": errors,
+                             "warnings": warnings}
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "target": self.target,
+            "mode": self.mode,
+            "site": self.site,
+            "policy_source": self.policy_source,
+            "policy": [asdict(p) for p in self.policy],
+            "coverage": self.coverage.to_dict(),
+            "signals": self.signal_summary(),
+            "findings": [asdict(f) for f in self.findings],
+            "grid": [
+                {"path": r.path, "kind": r.kind,
+                 "cells": {k: asdict(c) for k, c in r.cells.items()}}
+                for r in self.rows
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def render_text(self) -> str:
+        from optout_site.check import render
+
+        return render.text(self)
+
+    def render_github(self) -> str:
+        from optout_site.check import render
+
+        return render.github(self)
+
+    def render_html(self) -> str:
+        from optout_site.check import render
+
+        return render.html(self)

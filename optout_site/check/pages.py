@@ -1,0 +1,192 @@
+"""HTML pages as a browser-grade parser reads them (html5lib): the TDMRep meta tags, the
+``robots`` meta (``noai``, ``noimageai``, and no accidental ``noindex``), the RSL link.
+In URL mode this module also finds the pages and images to sample.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree
+
+import html5lib
+from lxml import etree
+
+from optout_site import dialects
+from optout_site.check.context import Context
+from optout_site.check.model import BAD, META, OK, WARN
+from optout_site.check.sources import kind_of
+from optout_site.policy import Decision, Use
+
+NOINDEX = frozenset({"noindex", "none"})
+_BODY = re.compile(rb"<body[\s>]", re.I)
+_REBUILD = "Rebuild with `optout-site build`; it splices the meta tags into every page."
+
+
+def parse_html(body: bytes, content_type: str = "") -> ElementTree.Element | None:
+    charset = None
+    if "charset=" in content_type.lower():
+        charset = content_type.lower().split("charset=")[1].split(";")[0].strip(" \"'")
+    try:
+        return html5lib.parse(body, treebuilder="etree", namespaceHTMLElements=False,
+                              transport_encoding=charset)
+    except (ValueError, LookupError):
+        return None
+
+
+def head_of(body: bytes) -> bytes:
+    """The page up to its ``<body>`` tag: the meta tags live in the head, and parsing a
+    large page's body would only cost time (html5lib is pure Python)."""
+    match = _BODY.search(body)
+    return body[: match.start()] if match else body
+
+
+def metas(root: ElementTree.Element) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for el in root.iter("meta"):
+        name = (el.get("name") or "").strip().lower()
+        if name:
+            out.setdefault(name, []).append((el.get("content") or "").strip())
+    return out
+
+
+def directives(values: list[str]) -> set[str]:
+    return {d.strip().lower() for v in values for d in v.split(",") if d.strip()}
+
+
+def discover(ctx: Context, sample: int) -> None:
+    """URL mode: the home page, the sitemap and the links they hold, up to ``sample`` each."""
+    pages: list[str] = []
+    images: list[str] = []
+    queue: deque[str] = deque(["/"])
+    for loc in _sitemap(ctx):
+        queue.append(loc)
+    seen: set[str] = set()
+    while queue and len(pages) < sample:
+        path = queue.popleft()
+        if path in seen:
+            continue
+        seen.add(path)
+        got = ctx.get(path)
+        if not got.ok or "html" not in (got.content_type or "text/html"):
+            continue
+        pages.append(path)
+        root = parse_html(got.body, got.headers.get("Content-Type", ""))
+        if root is None:
+            continue
+        base = ctx.source.label.rstrip("/") + path
+        for el in root.iter():
+            if el.tag not in ("a", "img", "source", "meta"):
+                continue
+            refs = [el.get("href"), el.get("src")]
+            refs += [c.strip().split(" ")[0] for c in (el.get("srcset") or "").split(",")]
+            if el.tag == "meta" and (el.get("property") or "").lower() == "og:image":
+                refs.append(el.get("content"))
+            for ref in filter(None, refs):
+                target = ctx.source.site_path(urljoin(base, ref.split("#")[0]))
+                if target is None:
+                    continue
+                kind = kind_of(target) if el.tag != "a" else (kind_of(target) or "page")
+                if kind == "image" and target not in images and len(images) < sample:
+                    images.append(target)
+                elif kind == "page" and el.tag == "a":
+                    queue.append(target)
+    ctx.pages, ctx.images = pages, images
+
+
+def _sitemap(ctx: Context) -> list[str]:
+    got = ctx.get("/sitemap.xml")
+    if not got.ok:
+        return []
+    try:
+        root = etree.fromstring(got.body, etree.XMLParser(resolve_entities=False,
+                                                          no_network=True))
+    except etree.XMLSyntaxError:
+        return []
+    locs = [el.text.strip() for el in root.iter("{*}loc") if el.text]
+    # A sitemap may name the canonical domain while the site is served elsewhere (staging,
+    # a preview URL): its paths are still this site's pages.
+    return [ctx.source.site_path(loc) or (urlsplit(loc).path or "/") for loc in locs]
+
+
+def check(ctx: Context) -> None:
+    exp = ctx.exp
+    for path in ctx.pages:
+        ctx.count(META)
+        ctx.report.coverage.pages += 1
+        got = ctx.get(path)
+        if not got.ok:
+            ctx.add("error", META, path, f"the page cannot be read ({got.error or got.status})",
+                    "Check the file.")
+            ctx.cell(path, META, BAD, "unreadable")
+            ctx.page_meta[path] = None
+            continue
+        root = parse_html(head_of(got.body), got.headers.get("Content-Type", ""))
+        found = metas(root) if root is not None else {}
+        decision = ctx.decision(path)
+        want = str(dialects.tdm_reservation(decision))
+        values = found.get("tdm-reservation", [])
+        distinct = list(dict.fromkeys(values))
+        ctx.page_meta[path] = distinct[0] if len(distinct) == 1 else None
+        if not values:
+            ctx.add(ctx.missing_severity(), META, path, "no <meta name=\"tdm-reservation\"> "
+                    f"(policy: {want}; {ctx.tdm_says(path)})", _REBUILD)
+            ctx.cell(path, META, BAD, "tdm-reservation missing")
+        elif len(distinct) > 1:
+            ctx.add("error", META, path, f"several tdm-reservation meta tags disagree: "
+                    f"{', '.join(distinct)}", "Keep exactly one. " + _REBUILD)
+            ctx.cell(path, META, BAD, "conflicting tdm-reservation")
+        elif distinct[0] not in ("0", "1"):
+            ctx.add("error", META, path, f"tdm-reservation is {distinct[0]!r}; only 1 and 0 are "
+                    "valid, so TDM agents read it as unset", f'Write content="{want}".')
+            ctx.cell(path, META, BAD, f"invalid value {distinct[0]!r}")
+        elif distinct[0] != want:
+            ctx.add("error", META, path, f"the page's meta says tdm-reservation {distinct[0]} but "
+                    f"the policy says {want} here; {ctx.tdm_says(path)}. HTML meta overrides "
+                    "tdmrep.json and headers for TDM agents", _REBUILD)
+            ctx.cell(path, META, BAD, f"tdm-reservation {distinct[0]}, want {want}")
+        else:
+            ctx.report.coverage.pages_reserved += 1
+            ctx.cell(path, META, OK, f"tdm-reservation {want}")
+        _policy_link(ctx, path, found, want)
+        _robots_meta(ctx, path, found, decision)
+        if exp.rsl_url and root is not None and not any(
+            "license" in (el.get("rel") or "").lower().split()
+            and (el.get("type") or "").lower() == "application/rsl+xml"
+            for el in root.iter("link")
+        ):
+            ctx.add("warning", META, path, "no <link rel=\"license\" type=\"application/rsl+xml\">"
+                    " pointing at license.xml", _REBUILD)
+
+
+def _policy_link(ctx: Context, path: str, found: dict[str, list[str]], want: str) -> None:
+    links = found.get("tdm-policy", [])
+    if want == "1" and not links:
+        ctx.add("warning", META, path, "no <meta name=\"tdm-policy\">: TDM agents cannot learn how "
+                "to ask for a licence", _REBUILD)
+    elif want == "1" and ctx.strict and links[0] != ctx.exp.policy_url:
+        ctx.add("warning", META, path, f"tdm-policy points at {links[0]}, not "
+                f"{ctx.exp.policy_url}", _REBUILD)
+
+
+def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]],
+                 decision: Decision) -> None:
+    got = directives(found.get("robots", []))
+    want = set(dialects.noai_directives(decision))
+    missing = want - got
+    if missing:
+        ctx.add(ctx.missing_severity(), META, path, f"the robots meta lacks "
+                f"{', '.join(sorted(missing))} although the policy reserves AI use here", _REBUILD)
+        ctx.cell(path, META, BAD, "noai missing")
+    extra = {"noai", "noimageai"} & got - want
+    if extra:
+        ctx.add("error", META, path, f"the robots meta says {', '.join(sorted(extra))} but the "
+                f"policy allows AI use here ({dialects.describe(decision)})", _REBUILD)
+        ctx.cell(path, META, BAD, "noai where allowed")
+    noindex = got & NOINDEX
+    if noindex and not decision.reserves(Use.SEARCH):
+        ctx.add("warning", META, path, f"the robots meta says {', '.join(sorted(noindex))}: "
+                "search engines drop this page although the policy allows search",
+                "Remove noindex unless this page should not be found.")
+        ctx.cell(path, META, WARN, "noindex")

@@ -1,0 +1,149 @@
+"""``optout-site check TARGET``: the command line around :mod:`optout_site.check`.
+
+Registered by ``cli.py`` with :func:`add_parser` and dispatched to :func:`run`. Exit
+codes: 0 every signal agrees, 1 problems found, 2 usage or config error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from optout_site import config
+from optout_site.check import CheckReport, check_built_site, check_folder, check_url
+from optout_site.config import Site
+from optout_site.schema import ConfigError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+FORMATS = ("text", "json", "github")
+
+__all__ = ["add_parser", "check_built_site", "check_sites", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "check",
+        help="audit a built folder or a served URL: every signal, and whether they agree",
+        description=(
+            "Read every opt-out signal of a built site folder or a served site the way "
+            "outside readers do, and report missing signals, contradictions between them, "
+            "over-blocking and robots.txt mistakes. With --config, compare with the intended "
+            "policy; without, infer the policy from what the site says."
+        ),
+        epilog="Exit codes: 0 all consistent, 1 problems found, 2 usage or config error.",
+    )
+    p.add_argument("target", metavar="TARGET", help="a built site folder, or a base URL "
+                   "(http:// or https://)")
+    p.add_argument("-c", "--config", type=Path, default=None, metavar="FILE",
+                   help="the sites.yaml stating the intended policy")
+    p.add_argument("--site", metavar="NAME", default=None,
+                   help="which site of the config (needed when it has several)")
+    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="text (default), json, or github (Actions annotations)")
+    p.add_argument("--html", type=Path, metavar="FILE", default=None,
+                   help="also write a self-contained HTML report to FILE")
+    p.add_argument("--sample", type=int, default=20, metavar="N",
+                   help="URL mode: pages and images to sample (default 20)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="URL mode: timeout per request (default 10)")
+    return p
+
+
+class UsageError(Exception):
+    pass
+
+
+def _is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def _pick_site(args: argparse.Namespace) -> Site | None:
+    if args.config is None and args.site is None:
+        return None
+    cfg = config.load(args.config or config.DEFAULT_CONFIG)
+    if args.site:
+        return cfg.select([args.site])[0]
+    if _is_url(args.target):
+        matching = [s for s in cfg.sites if s.url == args.target.rstrip("/")]
+    else:
+        target = Path(args.target).resolve()
+        matching = [s for s in cfg.sites if s.output_dir.resolve() == target]
+    if len(matching) == 1:
+        return matching[0]
+    if len(cfg.sites) == 1:
+        return cfg.sites[0]
+    names = ", ".join(s.name for s in cfg.sites)
+    raise UsageError(f"{cfg.file} has several sites ({names}); choose one with --site")
+
+
+def _format(args: argparse.Namespace) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise UsageError(f"--json and --format {args.format} contradict each other")
+    return "json" if args.json else (args.format or "text")
+
+
+def render(report: CheckReport, fmt: str) -> str:
+    if fmt == "json":
+        return report.to_json()
+    if fmt == "github":
+        return report.render_github()
+    return report.render_text()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``check`` for parsed arguments; returns the exit code."""
+    try:
+        fmt = _format(args)
+        if args.sample < 1:
+            raise UsageError("--sample must be at least 1")
+        if args.timeout <= 0:
+            raise UsageError("--timeout must be positive")
+        site = _pick_site(args)
+        if _is_url(args.target):
+            report = check_url(args.target, site, sample=args.sample, timeout=args.timeout)
+        elif Path(args.target).is_dir():
+            report = check_folder(Path(args.target), site)
+        else:
+            raise UsageError(f"{args.target}: not a folder, and not an http(s) URL")
+    except ConfigError as exc:
+        print(f"optout-site: config error\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (UsageError, ValueError) as exc:
+        print(f"optout-site check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(render(report, fmt))
+    if args.html is not None:
+        try:
+            args.html.write_text(report.render_html(), encoding="utf-8")
+        except OSError as exc:
+            print(f"optout-site check: cannot write {args.html}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if fmt == "text":
+            print(f"HTML report: {args.html}")
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def check_sites(sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None = None) -> int:
+    """``build --check``: check each built site against its own config; returns 0 or 1.
+
+    ``auto`` prints the text summary, plus GitHub annotations when running in GitHub
+    Actions, so the composite action marks the files to fix without extra flags.
+    """
+    stream = stream or sys.stdout
+    code = EXIT_OK
+    for site in sites:
+        report = check_built_site(site)
+        if fmt == "auto":
+            print(report.render_text(), file=stream)
+            if os.environ.get("GITHUB_ACTIONS") == "true":
+                print(report.render_github(), file=stream)
+        else:
+            print(render(report, fmt), file=stream)
+        if not report.ok:
+            code = EXIT_PROBLEMS
+    return code

@@ -1,0 +1,412 @@
+"""robots.txt: per-agent groups that both kinds of parser read as the policy says, merged
+into the site's own file without losing a byte of it."""
+
+from __future__ import annotations
+
+import urllib.robotparser
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from protego import Protego
+
+from optout_site import agents, config
+from optout_site import robotstxt as rt
+from optout_site.config import Site
+from optout_site.registry import TOKEN_RE, Registry
+from optout_site.signals import robots
+
+REPO = Path(__file__).resolve().parents[1]
+ORIGIN = "https://jane.example"
+
+SITE_YAML = """
+sites:
+  - name: jane
+    url: https://jane.example
+    input: public
+    rightsholder: {name: Jane Doe}
+    reserve: [tdm, train, ai-input]
+    allow: [search]
+    rules:
+      - path: /press/
+        allow: [tdm, train, ai-input]
+      - path: /blog/
+        reserve: [search]
+"""
+
+OWN_ROBOTS = (
+    b"# Jane's own robots.txt\n"
+    b"User-agent: *\n"
+    b"Disallow: /drafts/\n"
+    b"Allow: /drafts/public/\n"
+    b"\n"
+    b"User-agent: GPTBot\n"
+    b"Disallow: /press/private/\n"
+    b"\n"
+    b"User-agent: FooBot\n"
+    b"Disallow: /foo/\n"
+    b"\n"
+    b"Sitemap: https://jane.example/sitemap.xml\n"
+)
+
+PATHS = (
+    "/", "/index.html", "/gallery/a.jpg", "/press/", "/press/portrait.jpg", "/press",
+    "/pressroom/", "/blog/", "/blog/post.html", "/blog", "/drafts/", "/drafts/x",
+    "/drafts/public/y", "/private/x", "/press/private/x", "/foo/x",
+)
+
+
+@pytest.fixture
+def make_site(write_config, tmp_path: Path):
+    def make(text: str = SITE_YAML) -> tuple[Site, Registry]:
+        (tmp_path / "public").mkdir(exist_ok=True)
+        site = config.load(write_config(text)).sites[0]
+        return site, agents.registry_for(site)
+
+    return make
+
+
+def parsers(text: str) -> tuple[urllib.robotparser.RobotFileParser, Protego]:
+    first_match = urllib.robotparser.RobotFileParser()
+    first_match.parse(text.splitlines())
+    return first_match, Protego.parse(text)
+
+
+def site_allows(original: bytes | None, token: str, path: str) -> bool:
+    """The site's own verdict by RFC 9309: the groups naming the token, else ``*``."""
+    doc = rt.parse(rt.decode(original or b""))
+    named: list[tuple[bool, str]] = []
+    star: list[tuple[bool, str]] = []
+    has_own = False
+    for group in doc.groups:
+        rules = [(doc.lines[i].allows, doc.lines[i].value) for i in group.members
+                 if doc.lines[i].kind == "rule"]
+        names = {rt.token_of(doc.lines[i].value).casefold() for i in group.agents}
+        if token.casefold() in names:
+            named += rules
+            has_own = True
+        if "*" in names:
+            star += rules
+    return rt.allowed(named if has_own else star, path)
+
+
+def expected(site: Site, reg: Registry, original: bytes | None, token: str, path: str) -> bool:
+    policy_ok = not agents.blocked(site, token, site.policy.resolve(path), reg)
+    return policy_ok and site_allows(original, token, path)
+
+
+def assert_agrees(site: Site, reg: Registry, original: bytes | None, paths=PATHS,
+                  tokens=None) -> str:
+    text = robots.render(site, reg, original).decode("utf-8")
+    first_match, longest_match = parsers(text)
+    wrong = []
+    for token in tokens or [a.token for a in reg]:
+        for path in paths:
+            want = expected(site, reg, original, token, path)
+            got = (first_match.can_fetch(token, ORIGIN + path),
+                   longest_match.can_fetch(ORIGIN + path, token))
+            if got != (want, want):
+                wrong.append(f"{token} {path}: want {want}, urllib/protego {got}")
+    assert not wrong, "\n".join(wrong[:20])
+    return text
+
+
+# --- every registry agent, both parsers ---------------------------------------------------
+
+
+def test_bundled_example_every_agent_both_parsers():
+    site = config.load(REPO / "sites.yaml").sites[0]
+    reg = agents.registry_for(site)
+    original = (site.input / "robots.txt").read_bytes()
+    text = assert_agrees(site, reg, original, PATHS + ("/about/", "/fr/"))
+    _, protego = parsers(text)
+    assert list(protego.sitemaps) == ["https://lea-moreau.example/sitemap.xml"]
+    for token in ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "PerplexityBot"):
+        assert not protego.can_fetch(ORIGIN + "/gallery/a.jpg", token)
+        assert protego.can_fetch(ORIGIN + "/press/portrait.jpg", token)
+    for token in ("Googlebot", "bingbot", "facebookexternalhit", "Baiduspider", "Applebot"):
+        assert protego.can_fetch(ORIGIN + "/gallery/a.jpg", token)
+        assert not protego.can_fetch(ORIGIN + "/drafts/x", token)
+
+
+@pytest.mark.parametrize("original", [None, b"", OWN_ROBOTS], ids=["none", "empty", "own"])
+def test_every_agent_every_rule_path(make_site, original):
+    site, reg = make_site()
+    assert_agrees(site, reg, original)
+
+
+def test_spot_verdicts_with_own_rules_and_own_gptbot_group(make_site):
+    site, reg = make_site()
+    first_match, longest_match = parsers(robots.render(site, reg, OWN_ROBOTS).decode())
+    for parser_can in (lambda t, p: first_match.can_fetch(t, ORIGIN + p),
+                       lambda t, p: longest_match.can_fetch(ORIGIN + p, t)):
+        assert not parser_can("GPTBot", "/gallery/a.jpg")
+        assert parser_can("GPTBot", "/press/portrait.jpg")
+        assert not parser_can("GPTBot", "/press/private/x")  # the site's own GPTBot rule
+        assert parser_can("GPTBot", "/press/drafts/x")  # its own group hides '*' (RFC 9309)
+        for token in ("Googlebot", "bingbot", "facebookexternalhit"):
+            assert parser_can(token, "/gallery/a.jpg")
+            assert parser_can(token, "/drafts/public/y")
+            assert not parser_can(token, "/drafts/x")
+        assert not parser_can("Googlebot", "/blog/post.html")  # /blog/ reserves search
+        assert parser_can("facebookexternalhit", "/blog/post.html")  # previews never blocked
+        assert not parser_can("FooBot", "/foo/x")  # a site group we do not own still works
+        assert parser_can("FooBot", "/drafts/x")
+
+
+def test_site_agent_settings(make_site):
+    site, reg = make_site(SITE_YAML + """\
+    agents:
+      block: [Twitterbot, SomeScraper]
+      allow: [PerplexityBot]
+      categories: {user-fetch: allow}
+      add:
+        - {token: NewBot, operator: New AI Inc., category: train}
+""")
+    text = assert_agrees(site, reg, OWN_ROBOTS, tokens=[a.token for a in reg] + ["SomeScraper"])
+    _, protego = parsers(text)
+    assert not protego.can_fetch(ORIGIN + "/press/x", "Twitterbot")
+    assert not protego.can_fetch(ORIGIN + "/press/x", "SomeScraper")
+    assert not protego.can_fetch(ORIGIN + "/", "NewBot")
+    assert protego.can_fetch(ORIGIN + "/", "PerplexityBot")
+    assert protego.can_fetch(ORIGIN + "/", "ChatGPT-User")
+    assert not protego.can_fetch(ORIGIN + "/", "OAI-SearchBot")
+
+
+def test_nothing_reserved_writes_no_ai_groups(make_site):
+    site, reg = make_site("""
+sites:
+  - name: jane
+    url: https://jane.example
+    input: public
+    rightsholder: {name: Jane Doe}
+    allow: [tdm, train, ai-input, search]
+""")
+    text = robots.render(site, reg, None).decode()
+    assert [ln for ln in text.splitlines() if ln.startswith("User-agent:")] == ["User-agent: *"]
+    assert "Content-Usage: train-ai=y, search=y" in text
+    assert "Content-Signal: search=yes, ai-input=yes, ai-train=yes" in text
+
+
+# --- the lines we write -----------------------------------------------------------------------
+
+
+def _groups(text: str) -> list[tuple[list[str], list[str]]]:
+    doc = rt.parse(text)
+    return [([doc.lines[i].value for i in g.agents], [doc.lines[i].text for i in g.members])
+            for g in doc.groups]
+
+
+def test_signal_lines_in_every_group_that_may_crawl(make_site):
+    site, reg = make_site()
+    text = robots.render(site, reg, OWN_ROBOTS).decode()
+    assert text.count("# As a condition of accessing this website") == 1
+    assert text.index("# As a condition") < text.index("User-agent:")
+    stars = [agents_ for agents_, _ in _groups(text) if "*" in agents_]
+    assert stars == [["*"]]
+    for names, members in _groups(text):
+        if names == ["FooBot"]:
+            continue  # the site's own group, left as it was
+        if members == ["Disallow: /"]:
+            continue  # may not crawl at all: no usage lines (attach draft: they would not apply)
+        assert "Content-Signal: search=yes, ai-input=no, ai-train=no" in members, names
+        assert any(m.startswith("Content-Usage:") for m in members), names
+    star_members = next(m for a, m in _groups(text) if a == ["*"])
+    assert star_members == [
+        "Allow: /drafts/public/",
+        "Disallow: /drafts/",
+        "Content-Usage: /press/ train-ai=y, search=y",
+        "Content-Usage: /blog/ train-ai=n, search=n",
+        "Content-Usage: train-ai=n, search=y",
+        "Content-Signal: search=yes, ai-input=no, ai-train=no",
+    ]
+
+
+def test_only_valid_tokens_and_rules_longest_first(make_site):
+    site, reg = make_site()
+    text = robots.render(site, reg, OWN_ROBOTS + b"User-agent: Datenbank Crawler\nDisallow: /\n")
+    seen: set[str] = set()
+    for names, members in _groups(text.decode()):
+        if names == ["FooBot"]:
+            continue
+        for name in names:
+            assert name == "*" or TOKEN_RE.match(name), name
+            assert name.casefold() not in seen, f"{name} in two groups"
+            seen.add(name.casefold())
+        patterns = [m.split(":", 1)[1].strip() for m in members
+                    if m.startswith(("Allow:", "Disallow:"))]
+        assert patterns == sorted(patterns, key=lambda p: -len(p.encode()))
+
+
+def test_bytespider_gets_a_group_of_its_own(make_site):
+    site, reg = make_site()
+    groups = _groups(robots.render(site, reg, None).decode())
+    assert ["Bytespider"] in [names for names, _ in groups]
+
+
+def test_global_records_go_before_the_first_group(make_site):
+    site, reg = make_site()
+    text = robots.render(site, reg, OWN_ROBOTS,
+                         records=["License: https://jane.example/license.xml"]).decode()
+    assert text.index("License: https://") < text.index("User-agent:")
+    with pytest.raises(ValueError):
+        robots.render(site, reg, None, records=["License: a\nUser-agent: x"])
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+
+def test_site_lines_preserved_and_reversible(make_site):
+    site, reg = make_site()
+    out = robots.render(site, reg, OWN_ROBOTS)
+    text = out.decode()
+    assert "User-agent: FooBot\nDisallow: /foo/\n" in text
+    assert "Sitemap: https://jane.example/sitemap.xml\n" in text
+    assert "# Jane's own robots.txt\n" in text
+    assert f"{rt.MERGED}User-agent: GPTBot\n{rt.MERGED}Disallow: /press/private/\n" in text
+    assert robots.remove(out) == OWN_ROBOTS
+    assert rt.parse(text).text == text
+
+
+@pytest.mark.parametrize("original", [None, b"", OWN_ROBOTS, OWN_ROBOTS.replace(b"\n", b"\r\n"),
+                                      b"\xef\xbb\xbfUser-agent: *\r\nDisallow: /x",
+                                      b"Disallow: /orphan/\nUser-agent: *\nDisallow:\n"])
+def test_idempotent(make_site, original):
+    site, reg = make_site()
+    once = robots.render(site, reg, original)
+    assert robots.render(site, reg, once) == once
+    assert robots.remove(once) == (original or b"")
+
+
+def test_crlf_bom_and_no_final_newline_are_kept(make_site):
+    site, reg = make_site()
+    original = b"\xef\xbb\xbf# mine\r\nUser-agent: *\r\nDisallow: /x/\r\nSitemap: https://j/s.xml"
+    out = robots.render(site, reg, original)
+    assert out.startswith(b"\xef\xbb\xbf# BEGIN optout-site")
+    assert b"\n" not in out.replace(b"\r\n", b"")  # our lines follow the file's CRLF
+    assert out.endswith(b"Sitemap: https://j/s.xml")
+    _, protego = parsers(out.decode("utf-8-sig"))
+    assert not protego.can_fetch(ORIGIN + "/x/1", "Googlebot")
+
+
+def test_rules_before_any_user_agent_stay_ignored(make_site):
+    site, reg = make_site()
+    original = b"Disallow: /orphan/\n\nUser-agent: *\nDisallow: /x/\n"
+    out = robots.render(site, reg, original).decode()
+    assert f"{rt.MERGED}Disallow: /orphan/" in out
+    first_match, longest_match = parsers(out)
+    assert first_match.can_fetch("*", ORIGIN + "/orphan/a")
+    assert longest_match.can_fetch(ORIGIN + "/orphan/a", "SomeBot")
+    assert not longest_match.can_fetch(ORIGIN + "/x/a", "SomeBot")
+
+
+def test_block_replaced_in_place(make_site):
+    site, reg = make_site()
+    once = robots.render(site, reg, OWN_ROBOTS).decode()
+    moved_block = once[once.index("\n\n# Jane's") + 2:] + "\n" + once[:once.index("\n\n# Jane's")] \
+        + "\n"
+    again = robots.render(site, reg, moved_block.encode()).decode()
+    assert again.startswith("# Jane's own robots.txt\n")
+    assert again.count(rt.BEGIN) == 1
+    assert robots.render(site, reg, again.encode()).decode() == again
+
+
+def test_broken_block_is_an_error(make_site):
+    site, reg = make_site()
+    once = robots.render(site, reg, OWN_ROBOTS)
+    with pytest.raises(rt.RobotsTxtError, match="END"):
+        robots.render(site, reg, once.replace(rt.END.encode(), b"# the end"))
+
+
+def test_size_limit(make_site):
+    site, reg = make_site()
+    huge = b"User-agent: *\n" + b"".join(b"Disallow: /p%06d/\n" % i for i in range(30000))
+    with pytest.raises(rt.RobotsTxtError, match="500 KiB"):
+        robots.render(site, reg, huge)
+    big = huge[:100_000]  # ~5,500 rules of the site's, copied into each group standing for '*'
+    out = robots.render(site, reg, big[:big.rindex(b"\n") + 1])
+    assert len(out) <= robots.MAX_BYTES
+
+
+def test_site_wildcard_rules_combine_with_policy_paths(make_site):
+    site, reg = make_site()
+    original = b"User-agent: *\nDisallow: /*.pdf$\nAllow: /*.css$\n"
+    text = robots.render(site, reg, original).decode()
+    protego = Protego.parse(text)
+    assert not protego.can_fetch(ORIGIN + "/press/kit.pdf", "GPTBot")
+    assert protego.can_fetch(ORIGIN + "/press/kit.zip", "GPTBot")
+    assert not protego.can_fetch(ORIGIN + "/style.css", "GPTBot")
+    assert not protego.can_fetch(ORIGIN + "/blog/kit.pdf", "Googlebot")
+    assert not protego.can_fetch(ORIGIN + "/blog/style.css", "Googlebot")
+    assert protego.can_fetch(ORIGIN + "/style.css", "Googlebot")
+
+
+WILDCARD_POLICY = """
+sites:
+  - name: jane
+    url: https://jane.example
+    input: public
+    rightsholder: {name: Jane Doe}
+    reserve: [genai-train]
+    rules:
+      - path: /press/
+        reserve: [tdm, train, ai-input, search]
+      - path: /press/open/
+        allow: [genai-train]
+      - path: /*.jpg$
+        reserve: [ai-input]
+    agents:
+      block: [Slackbot]
+      categories: {agent: block}
+"""
+
+
+@pytest.mark.parametrize("original", [
+    b"User-agent: *\nDisallow: /x\nAllow: *.css\n",
+    b"User-agent: *\nAllow: /press/\nDisallow: /*.pdf$\nDisallow: /*/x\n",
+    b"User-agent: *\nAllow: /a$\nDisallow: /\n",
+])
+def test_wildcard_rules_on_either_side(make_site, original):
+    """urllib cannot read '*' or '$'; Protego and RFC 9309 can, and must agree with us."""
+    site, reg = make_site(WILDCARD_POLICY)
+    protego = Protego.parse(robots.render(site, reg, original).decode())
+    paths = ("/", "/a", "/a.jpg", "/x/b.jpg", "/x/s.css", "/press/a", "/press/a.pdf",
+             "/press/open/a.jpg", "/press/x/y", "/blog/s.css")
+    wrong = [(a.token, path) for a in reg for path in paths
+             if protego.can_fetch(ORIGIN + path, a.token)
+             != expected(site, reg, original, a.token, path)]
+    assert not wrong, wrong[:10]
+
+
+# --- properties -------------------------------------------------------------------------------
+
+_TOKENS = ["*", "GPTBot", "Googlebot", "Googlebot-Image", "Spider", "Baiduspider", "Applebot",
+           "FooBot", "MySpider", "google", "bingbot", "facebookexternalhit", "Google-Extended"]
+_PATHS = ["/", "/press/", "/press/a", "/blog/", "/drafts/", "/drafts/public/", "/x"]
+_line = st.one_of(
+    st.sampled_from(_TOKENS).map(lambda t: f"User-agent: {t}"),
+    st.sampled_from(_TOKENS).map(lambda t: f"user-agent:{t}  # c"),
+    st.tuples(st.sampled_from(["Allow", "Disallow", "disallow"]), st.sampled_from(_PATHS))
+    .map(lambda fp: f"{fp[0]}: {fp[1]}"),
+    st.sampled_from(["", "# a comment", "Disallow:", "Crawl-delay: 3", "garbage line",
+                     "Sitemap: https://jane.example/s.xml", "Content-Signal: ai-train=yes",
+                     "  Allow: /press/a # x"]),
+)
+_robots = st.tuples(st.lists(_line, max_size=14), st.sampled_from(["\n", "\r\n"]),
+                    st.booleans(), st.booleans()).map(
+    lambda t: (("\ufeff" if t[2] else "") + t[1].join(t[0]) + (t[1] if t[3] else ""))
+    .encode("utf-8"))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(original=_robots)
+def test_merge_is_idempotent_reversible_and_parsers_agree(make_site, original):
+    site, reg = make_site()
+    once = robots.render(site, reg, original)
+    assert robots.render(site, reg, once) == once
+    assert robots.remove(once) == original
+    check = ["GPTBot", "Googlebot", "Googlebot-Image", "Spider", "Baiduspider", "Applebot",
+             "Applebot-Extended", "facebookexternalhit", "Google-Extended", "Bytespider"]
+    assert_agrees(site, reg, original, tokens=check,
+                  paths=("/", "/press/a", "/blog/b", "/drafts/public/c", "/x"))
