@@ -103,8 +103,6 @@ def registry_for(site: Site | None = None) -> Registry:
             "source": SITE_SOURCE,
             "verified": _SITE_VERIFIED,
         }
-        if known is not None:
-            base["aliases"] = known.aliases
         fields = {**base, **record}
         if known is not None:
             fields["token"] = known.token  # keep one spelling; the index is case-insensitive

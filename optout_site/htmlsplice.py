@@ -29,6 +29,9 @@ _XML_DECL_RE = re.compile(rb"^<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
+    # Before UTF-16: the UTF-32-LE BOM starts with the UTF-16-LE one.
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
@@ -92,8 +95,37 @@ def _known_codec(name: str) -> str:
     except LookupError:
         # Unknown label: markup is still ASCII, and we only insert ASCII (char refs).
         return "ascii"
+    if codec.startswith("utf-16"):
+        # WHATWG: a UTF-16 label found by the ASCII prescan means UTF-8 (bytes that spell
+        # the label in ASCII are not UTF-16); inserting UTF-16 would garble the page.
+        return "utf-8"
     # WHATWG Encoding: browsers decode pages labelled latin-1 or ASCII as windows-1252.
-    return "cp1252" if codec in ("iso8859-1", "latin-1", "ascii") else codec
+    if codec in ("iso8859-1", "latin-1", "ascii"):
+        return "cp1252"
+    return codec if _ascii_compatible_codec(codec) else "ascii"
+
+
+_ASCII_PROBE = "".join(map(chr, range(0x20, 0x7F))) + "\t\n\r"
+
+
+def _ascii_compatible_codec(codec: str) -> bool:
+    """Whether ``codec`` writes our ASCII markup as ASCII and other text as real bytes.
+
+    codecs.lookup also knows transforms (base64, rot13: a LookupError on encode, which
+    took the whole build down), escape schemes (unicode_escape, punycode, UTF-7: "1"
+    became "1-"), BOM writers (utf-8-sig) and UTF-32, none of which a browser would use
+    for a page whose label it read in ASCII. Those pages get ASCII and char refs only.
+    """
+    try:
+        if _ASCII_PROBE.encode(codec) != _ASCII_PROBE.encode("ascii"):
+            return False
+        for ch in "\u00e9\u20ac\u4e2d":
+            raw = ch.encode(codec, "xmlcharrefreplace")
+            if raw.isascii() and raw != f"&#{ord(ch)};".encode("ascii"):
+                return False
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _is_ascii_compatible(encoding: str) -> bool:
@@ -206,7 +238,10 @@ def find_head(text: str, start: int = 0) -> Head:
         kind, begin, end = token
         if kind == "text" and text[begin:end].strip():
             break
-        if kind == "end" and re.match(r"</head[\s>]", text[begin:end] + ">", re.I):
+        # HTML's "in head" mode: </head>, and </body>, </html>, </br> too, end the head
+        # (other stray end tags are ignored). A meta after </body> is not in the head.
+        if kind == "end" and re.match(r"</(head|body|html|br)[\s/>]", text[begin:end] + ">",
+                                      re.I):
             break
         if kind == "other" and html_end is None and head_end is None:
             leading_end = end  # doctype, XML declaration or comments before <html>
@@ -259,7 +294,13 @@ def _link_key(tag: Tag) -> tuple[str, str]:
 
 def _line_span(text: str, tag: Tag) -> tuple[int, int, str]:
     """Remove the tag plus the line break and indentation before it, so no gap is left."""
-    match = _LINE_BEFORE.search(text, 0, tag.start)
+    # Only whitespace can take part in a match, so searching from the start of the run
+    # of whitespace before the tag finds what a search from 0 would; from 0, removing k
+    # duplicate tags cost k passes over the page (8000 duplicates took 12 s).
+    run = tag.start
+    while run > 0 and text[run - 1] in " \t\r\n":
+        run -= 1
+    match = _LINE_BEFORE.search(text, run, tag.start)
     begin = match.start() if match and match.end() == tag.start else tag.start
     return begin, tag.end, ""
 
@@ -295,6 +336,10 @@ def edit(text: str, wanted: Wanted, start: int = 0, encode: Encoder = lambda v: 
     robots = [t for t in head.metas if _meta_name(t) == "robots"]
     if robots:
         edits.extend(_edit_robots(text, robots[0], wanted))
+        # Directives we withdraw leave every robots tag at once, not one tag per build.
+        withdraw = Wanted(robots_remove=wanted.robots_remove)
+        for extra in robots[1:]:
+            edits.extend(_edit_robots(text, extra, withdraw))
     elif wanted.robots_add:
         inserts.append(f'<meta name="robots" content="{", ".join(wanted.robots_add)}"{close}')
 
@@ -308,7 +353,12 @@ def edit(text: str, wanted: Wanted, start: int = 0, encode: Encoder = lambda v: 
             edits.extend(_set_attr(found[0], "href", value(href)))
 
     if inserts:
-        edits.append((head.insert_at, head.insert_at, "".join(head.indent + t for t in inserts)))
+        insertion = "".join(head.indent + t for t in inserts)
+        if not _tag_found_at(text, start, head.insert_at, insertion):
+            # Tags put there would not be found again: every build would add them anew.
+            raise HtmlError("the head ends inside an unterminated tag, comment or "
+                            "declaration; left untouched")
+        edits.append((head.insert_at, head.insert_at, insertion))
     if wanted.footer is not None or FOOTER_CLASS in text:
         edits.extend(_edit_footer(text, wanted.footer, value, head.insert_at))
     return _apply(text, edits)
@@ -318,30 +368,62 @@ def _edit_footer(
     text: str, footer: tuple[str, str] | None, value: Callable[[str], str], after: int
 ) -> list[tuple[int, int, str]]:
     """Insert, update or remove our ``<a class="optout-site-reservation">`` before </body>."""
-    ours = None
+    found: list[tuple[Tag, int]] = []
     body_end = None
     for token in tokens(text, after):
         if isinstance(token, Tag):
             classes = (token.get("class").value if token.get("class") else "").split()
-            if token.name == "a" and FOOTER_CLASS in classes and ours is None:
-                close = re.compile(r"</a\s*>", re.I).search(text, token.end)
-                ours = (token, close.end() if close else token.end)
+            if token.name == "a" and FOOTER_CLASS in classes:
+                # Ours is the start tag plus a plain-text label and its </a>. Searching on
+                # for any later </a> would swallow the author's markup in between.
+                lt = text.find("<", token.end)
+                close = _A_CLOSE.match(text, lt) if lt >= 0 else None
+                found.append((token, close.end() if close else token.end))
         elif token[0] == "end" and re.match(r"</body[\s>]", text[token[1] : token[2]], re.I):
             body_end = token[1]
     wanted = None
     if footer is not None:
         href, label = footer
         wanted = f'<a class="{FOOTER_CLASS}" href="{value(href)}">{value(label)}</a>'
-    if ours is not None:
-        tag, end = ours
+    if found:
+        (tag, end), extra = found[0], found[1:]
+        # Duplicates go in one pass; removing one per build would change pages every build.
+        drops = [(_line_span(text, t)[0], e, "") for t, e in extra]
         if wanted is None:
             begin, _, _ = _line_span(text, tag)
-            return [(begin, end, "")]
-        return [] if text[tag.start : end] == wanted else [(tag.start, end, wanted)]
+            return [(begin, end, ""), *drops]
+        return drops if text[tag.start : end] == wanted else [(tag.start, end, wanted), *drops]
     if wanted is None:
         return []
     at = body_end if body_end is not None else len(text.rstrip())
-    return [(at, at, wanted + ("\n" if body_end is not None and text[at - 1 : at] == "\n" else ""))]
+    if body_end is None and not _tag_found_at(text, after, at, wanted):
+        # The page ends inside a tag, comment or raw-text element: a link appended there
+        # would not be found again, so every build would add one more. Leave it out.
+        return []
+    line = _LINE_BEFORE.search(text, 0, at) if body_end is not None else None
+    if line and line.end() == at:
+        # </body> on its own line: our link gets a line of its own above it, same indent.
+        return [(line.start(), line.start(), line.group(0) + wanted)]
+    return [(at, at, wanted)]
+
+
+_A_CLOSE = re.compile(r"</a\s*>", re.I)
+
+
+def _tag_found_at(text: str, start: int, at: int, insertion: str) -> bool:
+    """Whether ``insertion`` (optional whitespace, then tags) put at ``at`` would be read
+    back as a tag, rather than swallowed by an unterminated tag, comment or script."""
+    first = at + insertion.index("<")
+    probe = text[:at] + insertion + text[at:]
+    for token in tokens(probe, start):
+        begin, end = (token.start, token.end) if isinstance(token, Tag) else token[1:]
+        if end <= at:
+            continue
+        if isinstance(token, Tag):
+            return begin == first
+        if begin < at or end > first:
+            return False
+    return False
 
 
 def _set_attr(tag: Tag, name: str, value: str) -> list[tuple[int, int, str]]:
@@ -386,14 +468,44 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 
 def splice(data: bytes, wanted: Wanted) -> bytes:
-    """Edit a page's bytes in its own encoding; bytes outside our tags are unchanged."""
+    """Edit a page's bytes in its own encoding; bytes outside our tags are unchanged.
+
+    The result is verified to be a fixed point, so the next build changes nothing. On
+    broken markup one edit can uncover another (removing a misplaced link of ours lets
+    the head scan reach tags it stopped short of); a second pass settles that.
+    """
+    out = _splice_once(data, wanted)
+    for _ in range(3):
+        again = _splice_once(out, wanted)
+        if again == out:
+            return out
+        out = again
+    raise HtmlError("the markup is too broken for our edits to settle; left untouched")
+
+
+def _splice_once(data: bytes, wanted: Wanted) -> bytes:
     encoding, bom = detect_encoding(data)
+    # Heuristics, so a page that already carries our tag (we accepted it before, and our
+    # own edits moved its bytes) is not refused on the next build.
+    guess = not bom and b'name="tdm-reservation"' not in data
+    if guess and _looks_wide(data):
+        raise HtmlError("page looks like UTF-16/UTF-32 without a byte order mark; left "
+                        "untouched (ASCII tags spliced in would garble it)")
+    if guess and _looks_binary(data):
+        raise HtmlError("not an HTML page: the file holds binary data (an image or archive "
+                        "under an .html name?); left untouched")
     if _is_ascii_compatible(encoding):
         # latin-1 maps bytes 1:1 to code points, so offsets in text are offsets in bytes.
         def encode(value: str) -> str:
             return value.encode(encoding, "xmlcharrefreplace").decode("latin-1")
 
-        return edit(data.decode("latin-1"), wanted, bom, encode).encode("latin-1")
+        out = edit(data.decode("latin-1"), wanted, bom, encode).encode("latin-1")
+        if out != data and detect_encoding(out) != (encoding, bom):
+            # e.g. a "charset=" inside a robots value we rewrite: the next build would
+            # read the page in another encoding and rewrite our tags again, forever.
+            raise HtmlError("editing the head would change the page's detected encoding; "
+                            "left untouched")
+        return out
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -403,3 +515,26 @@ def splice(data: bytes, wanted: Wanted) -> bytes:
     if text.encode(encoding) != data:
         raise HtmlError(f"page does not round-trip through {encoding}; left untouched")
     return edit(text, wanted, 1 if text.startswith("\ufeff") else 0).encode(encoding)
+
+
+def _looks_wide(data: bytes) -> bool:
+    """Every other byte of the first few is NUL: UTF-16/32 text, not an ASCII page."""
+    head = data[:8]
+    return len(head) >= 4 and (not any(head[0::2]) or not any(head[1::2]))
+
+
+# Files that are certainly not text: images (any name), gzip, zip, PDF.
+_BINARY_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00",
+                 b"MM\x00*", b"\x1f\x8b", b"PK\x03\x04", b"%PDF-")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")  # not ESC: ISO-2022 text
+
+
+def _looks_binary(data: bytes) -> bool:
+    """Tags spliced into the front of a misnamed image would corrupt it, so binary data is
+    refused: a known signature, or control bytes in more than 1/16 of the first 512 bytes
+    (random data has 1/9; a page with a stray NUL is still a page)."""
+    if data.startswith(_BINARY_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return True
+    head = data[:512]
+    return len(_CONTROL.findall(head)) * 16 > len(head)
+

@@ -299,13 +299,16 @@ class Rules:
         self.plain: dict[str, bool] = {}
         self.special: list[tuple[int, bool, str]] = []
         for allow, pattern in rules:
-            if not pattern:
-                continue  # "Disallow:" with no path matches nothing
-            if is_plain(pattern):
-                # Equal patterns: allow wins (RFC 9309 §2.2.2).
-                self.plain[pattern] = self.plain.get(pattern, False) or allow
-            else:
-                self.special.append((length(pattern), allow, pattern))
+            self.add(allow, pattern)
+
+    def add(self, allow: bool, pattern: str) -> None:
+        if not pattern:
+            return  # "Disallow:" with no path matches nothing
+        if is_plain(pattern):
+            # Equal patterns: allow wins (RFC 9309 §2.2.2).
+            self.plain[pattern] = self.plain.get(pattern, False) or allow
+        else:
+            self.special.append((length(pattern), allow, pattern))
 
     def allowed(self, path: str) -> bool:
         """RFC 9309: the longest match decides, ``allow`` wins a tie, no match allows."""

@@ -55,7 +55,12 @@ def scan(root: Path) -> tuple[list[Entry], list[Skipped]]:
             path = base / name
             rel = _rel(root, path)
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve()
+                except (RuntimeError, OSError):
+                    # Python 3.11 raises RuntimeError for a loop (a -> b -> a), 3.13 OSError.
+                    skipped.append(Skipped(rel, "symlink loop, not followed"))
+                    continue
                 if not target.is_relative_to(root):
                     skipped.append(Skipped(rel, "symlink pointing outside the site, not followed"))
                     continue

@@ -185,7 +185,7 @@ body_items = st.sampled_from(
         "<img src=a.jpg alt='<head>'>",
         "<div><meta name=robots content=noindex></div>",
         "<p>unclosed",
-        "\x00",
+        "<p>a stray \x00 NUL in a paragraph</p>",
         "<script>document.write('<head>')</script>",
         "plain text",
         "<br/>",

@@ -133,32 +133,46 @@ class Tiff:
             if offset in seen or n >= MAX_IFDS:
                 raise ImageError(f"{where}: IFD chain loops or is implausibly long")
             seen.add(offset)
-            tags = {}
+            tags: dict[int, list[bytes]] = {}
             for tag, raw in entries:
                 start, length, inline = value_span(self.bo, raw)
                 if not inline and start + length > self.source.size:
                     raise ImageError(f"{where}: tag {tag} value at byte offset {start} "
                                      f"runs past the end of the file (truncated)")
-                tags[tag] = raw
+                if not inline and length and start < 8:
+                    # The header's IFD0 pointer is the one thing we patch in place.
+                    raise ImageError(f"{where}: tag {tag} value at byte offset {start} "
+                                     "overlaps the TIFF header")
+                tags.setdefault(tag, []).append(raw)
             for offs_tag, counts_tag in ((273, 279), (324, 325)):
-                if offs_tag in tags and counts_tag in tags:
-                    self._check_blocks(tags[offs_tag], tags[counts_tag], where)
+                # Every copy of a duplicated tag: readers differ on which one they use.
+                for offs_raw in tags.get(offs_tag, []):
+                    for counts_raw in tags.get(counts_tag, [None]):
+                        self._check_blocks(offs_raw, counts_raw, where)
             if nxt == 0:
                 return
             offset, n = nxt, n + 1
             entries, nxt = read_ifd(self._read, self.bo, offset, f"IFD{n}")
 
-    def _check_blocks(self, offs_raw: bytes, counts_raw: bytes, where: str) -> None:
+    def _check_blocks(self, offs_raw: bytes, counts_raw: bytes | None, where: str) -> None:
         arrays = []
         for raw in (offs_raw, counts_raw):
+            if raw is None:
+                continue  # no byte counts: readers derive them from the image size
             typ = struct.unpack(self.bo + "H", raw[2:4])[0]
             if typ not in (3, 4, 16):
                 raise ImageError(f"{where}: strip/tile table has field type {typ}")
             data = entry_value(self._read, self.bo, raw, f"{where} strip/tile table")
             code = {3: "H", 4: "I", 16: "Q"}[typ]
             arrays.append(struct.unpack(f"{self.bo}{len(data) // TYPE_SIZES[typ]}{code}", data))
+        if len(arrays) == 1:
+            arrays.append((None,) * len(arrays[0]))
         for start, length in zip(*arrays, strict=False):
-            if start + length > self.source.size:
+            if start < 8 and length != 0:
+                # We patch the IFD0 pointer in the header; pixels read from there would change.
+                raise ImageError(f"{where}: image data at byte offset {start} overlaps the "
+                                 "TIFF header")
+            if length is not None and start + length > self.source.size:
                 raise ImageError(f"{where}: image data at byte offset {start} (+{length}) "
                                  f"runs past the end of the file (truncated)")
 

@@ -79,6 +79,10 @@ class Webp:
             if head[0] & 1 or head[3:6] != b"\x9d\x01\x2a":
                 raise ImageError(f"VP8 key frame start code missing at byte offset {start + 11}")
             w, h = struct.unpack("<HH", head[6:10])
+            if not (w & 0x3FFF and h & 0x3FFF):
+                # A zero canvas cannot be written to VP8X (it stores size - 1).
+                raise ImageError(f"VP8 key frame at byte offset {start + 8} declares a "
+                                 f"{w & 0x3FFF}x{h & 0x3FFF} image")
             return w & 0x3FFF, h & 0x3FFF, False
         bits = struct.unpack("<I", head[1:5])[0]
         if head[0] != 0x2F or bits >> 29:

@@ -168,7 +168,6 @@ def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int 
     root = parse(existing) if existing else _new_root()
     rdf = root.find(RDF_RDF)
     descs = [d for d in rdf if d.tag == RDF_DESC]
-    about = descs[0].get(RDF_ABOUT, "") if descs else ""
     r = rights
 
     # (tag, builder) in the fixed order we write; builder None = move the file's own.
@@ -217,6 +216,11 @@ def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int 
         if touched and len(desc) == 0 and set(desc.attrib) <= {RDF_ABOUT}:
             rdf.remove(desc)
 
+    # XMP wants one rdf:about for all descriptions; a packet that breaks that rule must
+    # still merge to a fixed point, so take it from a description that survives the
+    # removal above (our own, emptied and dropped on a re-merge, would flip it).
+    kept_descs = [d for d in rdf if d.tag == RDF_DESC] or descs
+    about = kept_descs[0].get(RDF_ABOUT, "") if kept_descs else ""
     ours = etree.SubElement(rdf, RDF_DESC, nsmap=OUR_NSMAP)
     ours.set(RDF_ABOUT, about)
     for tag, build in steps:
@@ -276,7 +280,9 @@ def summary(packet: bytes) -> dict[str, list[str]]:
              DC_RIGHTS: "copyright", DC_CREATOR: "creator", MARKED: "marked",
              WEB_STATEMENT: "web_statement", USAGE_TERMS: "usage_terms"}
     result: dict[str, list[str]] = {}
-    for desc in root.find(RDF_RDF).iter(RDF_DESC):
+    # Top-level descriptions only, as merge sees them: a nested rdf:Description is a
+    # struct value of some other property, not the resource's own DataMining.
+    for desc in root.find(RDF_RDF).iterchildren(RDF_DESC):
         for tag, name in names.items():
             values = _values(desc, tag)
             if values:

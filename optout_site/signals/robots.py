@@ -291,42 +291,42 @@ def _combine(site_rules: list[Rule], policy: list[tuple[str, bool]]) -> tuple[Ru
     for a plain prefix the other side resolves all those paths alike: by its longest
     pattern matching the prefix itself, leaving out ``$``-anchored ones, which match the
     prefix but not the paths below it (they get entries of their own). Where a wildcard
-    of one side cuts through a prefix of the other, the two are crossed (:func:`_crosses`).
+    cuts through a prefix, the two are crossed (:func:`_crosses`) and
+    the cross is kept if it changes the answer for a path in both.
     """
     own_site: dict[str, bool] = {}
     for allow, pattern in site_rules:
         if pattern:
             own_site[pattern] = own_site.get(pattern, False) or allow  # a tie goes to allow
     own_policy = {p: not blocked for p, blocked in policy}
-    # (own verdicts, rules without "$" anchors, verdict where none matches) per side;
-    # the policy always has "/", and every path is under it, even for "*.css".
-    site = (own_site, rt.Rules((a, p) for p, a in own_site.items() if not p.endswith("$")), True)
-    pol = (own_policy, rt.Rules((a, p) for p, a in own_policy.items() if not p.endswith("$")),
-           own_policy["/"])
+    default = own_policy["/"]  # every path is under "/", even for a site rule like "*.css"
 
-    def verdict(side: tuple[dict[str, bool], rt.Rules, bool], q: str) -> bool:
-        own, rules, default = side
-        return own[q] if q in own else (rules.best(q) or (0, default))[1]
+    def at(rules: rt.Rules, fallback: bool, path: str) -> bool:
+        return (rules.best(path) or (0, fallback))[1]
 
-    verdicts = {q: verdict(site, q) and verdict(pol, q)
-                for q in own_site.keys() | own_policy.keys()}
-    for (own_a, rules_a, default_a), (own_b, _, _) in ((site, pol), (pol, site)):
-        for w, a_w in own_a.items():
-            if "*" not in w:
-                continue
-            for p, b_p in own_b.items():
-                crosses = _crosses(p, w)
-                if not crosses:
-                    continue
-                # Under p, w's side decides by w unless a rule matching all of p beats it.
-                a_side = max((rt.length(w), a_w), rules_a.best(p) or (0, default_a))[1]
-                if rt.length(p) == rt.length(w):
-                    otherwise = verdicts[p] or verdicts[w]
-                else:
-                    otherwise = verdicts[max(p, w, key=rt.length)]
-                for cross in crosses:
-                    if cross not in verdicts and (a_side and b_p) != otherwise:
-                        verdicts[cross] = a_side and b_p
+    def cut(own: dict[str, bool]) -> rt.Rules:
+        return rt.Rules((a, p) for p, a in own.items() if not p.endswith("$"))
+
+    site_cut, policy_cut = cut(own_site), cut(own_policy)
+    verdicts = {
+        q: (own_site[q] if q in own_site else at(site_cut, True, q))
+        and (own_policy[q] if q in own_policy else at(policy_cut, default, q))
+        for q in own_site.keys() | own_policy.keys()
+    }
+    wildcards = [w for w in verdicts if "*" in w]
+    if not wildcards:
+        return _minimal(verdicts)
+    site_all = rt.Rules((a, p) for p, a in own_site.items())
+    policy_all = rt.Rules((a, p) for p, a in own_policy.items())
+    current = rt.Rules((v, q) for q, v in verdicts.items())
+    prefixes = [q for q in verdicts if rt.is_plain(q)]
+    crosses = {c for w in wildcards for q in prefixes for c in _crosses(q, w)} - verdicts.keys()
+    for cross in sorted(crosses, key=lambda c: (rt.length(c), c)):
+        path = cross.replace("*", "").removesuffix("$")  # a path the cross stands for
+        want = at(site_all, True, path) and at(policy_all, default, path)
+        if current.allowed(path) != want:
+            verdicts[cross] = want
+            current.add(want, cross)
     return _minimal(verdicts)
 
 

@@ -1,0 +1,17 @@
+"""Coverage-guided fuzzing of HTML splicing (encodings, tokenizer, head detection, footer).
+
+Run: python fuzz/run.py --only html   (or directly: python fuzz/fuzz_html.py CORPUS_DIR ...)
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import atheris  # noqa: E402
+
+with atheris.instrument_imports(include=["optout_site"]):
+    from fuzz import harness  # noqa: E402
+
+if __name__ == "__main__":
+    harness.main("html")

@@ -1,0 +1,75 @@
+"""The bundled example, built by the real pipeline, served by real nginx and Apache.
+
+Issue 5's bar: for the example with hosts netlify, vercel, apache, nginx and caddy, the
+servers send every header the policy asks for on pages and images, and none of the
+reserving ones on a path the policy exempts (/press/).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, REPO
+from test_hosts_servers import apache_port, fetch, nginx_port, workdir  # noqa: F401  (fixtures)
+
+from optout_site import config, pipeline
+from optout_site.signals import headers
+
+PAGES = ["/", "/gallery/mountains/", "/about/", "/blog/2026/10/first-light/", "/fr/expositions.html"]
+IMAGES = ["/images/mountains.jpg", "/images/coast.png", "/images/forest.webp"]
+EXEMPT = ["/press/", "/press/portrait.jpg"]
+
+
+@pytest.fixture(scope="module")
+def site(workdir: Path):  # noqa: F811
+    shutil.copytree(EXAMPLE, workdir / "public")
+    text = (REPO / "sites.yaml").read_text(encoding="utf-8")
+    text = text.replace("examples/portfolio/public", "public").replace("examples/portfolio/build", "www")
+    path = workdir / "sites.yaml"
+    path.write_text(text, encoding="utf-8")
+    (site,) = config.load(path).sites
+    assert {"apache", "nginx"} <= set(site.hosts)
+    return site
+
+
+@pytest.fixture(scope="module")
+def docroot(site, workdir: Path) -> Path:  # noqa: F811
+    report = pipeline.build_site(site, jobs=1)
+    assert not report.problems, report.render()
+    for folder, _dirs, names in os.walk(site.output_dir):  # Apache's children are not root
+        os.chmod(folder, 0o755)
+        for name in names:
+            os.chmod(Path(folder) / name, 0o644)
+    return site.output_dir
+
+
+def assert_example_headers(site, port: int) -> None:
+    for path in PAGES + IMAGES + EXEMPT:
+        status, got = fetch(port, path)
+        assert status == 200, path
+        want = {k.lower(): v for k, v in headers.effective(site, path).items()}
+        for name in headers.NAMES:
+            assert got.get(name.lower()) == want.get(name.lower()), f"{path}: {name}"
+    for path in PAGES + IMAGES:
+        _, got = fetch(port, path)
+        assert got["tdm-reservation"] == "1", path
+        assert got["x-robots-tag"] == "noai, noimageai", path
+        assert got["content-usage"] == "train-ai=n, search=y", path
+        assert got["link"].startswith("<https://lea-moreau.example/license.xml>"), path
+    for path in EXEMPT:
+        _, got = fetch(port, path)
+        assert got["tdm-reservation"] == "0", path
+        assert "x-robots-tag" not in got and "tdm-policy" not in got, path
+    status, got = fetch(port, "/.well-known/tdmrep.json")
+    assert status == 200 and got["content-type"].split(";")[0] == "application/json"
+
+
+def test_nginx_serves_the_example_as_the_policy_says(site, nginx_port):  # noqa: F811
+    assert_example_headers(site, nginx_port)
+
+
+def test_apache_serves_the_example_as_the_policy_says(site, apache_port):  # noqa: F811
+    assert_example_headers(site, apache_port)
