@@ -16,6 +16,7 @@ import yaml
 
 from optout_site import schema
 from optout_site.policy import Policy, PolicyError, Rule, Use
+from optout_site.registry import CATEGORIES, HONOURS, TOKEN_RE
 from optout_site.schema import ConfigError, Context, Invalid, Key
 
 DEFAULT_CONFIG = Path("sites.yaml")
@@ -270,13 +271,11 @@ _IMAGES = schema.mapping(
     what="an images mapping",
 )
 
-_TOKEN_RE = re.compile(r"^[A-Za-z_-]+$")
-CATEGORIES = ("train", "dataset", "ai-search", "user-fetch", "agent", "search-engine", "preview")
 
 
 def _token(node: yaml.Node, ctx: Context) -> str:
     value = schema.string(node, ctx)
-    if not _TOKEN_RE.match(value):
+    if not TOKEN_RE.match(value):
         raise Invalid(
             f"{value!r} is not a robots.txt product token (RFC 9309: letters, '_' and '-' only)"
         )
@@ -288,7 +287,7 @@ _AGENT = schema.mapping(
         "token": Key(_token, required=True),
         "operator": Key(schema.string, required=True),
         "category": Key(schema.choice(*CATEGORIES), required=True),
-        "honours_robots": Key(schema.choice("yes", "no", "own-group-only", "unknown")),
+        "honours_robots": Key(schema.choice(*HONOURS)),
         "purpose": Key(schema.string),
         "source": Key(_url),
     },
