@@ -141,6 +141,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # File names need not be UTF-8 (they reach us surrogate-escaped); a report must still
+    # print, so unencodable characters are shown as escapes rather than crashing.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
     args_list = list(sys.argv[1:] if argv is None else argv)

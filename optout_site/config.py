@@ -179,7 +179,11 @@ def _site_name(node: yaml.Node, ctx: Context) -> str:
 
 def _url(node: yaml.Node, ctx: Context) -> str:
     value = schema.string(node, ctx)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError as exc:
+        raise Invalid(f"not a valid URL ({exc}): {value!r}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise Invalid(
             f"expected an absolute http(s) URL such as https://example.com, got {value!r}"
@@ -227,8 +231,13 @@ def _site_path(node: yaml.Node, ctx: Context) -> str:
 
 def _file_path(node: yaml.Node, ctx: Context) -> Path:
     value = schema.string(node, ctx)
-    path = Path(value).expanduser()
-    return (path if path.is_absolute() else ctx.file.parent / path).resolve()
+    try:
+        path = Path(value).expanduser()
+        return (path if path.is_absolute() else ctx.file.parent / path).resolve()
+    except RuntimeError:
+        raise Invalid(f"cannot expand the home folder in {value!r}") from None
+    except (OSError, ValueError) as exc:
+        raise Invalid(f"not a usable path ({exc}): {value!r}") from None
 
 
 _use = schema.choice(*[u.value for u in Use])
@@ -474,10 +483,14 @@ def _check_rules(rules: list[dict[str, Any]], ctx: Context) -> bool:
 def _check_paths(raw: dict[str, Any], ctx: Context) -> None:
     node = raw["__node__"]
     source, target = raw["input"], raw.get("output")
-    if not source.exists():
-        ctx.error(node, f"input folder {source} does not exist")
-    elif not source.is_dir():
-        ctx.error(node, f"input {source} is not a folder")
+    try:
+        if not source.exists():
+            ctx.error(node, f"input folder {source} does not exist")
+        elif not source.is_dir():
+            ctx.error(node, f"input {source} is not a folder")
+    except OSError as exc:
+        ctx.error(node, f"input {source} cannot be read: {exc.strerror}")
+        return
     if target is None:
         return
     if target == source:

@@ -30,7 +30,7 @@ from optout_site.report import (
     FileResult,
     SiteReport,
 )
-from optout_site.scan import Entry, scan
+from optout_site.scan import Entry, Skipped, scan
 from optout_site.signals import meta
 
 
@@ -132,6 +132,11 @@ def build_site(
     for entry in entries:
         if isinstance(generated.get(entry.rel), bytes):
             continue  # ours supersedes the site's own copy; reported with the signal
+        if site.output is None and entry.path != site.input / Path(*entry.rel.parts):
+            # In place, a link inside the site stays a link: writing to its path would
+            # replace it with a copy. Its target is stamped as a file of its own.
+            skipped.append(Skipped(entry.rel, "symlink inside the site; its target is stamped"))
+            continue
         task = _plan(site, entry, dry_run)
         if saved.current(task.rel, task.src, task.dst):
             current.append(FileResult(task.rel, task.kind, UNCHANGED))  # not even opened

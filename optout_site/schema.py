@@ -8,6 +8,7 @@ a user fixes a broken sites.yaml in one pass, not one error per run.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,13 +67,24 @@ def _kind(node: yaml.Node) -> str:
 def scalar(node: yaml.Node, ctx: Context, *, tag: str, what: str) -> Any:
     if not isinstance(node, yaml.ScalarNode) or not node.tag.endswith(":" + tag):
         raise Invalid(f"expected {what}, got {_kind(node)}")
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (yaml.YAMLError, KeyError, ValueError, TypeError):
+        # An explicit tag with a value it cannot take (`!!bool maybe`, `!!int x`).
+        raise Invalid(f"expected {what}, got {node.tag.rsplit(':', 1)[-1]} {node.value!r}") from None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def string(node: yaml.Node, ctx: Context) -> str:
     value = scalar(node, ctx, tag="str", what="a string")
     if not value.strip():
         raise Invalid("expected a non-empty string")
+    bad = _CONTROL.search(value)
+    if bad:
+        # These end up in XML (image metadata) and HTML, where they are not allowed.
+        raise Invalid(f"control character U+{ord(bad.group(0)):04X} in {value!r}")
     return value
 
 

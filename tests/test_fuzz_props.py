@@ -193,11 +193,6 @@ KNOWN_CONFIG_CRASHES = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "config.load lets KeyError/RuntimeError/ValueError/OSError escape for some values "
-    "(explicit !!bool tag, ~unknownuser path, NUL in a path, unparsable URL, over-long "
-    "path); fixes needed in schema.boolean, config._file_path, config._check_paths and "
-    "config._url, see test_fuzz_regressions.py"))
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(_yaml_tree().map(lambda t: f"sites: {t}\n"),
                       _yaml_tree().map(lambda t: f"defaults: {t}\nsites: [{t}]\n"),

@@ -484,10 +484,6 @@ def test_odd_file_names_are_processed_and_named(site: Site, tmp_path: Path) -> N
     assert {os.fsencode(p["path"]) for p in data["problems"]} == {b"broken-\xff.png"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli.py _build prints report.render()/to_json() to a strict UTF-8 stdout: a file name "
-    "with invalid UTF-8 (surrogateescape) raises UnicodeEncodeError after the build. Fix: "
-    "cli.main: sys.stdout.reconfigure(errors='backslashreplace') (see the report)"))
 def test_cli_reports_undecodable_names_on_a_utf8_terminal(site: Site) -> None:
     site.add(b"broken-\xff.png", b"not a png")
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="utf-8:strict", CI="1")
@@ -528,12 +524,6 @@ def test_symlink_loops_and_links_out_of_the_site(site: Site, capsys, tmp_path: P
     site.assert_completed(outcome)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "in place, a symlink inside the site to another page/image of the site is replaced by "
-    "a stamped regular copy (the link is lost; its target is stamped on its own anyway). "
-    "Fix in pipeline.build_site/_plan: when stamping in place and entry.path is not "
-    "site.input / entry.rel (scan followed a link), report it skipped ('symlink; its target "
-    "is stamped') instead of planning a write to the link's path"))
 def test_in_place_build_keeps_links_inside_the_site(site: Site, capsys) -> None:
     os.symlink("index.html", site.root / "alias.html")
     os.symlink("photo.jpg", site.root / "alias.jpg")
