@@ -71,7 +71,8 @@ def scalar(node: yaml.Node, ctx: Context, *, tag: str, what: str) -> Any:
         return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     except (yaml.YAMLError, KeyError, ValueError, TypeError):
         # An explicit tag with a value it cannot take (`!!bool maybe`, `!!int x`).
-        raise Invalid(f"expected {what}, got {node.tag.rsplit(':', 1)[-1]} {node.value!r}") from None
+        tag = node.tag.rsplit(":", 1)[-1]
+        raise Invalid(f"expected {what}, got {tag} {node.value!r}") from None
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
