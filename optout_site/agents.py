@@ -95,7 +95,8 @@ def registry_for(site: Site | None = None) -> Registry:
     if site.agents.registry is not None:
         reg = reg.merged(registry_mod.load(site.agents.registry).agents)
     added: list[Agent] = []
-    for record in site.agents.add:
+    for pairs in site.agents.add:
+        record = dict(pairs)
         known = reg.get(record["token"])
         base = dataclasses.asdict(known) if known is not None else {
             "honours_robots": "unknown",

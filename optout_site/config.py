@@ -92,7 +92,8 @@ class AgentsConfig:
     """
 
     registry: Path | None = None  # an extra registry file, same format as the packaged one
-    add: tuple[dict[str, str], ...] = ()  # inline agent records
+    # Inline agent records, each as sorted (field, value) pairs so the config stays hashable.
+    add: tuple[tuple[tuple[str, str], ...], ...] = ()
     block: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     categories: tuple[tuple[str, str], ...] = ()
@@ -457,7 +458,7 @@ def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
         ctx.error(raw.get("__node__"), f"agents.registry file {raw['registry']} does not exist")
     return AgentsConfig(
         registry=raw.get("registry"),
-        add=tuple(_plain(a) for a in raw.get("add", [])),
+        add=tuple(tuple(sorted(_plain(a).items())) for a in raw.get("add", [])),
         block=tuple(block),
         allow=tuple(allow),
         categories=tuple(sorted(_plain(raw.get("categories", {})).items())),

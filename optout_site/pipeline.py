@@ -8,6 +8,7 @@ is left exactly as it was, and the build goes on.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import signal
@@ -177,20 +178,24 @@ def build_site(
 
 
 def _plan(site: Site, entry: Entry, dry_run: bool) -> Task:
-    dst = site.output_dir / Path(*entry.rel.parts)
+    dst = site.output_dir / entry.rel
     decision = site.policy.resolve(entry.url_path)
-    suffix = entry.rel.suffix.lower()
-    if suffix in meta.HTML_SUFFIXES:
-        return Task(
-            str(entry.rel), entry.path, dst, "page", dry_run, page=meta.wanted(site, decision)
-        )
+    rel = str(entry.rel)
+    if entry.rel.suffix.lower() in meta.HTML_SUFFIXES:
+        return Task(rel, entry.path, dst, "page", dry_run, page=_wanted(site, decision))
     if site.images.enabled and images.is_image(entry.path):
-        return Task(
-            str(entry.rel), entry.path, dst, "image", dry_run, image=_rights(site, decision)
-        )
-    return Task(str(entry.rel), entry.path, dst, "file", dry_run)
+        return Task(rel, entry.path, dst, "image", dry_run, image=_rights(site, decision))
+    return Task(rel, entry.path, dst, "file", dry_run)
 
 
+# A site has a handful of decisions and thousands of files: what each decision asks of a
+# page or an image is worked out once (Site and Decision are frozen, hence hashable).
+@functools.lru_cache(maxsize=256)
+def _wanted(site: Site, decision: dialects.Decision) -> Wanted:
+    return meta.wanted(site, decision)
+
+
+@functools.lru_cache(maxsize=256)
 def _rights(site: Site, decision: dialects.Decision) -> images.ImageRights:
     holder = site.rightsholder
     address = holder.address

@@ -127,9 +127,14 @@ def load(path: Path | str | None = None) -> Registry:
     return _parse(text, name)
 
 
+# libyaml's parser when PyYAML has it: the packaged registry is read on every build, and
+# the pure-Python parser spends ~0.2 s on it.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse(text: str, name: str) -> Registry:
     # yaml.safe_load split in two, so that the node tree gives each record its line number.
-    loader = yaml.SafeLoader(text)
+    loader = _LOADER(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -197,7 +197,7 @@ def compose(path: Path) -> yaml.Node | None:
     except OSError as exc:
         raise ConfigError([Problem(path, 1, 1, f"cannot read: {exc.strerror}")]) from None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -149,6 +149,7 @@ class Tiff:
                 for offs_raw in tags.get(offs_tag, []):
                     for counts_raw in tags.get(counts_tag, [None]):
                         self._check_blocks(offs_raw, counts_raw, where)
+            self._check_raw_strips(tags, where)
             if nxt == 0:
                 return
             offset, n = nxt, n + 1
@@ -175,6 +176,51 @@ class Tiff:
             if length is not None and start + length > self.source.size:
                 raise ImageError(f"{where}: image data at byte offset {start} (+{length}) "
                                  f"runs past the end of the file (truncated)")
+
+    def _ints(self, raw: bytes, where: str) -> tuple[int, ...] | None:
+        """An entry's values as integers (SHORT, LONG, LONG8), or None for another type."""
+        typ = struct.unpack(self.bo + "H", raw[2:4])[0]
+        if typ not in (3, 4, 16):
+            return None
+        data = entry_value(self._read, self.bo, raw, where)
+        code = {3: "H", 4: "I", 16: "Q"}[typ]
+        return struct.unpack(f"{self.bo}{len(data) // TYPE_SIZES[typ]}{code}", data)
+
+    def _check_raw_strips(self, tags: dict[int, list[bytes]], where: str) -> None:
+        """Uncompressed strips must hold every row the IFD declares. Readers fetch rows by
+        arithmetic, not by byte count (Pillow maps a single-strip image whole from its
+        offset), so rows missing at the end of the file would be read from the bytes we
+        append there: the stamped image would show our metadata as pixels."""
+
+        def first(tag: int, default: int) -> int:
+            values = self._ints(tags[tag][0], where) if tag in tags else None
+            return values[0] if values else default
+
+        if first(259, 1) != 1 or first(262, 0) == 6 or 273 not in tags:
+            return  # compressed data ends where its codec says; YCbCr rows are subsampled
+        width, height, spp = first(256, 0), first(257, 0), max(first(277, 1), 1)
+        bps = list((self._ints(tags[258][0], where) if 258 in tags else None) or (1,))
+        if not (width and height):
+            return
+        bps = (bps + bps[-1:] * spp)[:spp]
+        rows_per_strip = min(first(278, height) or height, height)
+        per_plane = -(-height // rows_per_strip)
+        if first(284, 1) == 2:
+            row_bytes = [-(-width * b // 8) for b in bps]
+        else:
+            row_bytes = [-(-width * sum(bps) // 8)]
+        needed = per_plane * len(row_bytes)
+        for offs_raw in tags[273]:
+            offsets = self._ints(offs_raw, where) or ()
+            if len(offsets) < needed:
+                raise ImageError(f"{where}: {len(offsets)} strips listed where the image "
+                                 f"needs {needed} (corrupt)")
+            for i, start in enumerate(offsets[:needed]):
+                plane, k = divmod(i, per_plane)
+                length = min(rows_per_strip, height - k * rows_per_strip) * row_bytes[plane]
+                if start + length > self.source.size:
+                    raise ImageError(f"{where}: uncompressed strip {i} at byte offset {start} "
+                                     f"needs {length} bytes; the file ends first (truncated)")
 
     def plan(self, packet: bytes, rights: object) -> list | None:
         if self.xmp == packet and self.xmp_entries == 1:
