@@ -157,11 +157,15 @@ RELEASE = Wanted(
     links=(("license", "application/rsl+xml", None),),
     footer=None,
 )
-_OURS = re.compile(
+_HEAD_TAGS = (
     rb'(\r?\n[ \t]*)?<meta name="(?:tdm-reservation|tdm-policy|robots)" content="[^"]*"(?: /)?>'
     rb'|(\r?\n[ \t]*)?<link rel="license" type="application/rsl\+xml" href="[^"]*"(?: /)?>'
-    rb'|(\r?\n[ \t]*)?<a class="optout-site-reservation" href="[^"]*">[^<]*</a>'
 )
+_FOOTER = rb'<a class="optout-site-reservation" href="[^"]*">[^<]*</a>'
+# The footer link goes on a line of its own (newline and indent are ours) or, when
+# </body> does not start a line, right before it (a newline before it is the page's).
+_OURS = (re.compile(_HEAD_TAGS + rb"|(\r?\n[ \t]*)?" + _FOOTER),
+         re.compile(_HEAD_TAGS + rb"|" + _FOOTER))
 _THEIRS = (b"tdm-", b"robots", b"license", b"optout-site", b"noai")
 
 
@@ -185,7 +189,7 @@ def check_html(data: bytes) -> str:
         ascii_page = detect_encoding(data)[0] not in ("utf-16-le", "utf-16-be", "utf-32-le",
                                                       "utf-32-be")
         untagged = not any(word in lowered for word in _THEIRS)
-        if ascii_page and untagged and _OURS.sub(b"", out) != data:
+        if ascii_page and untagged and all(ours.sub(b"", out) != data for ours in _OURS):
             raise Finding("bytes outside our tags changed")
     return outcome
 
