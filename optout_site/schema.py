@@ -40,6 +40,7 @@ class ConfigError(Exception):
 class Context:
     file: Path
     problems: list[Problem] = field(default_factory=list)
+    visited: int = 0
 
     def error(self, node: yaml.Node | None, message: str) -> None:
         line = node.start_mark.line + 1 if node is not None else 1
@@ -169,7 +170,25 @@ def mapping(keys: dict[str, Key], *, what: str = "a mapping") -> Converter:
 _BAD = object()
 
 
+# YAML aliases let a small file name the same node exponentially often ("billion
+# laughs"); a real sites.yaml has a few thousand nodes at most.
+MAX_NODES = 100_000
+
+
 def walk(node: yaml.Node, convert: Converter, ctx: Context) -> Any:
+    ctx.visited += 1
+    if ctx.visited > MAX_NODES:
+        mark = node.start_mark
+        raise ConfigError(
+            [
+                Problem(
+                    ctx.file,
+                    mark.line + 1,
+                    mark.column + 1,
+                    f"more than {MAX_NODES:,} values (aliases repeated too often?); refused",
+                )
+            ]
+        )
     try:
         return convert(node, ctx)
     except Invalid as exc:

@@ -8,10 +8,12 @@ before writing; so a stale or missing state file costs time, never correctness.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -95,3 +97,14 @@ def load(path: Path, expected: str) -> State:
 def save(path: Path, state: State) -> None:
     data = {"format": FORMAT, "fingerprint": state.fingerprint, "files": state.files}
     atomic.write_bytes(path, json.dumps(data, sort_keys=True).encode("utf-8"))
+    _sweep(path.parent)
+
+
+def _sweep(folder: Path, older_than: float = 3600.0) -> None:
+    """Temp files a killed save left in the cache. Only old ones: another build may be
+    saving its own state in the same folder right now."""
+    limit = time.time() - older_than
+    for leftover in folder.glob(atomic.TEMP_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < limit:
+                leftover.unlink()

@@ -138,3 +138,36 @@ def test_select_unknown_site(write_config, public):
     cfg = config.load(write_config(SITE))
     with pytest.raises(ConfigError, match="no site named 'bob'"):
         cfg.select(["bob"])
+
+
+def test_alias_bomb_is_refused_quickly(write_config, public):
+    # 60 sites x 60 rules x 60 uses, all aliases of one node each: 216,000 values to walk
+    # from a file of a few KB. The walk stops at MAX_NODES with a located error.
+    uses = ", ".join(["*u"] * 60)
+    rules = ", ".join(["*rl"] * 60)
+    text = (
+        "x-anchors:\n"
+        "  u: &u tdm\n"
+        f"  rl: &rl {{path: /a/, reserve: [{uses}]}}\n"
+        "  st: &st {name: s, url: 'https://a.example', input: public,"
+        f" rightsholder: {{name: A}}, rules: [{rules}]}}\n"
+        f"sites: [{', '.join(['*st'] * 60)}]\n"
+    )
+    path = write_config(text)
+    with pytest.raises(ConfigError, match="aliases repeated too often") as info:
+        config.load(path)
+    assert str(info.value).startswith(f"{path}:")
+
+
+def test_state_sweep_leaves_fresh_temp_files(tmp_path):
+    import os
+    import time
+
+    from optout_site import atomic, state
+
+    old, fresh = tmp_path / (atomic.TEMP_PREFIX + "old"), tmp_path / (atomic.TEMP_PREFIX + "new")
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    state.save(tmp_path / "s.json", state.State("f"))
+    assert not old.exists() and fresh.exists()
