@@ -10,56 +10,25 @@ not own stays identical, and a second run finds its own tags and changes nothing
 
 from __future__ import annotations
 
-import codecs
 import html
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
-_TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
-_ATTR_NAME = re.compile(r"[^\s/>][^\s/>=]*")
-_SPACE = re.compile(r"[\s/]*")
-_WS = re.compile(r"\s*")
-_UNQUOTED = re.compile(r"[^\s>]*")
-_RAW_TEXT = {"script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes"}
+from optout_site.htmlencoding import (
+    detect_encoding,
+    is_ascii_compatible,
+    looks_binary,
+    looks_wide,
+)
+from optout_site.htmltokens import Tag, tokens
+
 # Elements that may stand in the head; any other start tag (or text) starts the body.
 _HEAD_CONTENT = {"meta", "link", "title", "style", "script", "base", "noscript", "template"}
-_CHARSET_RE = re.compile(rb"charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
-_XML_DECL_RE = re.compile(rb"^<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    # Before UTF-16: the UTF-32-LE BOM starts with the UTF-16-LE one.
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
 
 class HtmlError(ValueError):
     """The page cannot be edited without risking its bytes."""
-
-
-@dataclass
-class Attr:
-    name: str  # lower-cased
-    value: str
-    start: int  # span of the raw value (inside quotes), for in-place updates
-    end: int
-    quote: str
-
-
-@dataclass
-class Tag:
-    name: str  # lower-cased
-    start: int
-    end: int  # offset just past '>'
-    attrs: list[Attr] = field(default_factory=list)
-    self_closing: bool = False
-
-    def get(self, name: str) -> Attr | None:
-        return next((a for a in self.attrs if a.name == name), None)
 
 
 @dataclass
@@ -71,138 +40,6 @@ class Head:
     metas: list[Tag]
     links: list[Tag]
     xhtml: bool
-
-
-def detect_encoding(data: bytes) -> tuple[str, int]:
-    """The page's encoding and BOM length: BOM, then XML declaration, then meta charset."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return name, len(bom)
-    match = _XML_DECL_RE.match(data)
-    if match:
-        return _known_codec(match.group(1).decode("ascii")), 0
-    # WHATWG prescan looks at the first 1024 bytes; charset= inside a meta tag there wins.
-    for meta in re.finditer(rb"<meta\b[^>]*>", data[:1024], re.I):
-        match = _CHARSET_RE.search(meta.group(0))
-        if match:
-            return _known_codec(match.group(1).decode("ascii")), 0
-    return "utf-8", 0
-
-
-def _known_codec(name: str) -> str:
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
-        # Unknown label: markup is still ASCII, and we only insert ASCII (char refs).
-        return "ascii"
-    if codec.startswith("utf-16"):
-        # WHATWG: a UTF-16 label found by the ASCII prescan means UTF-8 (bytes that spell
-        # the label in ASCII are not UTF-16); inserting UTF-16 would garble the page.
-        return "utf-8"
-    # WHATWG Encoding: browsers decode pages labelled latin-1 or ASCII as windows-1252.
-    if codec in ("iso8859-1", "latin-1", "ascii"):
-        return "cp1252"
-    return codec if _ascii_compatible_codec(codec) else "ascii"
-
-
-_ASCII_PROBE = "".join(map(chr, range(0x20, 0x7F))) + "\t\n\r"
-
-
-def _ascii_compatible_codec(codec: str) -> bool:
-    """Whether ``codec`` writes our ASCII markup as ASCII and other text as real bytes.
-
-    codecs.lookup also knows transforms (base64, rot13: a LookupError on encode, which
-    took the whole build down), escape schemes (unicode_escape, punycode, UTF-7: "1"
-    became "1-"), BOM writers (utf-8-sig) and UTF-32, none of which a browser would use
-    for a page whose label it read in ASCII. Those pages get ASCII and char refs only.
-    """
-    try:
-        if _ASCII_PROBE.encode(codec) != _ASCII_PROBE.encode("ascii"):
-            return False
-        for ch in "\u00e9\u20ac\u4e2d":
-            raw = ch.encode(codec, "xmlcharrefreplace")
-            if raw.isascii() and raw != f"&#{ord(ch)};".encode("ascii"):
-                return False
-    except (LookupError, UnicodeError, TypeError, ValueError):
-        return False
-    return True
-
-
-def _is_ascii_compatible(encoding: str) -> bool:
-    return not encoding.startswith(("utf-16", "utf-32"))
-
-
-def tokens(text: str, start: int = 0) -> Iterator[Tag | tuple[str, int, int]]:
-    """Yield start tags (Tag), and ("end"|"text"|"other", start, end) for the rest."""
-    pos, size = start, len(text)
-    while pos < size:
-        lt = text.find("<", pos)
-        if lt < 0:
-            yield ("text", pos, size)
-            return
-        if lt > pos:
-            yield ("text", pos, lt)
-        if text.startswith("<!--", lt):
-            close = text.find("-->", lt + 4)
-            pos = size if close < 0 else close + 3
-            yield ("other", lt, pos)
-        elif text.startswith(("<!", "<?"), lt):
-            close = text.find(">", lt)
-            pos = size if close < 0 else close + 1
-            yield ("other", lt, pos)
-        elif text.startswith("</", lt):
-            match = _TAG_NAME.match(text, lt + 2)
-            close = text.find(">", lt)
-            pos = size if close < 0 else close + 1
-            yield ("end" if match else "other", lt, pos)
-        else:
-            match = _TAG_NAME.match(text, lt + 1)
-            if not match:
-                yield ("text", lt, lt + 1)
-                pos = lt + 1
-                continue
-            tag = _read_tag(text, lt, match)
-            yield tag
-            pos = tag.end
-            if tag.name in _RAW_TEXT:
-                close = re.compile(r"</" + re.escape(tag.name) + r"[\s/>]", re.I).search(text, pos)
-                pos = size if close is None else close.start()
-
-
-def _read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
-    tag = Tag(name.group(0).lower(), start, len(text))
-    pos, size = name.end(), len(text)
-    while pos < size:
-        pos = _SPACE.match(text, pos).end()
-        if pos >= size:
-            break
-        if text[pos] == ">":
-            tag.end = pos + 1
-            tag.self_closing = text[pos - 1] == "/"
-            return tag
-        attr = _ATTR_NAME.match(text, pos)
-        if not attr:
-            pos += 1
-            continue
-        pos = attr.end()
-        after = _WS.match(text, pos).end()
-        if after < size and text[after] == "=":
-            pos = _WS.match(text, after + 1).end()
-            if pos < size and text[pos] in "\"'":
-                quote = text[pos]
-                close = text.find(quote, pos + 1)
-                close = size if close < 0 else close
-                tag.attrs.append(
-                    Attr(attr.group(0).lower(), text[pos + 1 : close], pos + 1, close, quote)
-                )
-                pos = close + 1
-            else:
-                value = _UNQUOTED.match(text, pos)
-                tag.attrs.append(Attr(attr.group(0).lower(), value.group(0), pos, value.end(), ""))
-                pos = value.end()
-        else:
-            tag.attrs.append(Attr(attr.group(0).lower(), "", pos, pos, ""))
-    return tag
 
 
 def find_head(text: str, start: int = 0) -> Head:
@@ -240,8 +77,7 @@ def find_head(text: str, start: int = 0) -> Head:
             break
         # HTML's "in head" mode: </head>, and </body>, </html>, </br> too, end the head
         # (other stray end tags are ignored). A meta after </body> is not in the head.
-        if kind == "end" and re.match(r"</(head|body|html|br)[\s/>]", text[begin:end] + ">",
-                                      re.I):
+        if kind == "end" and re.match(r"</(head|body|html|br)[\s/>]", text[begin:end] + ">", re.I):
             break
         if kind == "other" and html_end is None and head_end is None:
             leading_end = end  # doctype, XML declaration or comments before <html>
@@ -356,8 +192,9 @@ def edit(text: str, wanted: Wanted, start: int = 0, encode: Encoder = lambda v: 
         insertion = "".join(head.indent + t for t in inserts)
         if not _tag_found_at(text, start, head.insert_at, insertion):
             # Tags put there would not be found again: every build would add them anew.
-            raise HtmlError("the head ends inside an unterminated tag, comment or "
-                            "declaration; left untouched")
+            raise HtmlError(
+                "the head ends inside an unterminated tag, comment or declaration; left untouched"
+            )
         edits.append((head.insert_at, head.insert_at, insertion))
     if wanted.footer is not None or FOOTER_CLASS in text:
         edits.extend(_edit_footer(text, wanted.footer, value, head.insert_at))
@@ -488,13 +325,17 @@ def _splice_once(data: bytes, wanted: Wanted) -> bytes:
     # Heuristics, so a page that already carries our tag (we accepted it before, and our
     # own edits moved its bytes) is not refused on the next build.
     guess = not bom and b'name="tdm-reservation"' not in data
-    if guess and _looks_wide(data):
-        raise HtmlError("page looks like UTF-16/UTF-32 without a byte order mark; left "
-                        "untouched (ASCII tags spliced in would garble it)")
-    if guess and _looks_binary(data):
-        raise HtmlError("not an HTML page: the file holds binary data (an image or archive "
-                        "under an .html name?); left untouched")
-    if _is_ascii_compatible(encoding):
+    if guess and looks_wide(data):
+        raise HtmlError(
+            "page looks like UTF-16/UTF-32 without a byte order mark; left "
+            "untouched (ASCII tags spliced in would garble it)"
+        )
+    if guess and looks_binary(data):
+        raise HtmlError(
+            "not an HTML page: the file holds binary data (an image or archive "
+            "under an .html name?); left untouched"
+        )
+    if is_ascii_compatible(encoding):
         # latin-1 maps bytes 1:1 to code points, so offsets in text are offsets in bytes.
         def encode(value: str) -> str:
             return value.encode(encoding, "xmlcharrefreplace").decode("latin-1")
@@ -503,8 +344,9 @@ def _splice_once(data: bytes, wanted: Wanted) -> bytes:
         if out != data and detect_encoding(out) != (encoding, bom):
             # e.g. a "charset=" inside a robots value we rewrite: the next build would
             # read the page in another encoding and rewrite our tags again, forever.
-            raise HtmlError("editing the head would change the page's detected encoding; "
-                            "left untouched")
+            raise HtmlError(
+                "editing the head would change the page's detected encoding; left untouched"
+            )
         return out
     try:
         text = data.decode(encoding)
@@ -515,26 +357,3 @@ def _splice_once(data: bytes, wanted: Wanted) -> bytes:
     if text.encode(encoding) != data:
         raise HtmlError(f"page does not round-trip through {encoding}; left untouched")
     return edit(text, wanted, 1 if text.startswith("\ufeff") else 0).encode(encoding)
-
-
-def _looks_wide(data: bytes) -> bool:
-    """Every other byte of the first few is NUL: UTF-16/32 text, not an ASCII page."""
-    head = data[:8]
-    return len(head) >= 4 and (not any(head[0::2]) or not any(head[1::2]))
-
-
-# Files that are certainly not text: images (any name), gzip, zip, PDF.
-_BINARY_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00",
-                 b"MM\x00*", b"\x1f\x8b", b"PK\x03\x04", b"%PDF-")
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")  # not ESC: ISO-2022 text
-
-
-def _looks_binary(data: bytes) -> bool:
-    """Tags spliced into the front of a misnamed image would corrupt it, so binary data is
-    refused: a known signature, or control bytes in more than 1/16 of the first 512 bytes
-    (random data has 1/9; a page with a stray NUL is still a page)."""
-    if data.startswith(_BINARY_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
-        return True
-    head = data[:512]
-    return len(_CONTROL.findall(head)) * 16 > len(head)
-
