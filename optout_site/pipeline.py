@@ -267,7 +267,9 @@ def _process_page(task: Task) -> FileResult:
     assert task.page is not None
     data = task.src.read_bytes()
     new = splice(data, task.page)
-    return _write_if_changed(task, new, data)
+    current = data if task.dst == task.src else _UNREAD
+    action = _replace_if_changed(task.dst, new, task.dry_run, current=current, mode_from=task.src)
+    return FileResult(task.rel, task.kind, action)
 
 
 def _process_image(task: Task) -> FileResult:
@@ -331,32 +333,36 @@ def _copy_mtime(src: Path, dst: Path) -> None:
     os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _write_if_changed(task: Task, new: bytes, original: bytes) -> FileResult:
-    if task.dst == task.src:
-        current: bytes | None = original
-    else:
+_UNREAD = object()
+
+
+def _replace_if_changed(
+    target: Path,
+    new: bytes,
+    dry_run: bool,
+    *,
+    current: bytes | None | object = _UNREAD,
+    mode_from: Path | None = None,
+) -> str:
+    """Write ``new`` to ``target`` unless it already holds exactly that; CHANGED/UNCHANGED.
+
+    ``current`` is the target's bytes when the caller has them already (in place, the
+    page it just read), so they are not read twice.
+    """
+    if current is _UNREAD:
         try:
-            current = task.dst.read_bytes()
+            current = target.read_bytes()
         except FileNotFoundError:
             current = None
     if current == new:
-        return FileResult(task.rel, task.kind, UNCHANGED)
-    if not task.dry_run:
-        atomic.write_bytes(task.dst, new, mode_from=task.src)
-    return FileResult(task.rel, task.kind, CHANGED)
+        return UNCHANGED
+    if not dry_run:
+        atomic.write_bytes(target, new, mode_from=mode_from)
+    return CHANGED
 
 
 def _write_signal(path: Path, rel: str, data: bytes, dry_run: bool) -> FileResult:
     try:
-        if path.read_bytes() == data:
-            return FileResult(rel, "signal", UNCHANGED)
-    except FileNotFoundError:
-        pass
+        return FileResult(rel, "signal", _replace_if_changed(path, data, dry_run))
     except OSError as exc:
         return FileResult(rel, "signal", ERROR, _describe(exc))
-    if not dry_run:
-        try:
-            atomic.write_bytes(path, data)
-        except OSError as exc:
-            return FileResult(rel, "signal", ERROR, _describe(exc))
-    return FileResult(rel, "signal", CHANGED)
