@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image  # noqa: E402
 
-from optout_site.images import Contact, ImageRights, stamp  # noqa: E402
+from optout_site.build.work import stamp_image as stamp  # noqa: E402
+from optout_site.images import Contact, ImageRights  # noqa: E402
 
 DMI = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
 RIGHTS = ImageRights(

@@ -23,7 +23,8 @@ import imagefactory as f  # noqa: E402
 from PIL import Image, PngImagePlugin  # noqa: E402
 
 from fuzz import oracle  # noqa: E402
-from optout_site.images import stamp, xmp  # noqa: E402
+from optout_site.build.work import stamp_image as stamp  # noqa: E402
+from optout_site.images import xmp  # noqa: E402
 
 CORPUS = HERE / "corpus"
 

@@ -26,14 +26,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from optout_site.atomic import TEMP_PREFIX
-from optout_site.htmlsplice import HtmlError, Wanted, detect_encoding, splice
+from optout_site.build.atomic import TEMP_PREFIX
+from optout_site.build.work import stamp_image as stamp
+from optout_site.html.splice import HtmlError, Wanted, detect_encoding, splice
 from optout_site.images import (
     Contact,
     ImageError,
     ImageRights,
     read_xmp,
-    stamp,
     xmp,
 )
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from optout_site.errors import PolicyError
+
 
 class Use(StrEnum):
     TDM = "tdm"
@@ -37,10 +39,6 @@ _IMPLIES: dict[Use, frozenset[Use]] = {
     Use.TDM: frozenset({Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT}),
     Use.TRAIN: frozenset({Use.GENAI_TRAIN}),
 }
-
-
-class PolicyError(ValueError):
-    """A combination of reserve/allow that cannot mean anything consistent."""
 
 
 def expand(uses: Iterable[Use]) -> frozenset[Use]:

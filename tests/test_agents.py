@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from optout_site import agents, config
+from optout_site import config
+from optout_site.errors import UnknownAgent
 from optout_site.policy import Use
-from optout_site.registry import CATEGORIES, RegistryError
+from optout_site.signals.robots import agents
+from optout_site.signals.robots.registry import CATEGORIES, RegistryError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -190,10 +192,10 @@ def test_explain_bundled_example():
 
 
 def test_unknown_token_suggests(reg):
-    with pytest.raises(KeyError) as caught:
+    with pytest.raises(UnknownAgent) as caught:
         agents.explain(reg, "GPTBott")
     assert "did you mean GPTBot" in str(caught.value)
-    with pytest.raises(KeyError, match="Perplexity"):
+    with pytest.raises(UnknownAgent, match="Perplexity"):
         agents.explain(reg, "perplexity")
-    with pytest.raises(KeyError, match="optout-site agents"):
+    with pytest.raises(UnknownAgent, match="optout-site agents"):
         agents.explain(reg, "zzzzqqq")

@@ -16,10 +16,13 @@ import pytest
 import yaml
 from conftest import EXAMPLE, REPO
 
-from optout_site import agents, check_cli, cli, config, dialects, images, pipeline
+from optout_site import cli, config, dialects, images
+from optout_site.build import pipeline, work
 from optout_site.check import check_built_site, check_folder
+from optout_site.cli import check as check_cli
 from optout_site.signals import robots as robots_signal
 from optout_site.signals import rsl
+from optout_site.signals.robots import agents
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -303,7 +306,7 @@ def test_image_datamining_allowed_where_reserved(example, tmp_path, capsys):
         overwrite=True,
     )
     png = folder / "images/coast.png"
-    assert images.stamp(png, png, rights).status == "changed"
+    assert work.stamp_image(png, png, rights).status == "changed"
     code, data = check_json(folder, example[0], capsys)
     assert code == 1
     [finding] = errors(data, "image XMP", "/images/coast.png", "DMI-ALLOWED")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from optout_site import config
+from optout_site.config.yamlnodes import ConfigError
 from optout_site.policy import Use
-from optout_site.schema import ConfigError
 
 GOOD = """
 defaults:
@@ -163,7 +163,7 @@ def test_state_sweep_leaves_fresh_temp_files(tmp_path):
     import os
     import time
 
-    from optout_site import atomic, state
+    from optout_site.build import atomic, state
 
     old, fresh = tmp_path / (atomic.TEMP_PREFIX + "old"), tmp_path / (atomic.TEMP_PREFIX + "new")
     old.write_bytes(b"x")

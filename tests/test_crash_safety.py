@@ -26,8 +26,8 @@ import imagefactory as f
 import pytest
 from conftest import REPO
 
-from optout_site import pipeline
-from optout_site.atomic import TEMP_PREFIX
+from optout_site.build import pipeline
+from optout_site.build.atomic import TEMP_PREFIX
 
 PAGES, IMAGES = 40, 40
 TRIALS = 50
@@ -283,13 +283,14 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(crash_site: Fixt
 # are forked, so they inherit the patched function.
 SLOW_CLI = """
 import sys, time
-from optout_site import cli, pipeline
-_process = pipeline.process
+from optout_site import cli
+from optout_site.build import work
+_process = work.process
 def process(task):
     time.sleep(0.02)
     return _process(task)
-process.__module__, process.__qualname__ = "optout_site.pipeline", "process"
-pipeline.process = process
+process.__module__, process.__qualname__ = "optout_site.build.work", "process"
+work.process = process
 sys.exit(cli.main(sys.argv[1:]))
 """
 

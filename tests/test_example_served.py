@@ -15,7 +15,8 @@ import pytest
 from conftest import EXAMPLE, REPO
 from test_hosts_servers import apache_port, fetch, nginx_port, workdir  # noqa: F401  (fixtures)
 
-from optout_site import config, pipeline
+from optout_site import config
+from optout_site.build import pipeline
 from optout_site.signals import headers
 
 PAGES = ["/", "/gallery/mountains/", "/about/", "/blog/2026/10/first-light/", "/fr/expositions.html"]

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from fuzz import oracle
 from optout_site import config
-from optout_site.schema import ConfigError
+from optout_site.config.yamlnodes import ConfigError
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -17,10 +17,11 @@ from conftest import REPO
 
 from fuzz import oracle
 from optout_site import config
-from optout_site.htmlsplice import HtmlError, Wanted, splice
-from optout_site.images import ImageError, stamp, xmp
-from optout_site.scan import scan
-from optout_site.schema import ConfigError
+from optout_site.build.scan import scan
+from optout_site.build.work import stamp_image as stamp
+from optout_site.config.yamlnodes import ConfigError
+from optout_site.html.splice import HtmlError, Wanted, splice
+from optout_site.images import ImageError, xmp
 
 REGRESSIONS = REPO / "fuzz" / "regressions"
 

@@ -28,8 +28,8 @@ from conftest import REPO
 from PIL import Image
 from test_images_xmp import BASE
 
-from optout_site import build
-from optout_site.atomic import TEMP_PREFIX
+from optout_site.build import build
+from optout_site.build.atomic import TEMP_PREFIX
 from optout_site.cli import main
 from optout_site.images import ImageError, xmp
 

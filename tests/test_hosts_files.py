@@ -14,6 +14,7 @@ import pytest
 from test_hosts_servers import PATHS, load_site
 
 from optout_site import config
+from optout_site.errors import SignalError
 from optout_site.hosts import FILES, apache, caddy, common, netlify, nginx, render_all, vercel
 from optout_site.signals import headers
 
@@ -313,9 +314,9 @@ def site_config_with_hosts(site):
 
 
 def test_vercel_json_refuses_to_guess_about_broken_json(site):
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with pytest.raises(SignalError, match="not valid JSON"):
         vercel.render(site, b"{ nope")
-    with pytest.raises(ValueError, match="JSON object"):
+    with pytest.raises(SignalError, match="JSON object"):
         vercel.render(site, b"[]")
 
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from PIL import Image
 from test_images_xmp import BASE
 
-from optout_site.images import ImageError, read_xmp, stamp
+from optout_site.build.work import stamp_image as stamp
+from optout_site.images import ImageError, read_xmp
 
 CATALOGUE = f.catalogue()
 
@@ -205,13 +206,13 @@ def test_c2pa_signed_after_our_xmp_is_unchanged(tmp_path: Path) -> None:
 
 
 def test_check_reports_without_writing(tmp_path: Path) -> None:
-    from optout_site.images import check
+    from optout_site.images import inspect
 
     src = tmp_path / "a.png"
     src.write_bytes(CATALOGUE["rgba.png"])
-    assert check(src, BASE).status == "changed" and src.read_bytes() == CATALOGUE["rgba.png"]
+    assert inspect(src, BASE).status == "changed" and src.read_bytes() == CATALOGUE["rgba.png"]
     stamp(src, src, BASE)
-    assert check(src, BASE).status == "unchanged"
+    assert inspect(src, BASE).status == "unchanged"
     src.write_bytes(CATALOGUE["rgba.png"][:100])
     with pytest.raises(ImageError):
-        check(src, BASE)
+        inspect(src, BASE)

@@ -12,7 +12,8 @@ import imagefactory as f
 import pytest
 from PIL import Image
 
-from optout_site.images import Contact, ImageRights, read_xmp, stamp
+from optout_site.build.work import stamp_image as stamp
+from optout_site.images import Contact, ImageRights, read_xmp
 
 RIGHTS = ImageRights(
     data_mining=f.DMI,

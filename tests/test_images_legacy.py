@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 from test_images_xmp import BASE
 
-from optout_site.images import iim, stamp
+from optout_site.build.work import stamp_image as stamp
+from optout_site.images import iim
 
 LEGACY = dataclasses.replace(BASE, legacy=True, copyright="\u00a9 2025 Jane", creator="Jane")
 EXIFTOOL = shutil.which("exiftool")

@@ -18,7 +18,7 @@ import optout_site.images.png
 import optout_site.images.tiff
 import optout_site.images.webp
 import optout_site.images.xmp  # noqa: F401  (imported up front: imports are not the write)
-from optout_site.images import stamp
+from optout_site.build.work import stamp_image as stamp
 
 KINDS = ["png", "jpg", "tif", "webp", "gif"]
 LIMIT = 1024 * 1024  # 256 KiB header window + GIF's 256 KiB read window + XMP work

@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 from PIL import PngImagePlugin
 
-from optout_site.images import Contact, ImageError, ImageRights, read_xmp, stamp, xmp
+from optout_site.build.work import stamp_image as stamp
+from optout_site.images import Contact, ImageError, ImageRights, read_xmp, xmp
 
 BASE = ImageRights(
     data_mining=f.DMI, other_constraints=None, web_statement="https://j.example/terms",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from optout_site import atomic, build
+from optout_site.build import atomic, build
 
 CONFIG = """
 sites:

@@ -13,7 +13,7 @@ import pytest
 from conftest import EXAMPLE, REPO
 from PIL import Image
 
-from optout_site import build, pipeline
+from optout_site.build import build, plan, work
 from optout_site.cli import main
 
 OUR_TAG = re.compile(
@@ -190,6 +190,6 @@ def test_cli_json_report_and_config_error_exit_code(example_config, tmp_path, ca
 
 
 def test_pipeline_process_reports_unreadable_file(tmp_path):
-    task = pipeline.Task("x.css", tmp_path / "missing.css", tmp_path / "out.css", "file", False)
-    result = pipeline.process(task)
+    task = plan.Task("x.css", tmp_path / "missing.css", tmp_path / "out.css", "file", False)
+    result = work.process(task)
     assert result.action == "error" and "missing.css" in result.message

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from optout_site.registry import (
+from optout_site.signals.robots.registry import (
     CATEGORIES,
     HONOURS,
     TOKEN_RE,

@@ -11,11 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from protego import Protego
 
-from optout_site import agents, config
-from optout_site import robotstxt as rt
+from optout_site import config
 from optout_site.config import Site
-from optout_site.registry import TOKEN_RE, Registry
+from optout_site.errors import SignalError
 from optout_site.signals import robots
+from optout_site.signals.robots import agents
+from optout_site.signals.robots import document as rt
+from optout_site.signals.robots.registry import TOKEN_RE, Registry
 
 REPO = Path(__file__).resolve().parents[1]
 ORIGIN = "https://jane.example"
@@ -250,7 +252,7 @@ def test_global_records_go_before_the_first_group(make_site):
     text = robots.render(site, reg, OWN_ROBOTS,
                          records=["License: https://jane.example/license.xml"]).decode()
     assert text.index("License: https://") < text.index("User-agent:")
-    with pytest.raises(ValueError):
+    with pytest.raises(SignalError):
         robots.render(site, reg, None, records=["License: a\nUser-agent: x"])
 
 

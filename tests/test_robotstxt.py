@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_site import robotstxt as rt
+from optout_site.signals.robots import document as rt
 
 SAMPLE = (
     "\ufeff# top comment\r\n"

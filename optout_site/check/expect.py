@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from optout_site import agents as agents_mod
 from optout_site import dialects
 from optout_site.check.context import Context
 from optout_site.check.model import PolicyLine
@@ -25,7 +24,8 @@ from optout_site.config import (
     TdmPolicyConfig,
 )
 from optout_site.policy import ALL_USES, Policy, Rule, Use, expand
-from optout_site.registry import Registry
+from optout_site.signals.robots import agents as agents_mod
+from optout_site.signals.robots.registry import Registry
 
 _AI_USES = frozenset({Use.TDM, Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT})
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from optout_site import agents as agents_mod
 from optout_site import dialects
 from optout_site.check import usage
 from optout_site.check.context import Context, example_path, short_list
@@ -23,6 +22,7 @@ from optout_site.check.robotsfile import (
     parse,
 )
 from optout_site.policy import Use
+from optout_site.signals.robots import agents as agents_mod
 
 MAX_BYTES = 500 * 1024
 KNOWN_FIELDS = frozenset({"user-agent", "allow", "disallow", "sitemap", "license", "host",

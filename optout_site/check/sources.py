@@ -16,7 +16,7 @@ from email.message import Message
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from optout_site.scan import scan, url_path
+from optout_site.build.scan import scan, url_path
 
 TIMEOUT = 10.0
 MAX_BODY = 32 * 1024 * 1024

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from optout_site.config import Site
+from optout_site.errors import SignalError
 from optout_site.hosts import apache, caddy, netlify, nginx, vercel
 
 Renderer = Callable[[Site, "bytes | None"], bytes]
@@ -34,15 +35,22 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def render_all(site: Site, read_existing: Callable[[str], bytes | None]) -> dict[str, bytes]:
+def render_all(
+    site: Site, read_existing: Callable[[str], bytes | None]
+) -> dict[str, bytes | SignalError]:
     """File name (relative to the output folder) → content, for the hosts in ``site.hosts``.
 
     ``read_existing(name)`` returns the file's current bytes (the site's own copy, so
-    a rebuild over its own output stays idempotent) or None when there is none.
+    a rebuild over its own output stays idempotent) or None when there is none. A file
+    that cannot be rendered from what the site holds maps to its error, so the other
+    hosts' files are still written and the report names the broken one.
     """
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | SignalError] = {}
     for host in site.hosts:
         name = FILES[host]
         if name not in out:
-            out[name] = RENDERERS[name](site, read_existing(name))
+            try:
+                out[name] = RENDERERS[name](site, read_existing(name))
+            except SignalError as exc:
+                out[name] = exc
     return out

@@ -15,16 +15,13 @@ from __future__ import annotations
 from urllib.parse import unquote, unquote_to_bytes
 
 from optout_site.config import Site
+from optout_site.errors import BlockError
 from optout_site.signals.headers import split_pattern
 
 BEGIN = "# BEGIN optout-site"
 END = "# END optout-site"
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-~")
-
-
-class BlockError(ValueError):
-    """An existing file has a damaged optout-site block we refuse to guess about."""
 
 
 def header_comment(site: Site, what: str) -> list[str]:

@@ -26,6 +26,7 @@ import json
 from typing import Any
 
 from optout_site.config import Site
+from optout_site.errors import SignalError
 from optout_site.hosts import common
 from optout_site.signals import headers
 
@@ -71,18 +72,18 @@ def is_ours(entry: Any) -> bool:
 
 
 def render(site: Site, existing: bytes | None) -> bytes:
-    """vercel.json with our entries (re)placed; raises ValueError on invalid JSON."""
+    """vercel.json with our entries (re)placed; raises SignalError on invalid JSON."""
     data: dict[str, Any] = {}
     if existing and existing.strip():
         try:
             data = json.loads(existing.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{FILE_NAME} is not valid JSON ({exc}); fix it first") from exc
+            raise SignalError(f"{FILE_NAME} is not valid JSON ({exc}); fix it first") from exc
         if not isinstance(data, dict):
-            raise ValueError(f"{FILE_NAME} must hold a JSON object, not {type(data).__name__}")
+            raise SignalError(f"{FILE_NAME} must hold a JSON object, not {type(data).__name__}")
     current = data.get("headers", [])
     if not isinstance(current, list):
-        raise ValueError(f"{FILE_NAME}: 'headers' must be an array")
+        raise SignalError(f"{FILE_NAME}: 'headers' must be an array")
     ours = entries(site)
     first = next((i for i, entry in enumerate(current) if is_ours(entry)), 0)
     theirs = [entry for entry in current if not is_ours(entry)]

@@ -16,11 +16,13 @@ import errno
 import importlib
 import os
 import unicodedata
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from optout_site import atomic
+from optout_site.errors import ImageError, Unsupported
 
 __all__ = [
     "FORMATS",
@@ -28,19 +30,11 @@ __all__ = [
     "ImageError",
     "ImageRights",
     "StampResult",
-    "check",
+    "inspect",
     "is_image",
     "read_xmp",
     "stamp",
 ]
-
-
-class ImageError(Exception):
-    """Corrupt, truncated or unsupported input; the message says what and where."""
-
-
-class Unsupported(Exception):
-    """A valid file we deliberately do not write (becomes a "skipped" result)."""
 
 
 def _check_xml_text(owner: object) -> None:
@@ -200,27 +194,31 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
     return StampResult("changed", container.note), plan
 
 
-def stamp(src: Path, dst: Path, rights: ImageRights) -> StampResult:
-    """Write ``rights`` into the XMP of ``src``, producing ``dst`` atomically.
+Output = Callable[[], AbstractContextManager[BinaryIO]]
 
-    ``dst`` may be ``src``. Returns "unchanged" without writing anything when ``src``
-    already carries exactly what would be written (the caller copies if ``dst != src``).
-    Raises :class:`ImageError` for corrupt or truncated input; ``src`` and ``dst`` are
-    then untouched.
+
+def stamp(src: Path, rights: ImageRights, output: Output) -> StampResult:
+    """Write ``rights`` into the XMP of ``src``, into the file ``output()`` opens.
+
+    ``output`` is called only when something must be written; the build passes an atomic
+    writer (:func:`optout_site.build.work.stamp_image`), so a failure leaves the target
+    as it was. Returns "unchanged" without calling it when ``src`` already carries exactly
+    what would be written. Raises :class:`ImageError` for corrupt or truncated input.
     """
-    src, dst = Path(src), Path(dst)
+    src = Path(src)
     with src.open("rb") as handle:
         source = Source(handle.fileno())
         try:
             result, plan = _plan(source, rights)
             if plan is not None:
-                _execute(source, plan, dst, src)
+                with output() as out:
+                    _execute(source, plan, out)
         except ImageError as exc:
             raise ImageError(f"{src}: {exc}") from None
     return result
 
 
-def check(path: Path, rights: ImageRights) -> StampResult:
+def inspect(path: Path, rights: ImageRights) -> StampResult:
     """What :func:`stamp` would report for ``path``, without writing anything."""
     path = Path(path)
     with path.open("rb") as handle:
@@ -260,16 +258,16 @@ def coalesce(pieces: list[Piece]) -> list[Piece]:
     return out
 
 
-def _execute(source: Source, plan: list[Piece], dst: Path, mode_from: Path) -> None:
-    with atomic.replace(dst, mode_from=mode_from) as out:
-        # Raw fd writes only: mixing the buffered handle with copy_file_range would
-        # interleave two notions of the file position.
-        out_fd = out.fileno()
-        for piece in plan:
-            if isinstance(piece, bytes):
-                _write_all(out_fd, piece)
-            else:
-                _copy_range(source, out_fd, *piece)
+def _execute(source: Source, plan: list[Piece], out: BinaryIO) -> None:
+    # Raw fd writes only: mixing the buffered handle with copy_file_range would
+    # interleave two notions of the file position.
+    out.flush()
+    out_fd = out.fileno()
+    for piece in plan:
+        if isinstance(piece, bytes):
+            _write_all(out_fd, piece)
+        else:
+            _copy_range(source, out_fd, *piece)
 
 
 def _write_all(fd: int, data: bytes) -> None:

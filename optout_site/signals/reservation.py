@@ -30,6 +30,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from optout_site.config import Site
+from optout_site.errors import SignalError
 from optout_site.policy import Decision, Use
 from optout_site.signals import aitxt, rsl, tdmrep
 
@@ -79,7 +80,7 @@ def _location(base: str, lang: str | None) -> tuple[str, str]:
         folder, name = base.rsplit("/", 1)
         return (f"{folder}/{lang}/{name}",) * 2
     if base.rstrip("/") == "":
-        raise ValueError("reservation_page.path '/' would replace the home page")
+        raise SignalError("reservation_page.path '/' would replace the home page")
     folder = base.rstrip("/") + ("/" + lang if lang else "")
     return f"{folder}/index.html", f"{folder}/"
 

@@ -11,8 +11,13 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from optout_site import __version__, agents, check_cli, config, pipeline, progress, registry
-from optout_site.schema import ConfigError
+from optout_site import config
+from optout_site._version import __version__
+from optout_site.build import pipeline
+from optout_site.cli import check as check_cli
+from optout_site.cli import progress
+from optout_site.config.yamlnodes import ConfigError
+from optout_site.signals.robots import agents, registry
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("build", "check", "agents", "init", "sites")

@@ -16,7 +16,7 @@ from typing import TextIO
 from optout_site import config
 from optout_site.check import CheckReport, check_built_site, check_folder, check_url
 from optout_site.config import Site
-from optout_site.schema import ConfigError
+from optout_site.config.yamlnodes import ConfigError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "json", "github")

@@ -15,20 +15,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from optout_site.htmlencoding import (
+from optout_site.errors import HtmlError
+from optout_site.html.encoding import (
     detect_encoding,
     is_ascii_compatible,
     looks_binary,
     looks_wide,
 )
-from optout_site.htmltokens import Tag, tokens
+from optout_site.html.tokens import Tag, tokens
 
 # Elements that may stand in the head; any other start tag (or text) starts the body.
 _HEAD_CONTENT = {"meta", "link", "title", "style", "script", "base", "noscript", "template"}
-
-
-class HtmlError(ValueError):
-    """The page cannot be edited without risking its bytes."""
 
 
 @dataclass

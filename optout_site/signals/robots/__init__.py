@@ -41,13 +41,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from optout_site import agents as agents_mod
 from optout_site import dialects
-from optout_site import robotstxt as rt
 from optout_site.config import Site
+from optout_site.errors import RobotsTxtError, SignalError
 from optout_site.policy import Decision
-from optout_site.registry import CATEGORIES, Registry
-from optout_site.robotstxt import Line, RobotsTxtError
+from optout_site.signals.robots import agents as agents_mod
+from optout_site.signals.robots import document as rt
+from optout_site.signals.robots.document import Line
+from optout_site.signals.robots.registry import CATEGORIES, Registry
 
 PATH = "/robots.txt"
 MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: the least a crawler must parse
@@ -103,7 +104,7 @@ def render(site: Site, registry: Registry, existing: bytes | None,
     block or would exceed 500 KiB.
     """
     if any("\n" in r or "\r" in r for r in records):
-        raise ValueError("each record must be a single line")
+        raise SignalError("each record must be a single line")
     if existing is not None and len(existing) > MAX_BYTES:
         raise RobotsTxtError(_too_big(len(existing), "the site's own robots.txt is"))
     text = rt.decode(existing) if existing is not None else ""

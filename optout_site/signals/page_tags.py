@@ -7,8 +7,9 @@ says ``tdm-reservation: 0`` while tdmrep.json says the same for that location.
 
 from __future__ import annotations
 
-from optout_site import dialects, htmlsplice
+from optout_site import dialects
 from optout_site.config import Site
+from optout_site.html import splice as htmlsplice
 from optout_site.policy import Decision
 from optout_site.signals import reservation, rsl
 

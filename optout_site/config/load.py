@@ -1,160 +1,32 @@
 """sites.yaml → typed, validated site configs (one per creator site).
 
-Every error names the file, line and column (see :mod:`optout_site.schema`). Paths are
-resolved relative to the YAML file, so a config works from any working directory.
+Every error names the file, line and column (see :mod:`optout_site.config.yamlnodes`).
+Paths are resolved relative to the YAML file, so a config works from any working directory.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from optout_site import schema, sites_schema
+from optout_site.config import keys, yamlnodes
+from optout_site.config.model import (
+    DEFAULT_CONFIG,
+    Address,
+    AgentsConfig,
+    AiTxtConfig,
+    Config,
+    ImagesConfig,
+    ReservationPageConfig,
+    Rightsholder,
+    RslConfig,
+    Site,
+    TdmPolicyConfig,
+)
+from optout_site.config.yamlnodes import ConfigError, Context
 from optout_site.policy import Policy, PolicyError, Rule, Use
-from optout_site.schema import ConfigError, Context
-from optout_site.sites_schema import HOSTS, MEDIA_TYPES, STANCES, TDM_DUTIES  # noqa: F401
-
-DEFAULT_CONFIG = Path("sites.yaml")
-
-
-@dataclass(frozen=True)
-class Address:
-    street: str | None = None
-    postal_code: str | None = None
-    locality: str | None = None
-    country: str | None = None
-
-
-@dataclass(frozen=True)
-class Rightsholder:
-    name: str
-    email: str | None = None
-    url: str | None = None
-    address: Address | None = None
-    phone: str | None = None
-
-
-@dataclass(frozen=True)
-class TdmPolicyConfig:
-    path: str = "/policies/tdm-policy.json"
-    duty: str = "obtainConsent"
-
-
-@dataclass(frozen=True)
-class AiTxtConfig:
-    # Empty: the short form (Disallow: /). Listed types get Spawning's per-extension lines.
-    media_types: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ImagesConfig:
-    enabled: bool = True
-    overwrite: bool = False
-    legacy: bool = False
-    copyright: str | None = None
-    usage_terms: str | None = None
-
-
-@dataclass(frozen=True)
-class ReservationPageConfig:
-    """The human-readable reservation page (the legal notice a court can read)."""
-
-    enabled: bool = True
-    path: str = "/ai-reservation/"
-    footer_link: bool = False  # also splice a link to it into every page
-    templates: Path | None = None  # a folder whose templates override the packaged ones
-
-
-@dataclass(frozen=True)
-class RslConfig:
-    enabled: bool = False
-    path: str = "/license.xml"
-
-
-@dataclass(frozen=True)
-class AgentsConfig:
-    """How robots.txt treats agents beyond what the policy implies.
-
-    ``categories`` maps a registry category to a stance: ``policy`` (the default: blocked
-    when the policy reserves that category's use), ``block`` (always) or ``allow`` (never).
-    ``block``/``allow`` name single tokens and beat any category stance.
-    """
-
-    registry: Path | None = None  # an extra registry file, same format as the packaged one
-    # Inline agent records, each as sorted (field, value) pairs so the config stays hashable.
-    add: tuple[tuple[tuple[str, str], ...], ...] = ()
-    block: tuple[str, ...] = ()
-    allow: tuple[str, ...] = ()
-    categories: tuple[tuple[str, str], ...] = ()
-
-    def stance(self, category: str) -> str:
-        return dict(self.categories).get(category, "policy")
-
-
-@dataclass(frozen=True)
-class Site:
-    name: str
-    url: str
-    input: Path
-    output: Path | None
-    rightsholder: Rightsholder
-    policy: Policy
-    languages: tuple[str, ...] = ("en",)
-    tdm_policy: TdmPolicyConfig = field(default_factory=TdmPolicyConfig)
-    ai_txt: AiTxtConfig = field(default_factory=AiTxtConfig)
-    images: ImagesConfig = field(default_factory=ImagesConfig)
-    agents: AgentsConfig = field(default_factory=AgentsConfig)
-    hosts: tuple[str, ...] = ()
-    reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)
-    rsl: RslConfig = field(default_factory=RslConfig)
-
-    @property
-    def output_dir(self) -> Path:
-        """Where the stamped site goes; the input itself when stamping in place."""
-        return self.output if self.output is not None else self.input
-
-    def absolute(self, path: str) -> str:
-        """The absolute URL of a site path (``/a/b`` → ``https://site/a/b``)."""
-        return self.url + path
-
-    @property
-    def tdm_policy_url(self) -> str:
-        return self.absolute(self.tdm_policy.path)
-
-    @property
-    def reservation_page_url(self) -> str | None:
-        page = self.reservation_page
-        return self.absolute(page.path) if page.enabled else None
-
-    @property
-    def rsl_url(self) -> str | None:
-        return self.absolute(self.rsl.path) if self.rsl.enabled else None
-
-
-@dataclass(frozen=True)
-class Config:
-    file: Path
-    sites: tuple[Site, ...]
-
-    def select(self, names: list[str] | None) -> tuple[Site, ...]:
-        if not names:
-            return self.sites
-        known = {site.name: site for site in self.sites}
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise ConfigError(
-                [
-                    schema.Problem(
-                        self.file, 1, 1, f"no site named {n!r}; sites: {', '.join(known)}"
-                    )
-                    for n in missing
-                ]
-            )
-        return tuple(known[n] for n in names)
-
 
 # --- assembling sites ---------------------------------------------------------------
 
@@ -282,11 +154,11 @@ def _check_paths(raw: dict[str, Any], ctx: Context) -> None:
 def load(path: Path = DEFAULT_CONFIG) -> Config:
     """Read and validate a sites.yaml; raises ConfigError listing every problem."""
     path = Path(path).resolve()
-    root = schema.compose(path)
+    root = yamlnodes.compose(path)
     ctx = Context(path)
     if root is None:
-        raise ConfigError([schema.Problem(path, 1, 1, "the config is empty; expected 'sites:'")])
-    top = schema.walk(root, sites_schema.TOP, ctx)
+        raise ConfigError([yamlnodes.Problem(path, 1, 1, "the config is empty; expected 'sites:'")])
+    top = yamlnodes.walk(root, keys.TOP, ctx)
     sites: list[Site] = []
     if isinstance(top, dict):
         defaults = _plain(top.get("defaults", {}))

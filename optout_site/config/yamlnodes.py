@@ -16,24 +16,7 @@ from typing import Any
 
 import yaml
 
-
-@dataclass(frozen=True)
-class Problem:
-    file: Path
-    line: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
-
-
-class ConfigError(Exception):
-    """One or more problems in a config file; ``str()`` lists them all, one per line."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+from optout_site.errors import ConfigError, Problem
 
 
 @dataclass

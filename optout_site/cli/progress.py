@@ -12,7 +12,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from optout_site.report import FileResult
+from optout_site.build.report import FileResult
 
 
 def wanted(stream: TextIO = sys.stderr) -> bool:

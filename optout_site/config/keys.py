@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from optout_site import schema
+from optout_site.config import yamlnodes
+from optout_site.config.yamlnodes import Context, Invalid, Key
 from optout_site.policy import Use
-from optout_site.registry import CATEGORIES, HONOURS, TOKEN_RE
-from optout_site.schema import Context, Invalid, Key
+from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
 
 MEDIA_TYPES = ("images", "audio", "video", "text", "code")
 TDM_DUTIES = ("obtainConsent", "compensate")
@@ -29,14 +29,14 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _site_name(node: yaml.Node, ctx: Context) -> str:
-    value = schema.string(node, ctx)
+    value = yamlnodes.string(node, ctx)
     if not _NAME_RE.match(value):
         raise Invalid(f"site name {value!r} must be letters, digits, '.', '_' or '-'")
     return value
 
 
 def _url(node: yaml.Node, ctx: Context) -> str:
-    value = schema.string(node, ctx)
+    value = yamlnodes.string(node, ctx)
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018  (raises on a malformed port)
@@ -56,28 +56,28 @@ def _base_url(node: yaml.Node, ctx: Context) -> str:
 
 
 def _email(node: yaml.Node, ctx: Context) -> str:
-    value = schema.string(node, ctx).removeprefix("mailto:")
+    value = yamlnodes.string(node, ctx).removeprefix("mailto:")
     if not _EMAIL_RE.match(value):
         raise Invalid(f"expected an e-mail address such as rights@example.com, got {value!r}")
     return value
 
 
 def _phone(node: yaml.Node, ctx: Context) -> str:
-    value = schema.string(node, ctx).removeprefix("tel:")
+    value = yamlnodes.string(node, ctx).removeprefix("tel:")
     if not re.fullmatch(r"\+?[0-9 ().-]{4,}", value):
         raise Invalid(f"expected a phone number such as +33 1 23 45 67 89, got {value!r}")
     return value
 
 
 def _language(node: yaml.Node, ctx: Context) -> str:
-    value = schema.string(node, ctx)
+    value = yamlnodes.string(node, ctx)
     if not _LANG_RE.match(value):
         raise Invalid(f"expected a language tag such as en or fr-FR, got {value!r}")
     return value
 
 
 def _site_path(node: yaml.Node, ctx: Context) -> str:
-    value = schema.string(node, ctx)
+    value = yamlnodes.string(node, ctx)
     if not value.startswith("/"):
         raise Invalid(f"expected a URL path starting with '/', got {value!r}")
     if any(ch.isspace() for ch in value) or "#" in value or "?" in value:
@@ -88,7 +88,7 @@ def _site_path(node: yaml.Node, ctx: Context) -> str:
 
 
 def _file_path(node: yaml.Node, ctx: Context) -> Path:
-    value = schema.string(node, ctx)
+    value = yamlnodes.string(node, ctx)
     try:
         path = Path(value).expanduser()
         return (path if path.is_absolute() else ctx.file.parent / path).resolve()
@@ -98,16 +98,16 @@ def _file_path(node: yaml.Node, ctx: Context) -> Path:
         raise Invalid(f"not a usable path ({exc}): {value!r}") from None
 
 
-_use = schema.choice(*[u.value for u in Use])
-_uses = schema.list_of(_use, allow_single=True)
+_use = yamlnodes.choice(*[u.value for u in Use])
+_uses = yamlnodes.list_of(_use, allow_single=True)
 
-_ADDRESS = schema.mapping(
-    {k: Key(schema.string) for k in ("street", "postal_code", "locality", "country")},
+_ADDRESS = yamlnodes.mapping(
+    {k: Key(yamlnodes.string) for k in ("street", "postal_code", "locality", "country")},
     what="an address mapping",
 )
-_RIGHTSHOLDER = schema.mapping(
+_RIGHTSHOLDER = yamlnodes.mapping(
     {
-        "name": Key(schema.string),
+        "name": Key(yamlnodes.string),
         "email": Key(_email),
         "url": Key(_url),
         "address": Key(_ADDRESS),
@@ -115,32 +115,32 @@ _RIGHTSHOLDER = schema.mapping(
     },
     what="a rightsholder mapping",
 )
-_RULE = schema.mapping(
+_RULE = yamlnodes.mapping(
     {"path": Key(_site_path, required=True), "reserve": Key(_uses), "allow": Key(_uses)},
     what="a rule mapping (path, reserve, allow)",
 )
-_TDM_POLICY = schema.mapping(
-    {"path": Key(_site_path), "duty": Key(schema.choice(*TDM_DUTIES))},
+_TDM_POLICY = yamlnodes.mapping(
+    {"path": Key(_site_path), "duty": Key(yamlnodes.choice(*TDM_DUTIES))},
     what="a tdm_policy mapping",
 )
-_AI_TXT = schema.mapping(
-    {"media_types": Key(schema.list_of(schema.choice(*MEDIA_TYPES)))},
+_AI_TXT = yamlnodes.mapping(
+    {"media_types": Key(yamlnodes.list_of(yamlnodes.choice(*MEDIA_TYPES)))},
     what="an ai_txt mapping",
 )
-_IMAGES = schema.mapping(
+_IMAGES = yamlnodes.mapping(
     {
-        "enabled": Key(schema.boolean),
-        "overwrite": Key(schema.boolean),
-        "legacy": Key(schema.boolean),
-        "copyright": Key(schema.string),
-        "usage_terms": Key(schema.string),
+        "enabled": Key(yamlnodes.boolean),
+        "overwrite": Key(yamlnodes.boolean),
+        "legacy": Key(yamlnodes.boolean),
+        "copyright": Key(yamlnodes.string),
+        "usage_terms": Key(yamlnodes.string),
     },
     what="an images mapping",
 )
 
 
 def _token(node: yaml.Node, ctx: Context) -> str:
-    value = schema.string(node, ctx)
+    value = yamlnodes.string(node, ctx)
     if not TOKEN_RE.match(value):
         raise Invalid(
             f"{value!r} is not a robots.txt product token (RFC 9309: letters, '_' and '-' only)"
@@ -148,26 +148,26 @@ def _token(node: yaml.Node, ctx: Context) -> str:
     return value
 
 
-_AGENT = schema.mapping(
+_AGENT = yamlnodes.mapping(
     {
         "token": Key(_token, required=True),
-        "operator": Key(schema.string, required=True),
-        "category": Key(schema.choice(*CATEGORIES), required=True),
-        "honours_robots": Key(schema.choice(*HONOURS)),
-        "purpose": Key(schema.string),
+        "operator": Key(yamlnodes.string, required=True),
+        "category": Key(yamlnodes.choice(*CATEGORIES), required=True),
+        "honours_robots": Key(yamlnodes.choice(*HONOURS)),
+        "purpose": Key(yamlnodes.string),
         "source": Key(_url),
     },
     what="an agent mapping (token, operator, category, ...)",
 )
-_AGENTS = schema.mapping(
+_AGENTS = yamlnodes.mapping(
     {
         "registry": Key(_file_path),
-        "add": Key(schema.list_of(_AGENT)),
-        "block": Key(schema.list_of(_token)),
-        "allow": Key(schema.list_of(_token)),
+        "add": Key(yamlnodes.list_of(_AGENT)),
+        "block": Key(yamlnodes.list_of(_token)),
+        "allow": Key(yamlnodes.list_of(_token)),
         "categories": Key(
-            schema.mapping(
-                {c: Key(schema.choice(*STANCES)) for c in CATEGORIES},
+            yamlnodes.mapping(
+                {c: Key(yamlnodes.choice(*STANCES)) for c in CATEGORIES},
                 what="a mapping of category to stance",
             )
         ),
@@ -190,17 +190,17 @@ def _page_path(node: yaml.Node, ctx: Context) -> str:
     return value
 
 
-_RESERVATION_PAGE = schema.mapping(
+_RESERVATION_PAGE = yamlnodes.mapping(
     {
-        "enabled": Key(schema.boolean),
+        "enabled": Key(yamlnodes.boolean),
         "path": Key(_page_path),
-        "footer_link": Key(schema.boolean),
+        "footer_link": Key(yamlnodes.boolean),
         "templates": Key(_folder),
     },
     what="a reservation_page mapping",
 )
-_RSL = schema.mapping(
-    {"enabled": Key(schema.boolean), "path": Key(_page_path)}, what="an rsl mapping"
+_RSL = yamlnodes.mapping(
+    {"enabled": Key(yamlnodes.boolean), "path": Key(_page_path)}, what="an rsl mapping"
 )
 
 # Keys a site may set and `defaults:` may supply.
@@ -208,17 +208,17 @@ _SHARED_KEYS = {
     "rightsholder": Key(_RIGHTSHOLDER),
     "reserve": Key(_uses),
     "allow": Key(_uses),
-    "rules": Key(schema.list_of(_RULE)),
-    "language": Key(schema.list_of(_language, allow_single=True)),
+    "rules": Key(yamlnodes.list_of(_RULE)),
+    "language": Key(yamlnodes.list_of(_language, allow_single=True)),
     "tdm_policy": Key(_TDM_POLICY),
     "ai_txt": Key(_AI_TXT),
     "images": Key(_IMAGES),
     "agents": Key(_AGENTS),
-    "hosts": Key(schema.list_of(schema.choice(*HOSTS), allow_single=True)),
+    "hosts": Key(yamlnodes.list_of(yamlnodes.choice(*HOSTS), allow_single=True)),
     "reservation_page": Key(_RESERVATION_PAGE),
     "rsl": Key(_RSL),
 }
-_SITE = schema.mapping(
+_SITE = yamlnodes.mapping(
     {
         "name": Key(_site_name, required=True),
         "url": Key(_base_url, required=True),
@@ -228,8 +228,8 @@ _SITE = schema.mapping(
     },
     what="a site mapping",
 )
-_DEFAULTS = schema.mapping(_SHARED_KEYS, what="a defaults mapping")
-TOP = schema.mapping(
-    {"defaults": Key(_DEFAULTS), "sites": Key(schema.list_of(_SITE), required=True)},
+_DEFAULTS = yamlnodes.mapping(_SHARED_KEYS, what="a defaults mapping")
+TOP = yamlnodes.mapping(
+    {"defaults": Key(_DEFAULTS), "sites": Key(yamlnodes.list_of(_SITE), required=True)},
     what="a mapping with 'defaults' and 'sites'",
 )

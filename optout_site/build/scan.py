@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from optout_site.atomic import TEMP_PREFIX
+from optout_site.build.atomic import TEMP_PREFIX
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from optout_site import __version__, atomic
+from optout_site._version import __version__
+from optout_site.build import atomic
 
 FORMAT = 1
 Stamp = tuple[int, int, int, int]  # src size, src mtime_ns, dst size, dst mtime_ns

@@ -16,10 +16,11 @@ import difflib
 import json
 from collections.abc import Iterable
 
-from optout_site import registry as registry_mod
 from optout_site.config import Site
+from optout_site.errors import UnknownAgent
 from optout_site.policy import Decision, Use
-from optout_site.registry import CATEGORIES, Agent, Registry
+from optout_site.signals.robots import registry as registry_mod
+from optout_site.signals.robots.registry import CATEGORIES, Agent, Registry
 
 # The use whose reservation blocks a category; None: never blocked by the policy itself.
 CATEGORY_USE: dict[str, Use | None] = {
@@ -71,13 +72,6 @@ HONOURS_NOTE: dict[str, str] = {
 
 SITE_SOURCE = "sites.yaml"
 _SITE_VERIFIED = "1970-01-01"  # placeholder: sites.yaml records carry no verification date
-
-
-class UnknownAgent(KeyError):
-    """A token that is not in the registry; the message suggests close matches."""
-
-    def __str__(self) -> str:  # KeyError would print the message with quotes around it
-        return str(self.args[0]) if self.args else ""
 
 
 # --- the registry a site sees ----------------------------------------------------------
@@ -205,7 +199,7 @@ def _suggest(reg: Registry, token: str) -> str:
 def explain(reg: Registry, token: str, site: Site | None = None) -> str:
     """What an agent is, who runs it, what blocking it costs, and (given a site) our verdict.
 
-    Raises :class:`UnknownAgent` (a KeyError) with a did-you-mean for an unknown token.
+    Raises :class:`~optout_site.errors.UnknownAgent` with a did-you-mean for an unknown token.
     """
     agent = reg.get(token)
     if agent is None:

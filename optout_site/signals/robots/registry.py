@@ -7,7 +7,6 @@ format and is layered on top with :meth:`Registry.merged`.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -16,25 +15,13 @@ from typing import Any
 
 import yaml
 
-CATEGORIES = ("train", "dataset", "ai-search", "user-fetch", "agent", "search-engine", "preview")
-HONOURS = ("yes", "no", "own-group-only", "unknown")
-# RFC 9309 §2.2.1: a product token is letters, "_" and "-" only. No digits, dots or spaces.
-TOKEN_RE = re.compile(r"^[A-Za-z_-]+$")
+from optout_site.errors import RegistryError
+from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
 
 _PACKAGE = "optout_site"
 _RECORD_KEYS = {"token", "operator", "category", "honours_robots", "purpose", "source",
                 "verified", "aliases"}
 _TOP_KEYS = {"version", "agents", "dropped"}
-
-
-class RegistryError(Exception):
-    """A registry file is unreadable or invalid; names the file and, where known, the line."""
-
-    def __init__(self, path: str, message: str, line: int | None = None) -> None:
-        self.path = path
-        self.line = line
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}")
 
 
 @dataclass(frozen=True)

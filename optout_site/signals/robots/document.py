@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from optout_site.errors import RobotsTxtError
+
 BOM = "\ufeff"
 BEGIN = "# BEGIN optout-site"
 END = "# END optout-site"
@@ -39,10 +41,6 @@ _KNOWN = USER_AGENT_FIELDS | ALLOW_FIELDS | DISALLOW_FIELDS | GLOBAL_FIELDS
 _LINE_RE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 FIELD_RE = re.compile(r"^[a-z][a-z0-9_-]*$")  # a field name worth copying
 _TOKEN_PREFIX_RE = re.compile(r"[A-Za-z_-]*")
-
-
-class RobotsTxtError(ValueError):
-    """The file cannot be merged without risking the site's own lines."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,187 @@
+"""The build: for each site, scan → decide per file → render signals → write what changed.
+
+Work per file is a pure function of (task, file bytes) run in a process pool; the parent
+only plans and collects. A file that cannot be processed becomes an ``error`` result,
+is left exactly as it was, and the build goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+from optout_site import config
+from optout_site.build import atomic, state, work
+from optout_site.build.plan import Task, plan
+from optout_site.build.report import (
+    ERROR,
+    SKIPPED,
+    UNCHANGED,
+    BuildReport,
+    FileResult,
+    SiteReport,
+)
+from optout_site.build.scan import Skipped, scan
+from optout_site.build.sitefiles import site_files
+from optout_site.config import Site
+
+
+class Progress(Protocol):
+    """Told about a site's work as it happens (the CLI draws a progress bar with it)."""
+
+    def start(self, site: str, total: int) -> None: ...
+
+    def advance(self, result: FileResult) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Silent:
+    def start(self, site: str, total: int) -> None:
+        pass
+
+    def advance(self, result: FileResult) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def build(
+    config_path: Path | str = config.DEFAULT_CONFIG,
+    *,
+    sites: list[str] | None = None,
+    dry_run: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+    state_dir: Path | None = None,
+) -> BuildReport:
+    """Build every selected site of a sites.yaml; raises ConfigError on a bad config.
+
+    ``force`` rebuilds every file, ignoring the incremental state kept in ``state_dir``
+    (default: the user's cache folder, see :func:`default_state_dir`).
+    """
+    cfg = config.load(Path(config_path))
+    report = BuildReport()
+    for site in cfg.select(sites):
+        path = state_path(site, state_dir)
+        report.sites.append(
+            build_site(
+                site, dry_run=dry_run, jobs=jobs, progress=progress, force=force, state_file=path
+            )
+        )
+    return report
+
+
+def default_state_dir() -> Path:
+    """Outside the site (never published) and outside the repository (never committed)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "optout-site"
+
+
+def state_path(site: Site, state_dir: Path | None = None) -> Path:
+    key = hashlib.sha256(str(site.output_dir).encode("utf-8")).hexdigest()[:16]
+    return (state_dir or default_state_dir()) / f"{site.name}-{key}.json"
+
+
+def build_site(
+    site: Site,
+    *,
+    dry_run: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+    state_file: Path | None = None,
+) -> SiteReport:
+    progress = progress or _Silent()
+    fingerprint = state.fingerprint(site)
+    saved = (
+        state.State(fingerprint)
+        if force or state_file is None
+        else state.load(state_file, fingerprint)
+    )
+    out = site.output_dir
+    report = SiteReport(site.name, str(site.input), str(out), dry_run)
+    if not dry_run and out.exists():
+        atomic.sweep_temp_files(out)
+    entries, skipped = scan(site.input)
+    report.scanned = len(entries) + len(skipped)
+    generated = site_files(site, site.input)
+    tasks: list[Task] = []
+    current: list[FileResult] = []
+    for entry in entries:
+        if isinstance(generated.get(entry.rel), bytes):
+            continue  # ours supersedes the site's own copy; reported with the signal
+        if site.output is None and entry.path != site.input / Path(*entry.rel.parts):
+            # In place, a link inside the site stays a link: writing to its path would
+            # replace it with a copy. Its target is stamped as a file of its own.
+            skipped.append(Skipped(entry.rel, "symlink inside the site; its target is stamped"))
+            continue
+        task = plan(site, entry, dry_run)
+        if saved.current(task.rel, task.src, task.dst):
+            current.append(FileResult(task.rel, task.kind, UNCHANGED))  # not even opened
+        else:
+            tasks.append(task)
+    report.files.extend(FileResult(str(s.rel), "file", SKIPPED, s.reason) for s in skipped)
+    report.files.extend(current)
+    progress.start(site.name, len(tasks) + len(generated))
+    by_rel = {t.rel: t for t in tasks}
+    try:
+        for result in _run(tasks, jobs):
+            report.files.append(result)
+            progress.advance(result)
+            if result.action != ERROR and not dry_run:
+                task = by_rel[result.path]
+                saved.record(task.rel, task.src, task.dst)
+        own = {e.rel for e in entries}
+        for rel, data in generated.items():
+            if not isinstance(data, bytes):
+                # The site's own file (if any) is kept as it was, copied like any other.
+                result = FileResult(str(rel), "signal", ERROR, str(data))
+            else:
+                result = work.write_signal(out / rel, str(rel), data, dry_run)
+                if rel in own:
+                    result = FileResult(
+                        str(rel), "signal", result.action, "replaces the site's own"
+                    )
+            report.files.append(result)
+            progress.advance(result)
+    finally:
+        progress.finish()
+        if state_file is not None and not dry_run:
+            kept = {f.path for f in report.files if f.kind != "signal"}
+            saved.files = {k: v for k, v in saved.files.items() if k in kept}
+            with contextlib.suppress(OSError):  # a cache that cannot be written costs time only
+                state.save(state_file, saved)
+    return report
+
+
+def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(tasks) < 2:
+        yield from map(work.process, tasks)
+        return
+    chunk = max(1, len(tasks) // (jobs * 8))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+    try:
+        yield from pool.map(work.process, tasks, chunksize=chunk)
+    except BaseException:
+        # Ctrl-C or SIGTERM in the parent: queued files are dropped, workers finish the
+        # file in hand (each write is atomic) and exit.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; only the parent decides how to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+

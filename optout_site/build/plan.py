@@ -1,0 +1,48 @@
+"""Plan: one task per file of the built site, from the decision for its URL path.
+
+A page gets the tags to splice, an image the rights to write, anything else is copied
+(in output mode) or left alone. Tasks are plain data, so they cross into worker processes.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from optout_site import images
+from optout_site.build.scan import Entry
+from optout_site.config import Site
+from optout_site.html.splice import Wanted
+from optout_site.policy import Decision
+from optout_site.signals import image_rights, page_tags
+
+
+@dataclass(frozen=True)
+class Task:
+    rel: str
+    src: Path
+    dst: Path
+    kind: str  # "page", "image", "file"
+    dry_run: bool
+    page: Wanted | None = None
+    image: images.ImageRights | None = None
+
+
+def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
+    """The work one file of the site needs, decided by the policy for its URL path."""
+    dst = site.output_dir / entry.rel
+    decision = site.policy.resolve(entry.url_path)
+    rel = str(entry.rel)
+    if entry.rel.suffix.lower() in page_tags.HTML_SUFFIXES:
+        return Task(rel, entry.path, dst, "page", dry_run, page=_wanted(site, decision))
+    if site.images.enabled and images.is_image(entry.path):
+        return Task(rel, entry.path, dst, "image", dry_run, image=image_rights.for_decision(site, decision))
+    return Task(rel, entry.path, dst, "file", dry_run)
+
+
+# A site has a handful of decisions and thousands of files: what each decision asks of a
+# page or an image is worked out once (Site and Decision are frozen, hence hashable).
+@functools.lru_cache(maxsize=256)
+def _wanted(site: Site, decision: Decision) -> Wanted:
+    return page_tags.wanted(site, decision)

@@ -1,0 +1,74 @@
+"""The table of site-level files a build publishes, each rendered by its signal module.
+
+A file that cannot be rendered from what the site holds (a robots.txt with a broken
+marker block, an unparsable vercel.json) maps to its error, so the report names the file
+and the other signals are still written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from optout_site import hosts
+from optout_site.config import Site
+from optout_site.errors import HtmlError, SignalError
+from optout_site.signals import aitxt, page_tags, reservation, robots, rsl, tdmrep
+from optout_site.signals.robots import agents
+
+Rendered = bytes | SignalError | HtmlError
+
+
+def site_files(site: Site, source: Path) -> dict[PurePosixPath, Rendered]:
+    """Every site-level signal file, keyed by its path inside the site.
+
+    ``source`` is the input folder, for signals that merge with the site's own file
+    (robots.txt, host header configs).
+    """
+    renderers: dict[str, Callable[[], bytes]] = {
+        tdmrep.WELL_KNOWN_PATH: lambda: tdmrep.render(site),
+        site.tdm_policy.path: lambda: tdmrep.render_policy(site, site.reservation_page_url),
+        aitxt.PATH: lambda: aitxt.render(site),
+        robots.PATH: lambda: _robots(site, source),
+    }
+    if site.rsl.enabled:
+        renderers[site.rsl.path] = lambda: rsl.render(site)
+    out: dict[PurePosixPath, Rendered] = {}
+    for path, render in renderers.items():
+        out[PurePosixPath(path.lstrip("/"))] = _attempt(render)
+    for name, content in hosts.render_all(site, lambda name: _read(source / name)).items():
+        out[PurePosixPath(name)] = content
+    if site.reservation_page.enabled:
+        try:
+            pages = reservation.render(site)
+        except SignalError as exc:
+            out[PurePosixPath(site.reservation_page.path.strip("/") or "index.html")] = exc
+        else:
+            for path, page in pages.items():
+                decision = site.policy.resolve(path)
+                out[PurePosixPath(path.lstrip("/"))] = _attempt(
+                    lambda page=page, decision=decision: page_tags.render(site, decision, page)
+                )
+    return out
+
+
+def _robots(site: Site, source: Path) -> bytes:
+    line = rsl.robots_line(site)
+    registry = agents.registry_for(site)
+    return robots.render(
+        site, registry, _read(source / "robots.txt"), records=[line] if line else []
+    )
+
+
+def _attempt(render: Callable[[], bytes]) -> Rendered:
+    try:
+        return render()
+    except (SignalError, HtmlError) as exc:
+        return exc
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,159 @@
+"""Work: do one file's task; pure in (task, file bytes), so it runs in any worker process.
+
+Every write goes through :mod:`optout_site.build.atomic` and only when the bytes differ,
+so a rebuild over its own output changes nothing. A bad input file becomes an ``error``
+result and is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from optout_site import images
+from optout_site.build import atomic
+from optout_site.build.plan import Task
+from optout_site.build.report import (
+    CHANGED,
+    COPIED,
+    ERROR,
+    SKIPPED,
+    UNCHANGED,
+    FileResult,
+)
+from optout_site.errors import HtmlError, ImageError
+from optout_site.html.splice import splice
+
+
+def stamp_image(src: Path, dst: Path, rights: images.ImageRights) -> images.StampResult:
+    """Write ``rights`` into the XMP of ``src``, producing ``dst`` atomically (may be ``src``).
+
+    Returns "unchanged" without writing anything when ``src`` already carries exactly
+    what would be written (the caller copies if ``dst != src``). On :class:`ImageError`
+    ``src`` and ``dst`` are untouched.
+    """
+    src, dst = Path(src), Path(dst)
+    return images.stamp(src, rights, lambda: atomic.replace(dst, mode_from=src))
+
+
+def process(task: Task) -> FileResult:
+    """Do one file's work. Never raises for a bad input file: it becomes an error result."""
+    try:
+        if task.kind == "page":
+            return _process_page(task)
+        if task.kind == "image":
+            return _process_image(task)
+        return _process_copy(task)
+    except (OSError, HtmlError, ImageError) as exc:
+        return FileResult(task.rel, task.kind, ERROR, _describe(exc))
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+    return str(exc) or type(exc).__name__
+
+
+def _process_page(task: Task) -> FileResult:
+    assert task.page is not None
+    data = task.src.read_bytes()
+    new = splice(data, task.page)
+    current = data if task.dst == task.src else _UNREAD
+    action = _replace_if_changed(task.dst, new, task.dry_run, current=current, mode_from=task.src)
+    return FileResult(task.rel, task.kind, action)
+
+
+def _process_image(task: Task) -> FileResult:
+    assert task.image is not None
+    in_place = task.dst == task.src
+    # An output with its source's mtime is our earlier stamp of this very source: only
+    # its header region needs reading to know it is current.
+    if (
+        not in_place
+        and _mtime_matches(task.src, task.dst)
+        and images.inspect(task.dst, task.image).status == "unchanged"
+    ):
+        return FileResult(task.rel, task.kind, UNCHANGED)
+    if task.dry_run:
+        state = images.inspect(task.src, task.image)
+        if state.status == "skipped":
+            return FileResult(task.rel, task.kind, SKIPPED, state.reason)
+        changed = state.status == "changed" or not in_place
+        return FileResult(task.rel, task.kind, CHANGED if changed else UNCHANGED)
+    result = stamp_image(task.src, task.dst, task.image)
+    if result.status == "skipped":
+        copied = _process_copy(task)
+        note = " (copied as is)" if copied.action == COPIED else ""
+        return FileResult(task.rel, task.kind, SKIPPED, result.reason + note)
+    if in_place:
+        return FileResult(task.rel, task.kind, CHANGED if result.status == "changed" else UNCHANGED)
+    if result.status == "unchanged":
+        atomic.copy_file(task.src, task.dst)  # the source already carries our packet
+    _copy_mtime(task.src, task.dst)
+    return FileResult(task.rel, task.kind, CHANGED)
+
+
+def _process_copy(task: Task) -> FileResult:
+    if task.dst == task.src or _same_file(task.src, task.dst):
+        return FileResult(task.rel, task.kind, UNCHANGED)
+    if task.dry_run:
+        return FileResult(task.rel, task.kind, COPIED)
+    atomic.copy_file(task.src, task.dst)
+    return FileResult(task.rel, task.kind, COPIED)
+
+
+def _same_file(src: Path, dst: Path) -> bool:
+    """Output-mode shortcut: a copy we made keeps the source's size and mtime."""
+    try:
+        a, b = src.stat(), dst.stat()
+    except FileNotFoundError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def _mtime_matches(src: Path, dst: Path) -> bool:
+    try:
+        return src.stat().st_mtime_ns == dst.stat().st_mtime_ns
+    except FileNotFoundError:
+        return False
+
+
+def _copy_mtime(src: Path, dst: Path) -> None:
+    """Record the source's mtime on its stamped output, so a rebuild can tell it is current."""
+    st = src.stat()
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+_UNREAD = object()
+
+
+def _replace_if_changed(
+    target: Path,
+    new: bytes,
+    dry_run: bool,
+    *,
+    current: bytes | None | object = _UNREAD,
+    mode_from: Path | None = None,
+) -> str:
+    """Write ``new`` to ``target`` unless it already holds exactly that; CHANGED/UNCHANGED.
+
+    ``current`` is the target's bytes when the caller has them already (in place, the
+    page it just read), so they are not read twice.
+    """
+    if current is _UNREAD:
+        try:
+            current = target.read_bytes()
+        except FileNotFoundError:
+            current = None
+    if current == new:
+        return UNCHANGED
+    if not dry_run:
+        atomic.write_bytes(target, new, mode_from=mode_from)
+    return CHANGED
+
+
+def write_signal(path: Path, rel: str, data: bytes, dry_run: bool) -> FileResult:
+    try:
+        return FileResult(rel, "signal", _replace_if_changed(path, data, dry_run))
+    except OSError as exc:
+        return FileResult(rel, "signal", ERROR, _describe(exc))
