@@ -4,8 +4,9 @@ A site states a default (``reserve`` / ``allow``) and optional path rules. Every
 asks the same question, ``policy.resolve(path)``, so every signal says the same thing.
 
 Rule paths use robots.txt pattern syntax (RFC 9309 §2.2.3: ``*`` matches any run of
-characters, a trailing ``$`` anchors the end). The most specific rule wins, and "most
-specific" means what RFC 9309 says: the pattern with the most octets. Ordering rules by
+characters, a trailing ``$`` anchors the end), normalised and matched by
+:mod:`optout_site.paths`. The most specific rule wins, and "most specific" means what
+RFC 9309 says: the pattern with the most octets. Ordering rules by
 that length, longest first, makes first-match (TDMRep, urllib.robotparser) and
 longest-match (RFC 9309, Protego) agree, which is what lets every dialect carry the
 same decision.
@@ -13,12 +14,12 @@ same decision.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from optout_site import paths
 from optout_site.errors import PolicyError
 
 
@@ -91,23 +92,18 @@ class Decision:
 
 @dataclass(frozen=True)
 class Rule:
-    """A path rule as the config states it (``reserve``/``allow`` relative to the site)."""
+    """A path rule as the config states it (``reserve``/``allow`` relative to the site).
+
+    ``path`` is a robots.txt pattern, kept in the normalised form of :mod:`optout_site.paths`
+    whatever spelling it was given in (``/café/`` and ``/caf%c3%a9/`` are one rule).
+    """
 
     path: str
     reserve: frozenset[Use] = frozenset()
     allow: frozenset[Use] = frozenset()
 
-
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    regex = ".*".join(re.escape(part) for part in body.split("*"))
-    return re.compile(regex + ("$" if anchored else ""), re.DOTALL)
-
-
-def specificity(pattern: str) -> int:
-    """RFC 9309 §2.2.2: the most specific match is the one with the most octets."""
-    return len(pattern.encode("utf-8"))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", paths.normalise(self.path))
 
 
 @dataclass(frozen=True)
@@ -117,15 +113,16 @@ class Policy:
     reserve: frozenset[Use] = frozenset()
     allow: frozenset[Use] = frozenset()
     rules: tuple[Rule, ...] = ()
-    _compiled: tuple[tuple[re.Pattern[str], Decision], ...] = field(
-        init=False, repr=False, compare=False, default=()
+    _table: paths.LongestMatch[tuple[int, Decision]] = field(
+        init=False, repr=False, compare=False, default_factory=paths.LongestMatch
     )
 
     def __post_init__(self) -> None:
-        compiled = tuple(
-            (_pattern_regex(path), decision) for path, decision in self.ordered_decisions
-        )
-        object.__setattr__(self, "_compiled", compiled)
+        # Equal specificity: the rule written first wins (its index is lower).
+        table: paths.LongestMatch[tuple[int, Decision]] = paths.LongestMatch(tie=min)
+        for index, (path, decision) in enumerate(self.ordered_decisions[:-1]):
+            table.add(path, (index, decision))
+        object.__setattr__(self, "_table", table)
 
     @cached_property
     def default(self) -> Decision:
@@ -135,10 +132,14 @@ class Policy:
     def ordered_decisions(self) -> tuple[tuple[str, Decision], ...]:
         """Every rule with its decision, most specific first, the site default ``/`` last.
 
-        Equal lengths keep config order, so the rule written first wins a tie.
+        Equal lengths keep config order, so the rule written first wins a tie. In this
+        order, first-match readers (TDMRep, urllib.robotparser) and longest-match readers
+        (RFC 9309, Protego) reach the same rule for every path.
         """
         base = self.default.reserved
-        ranked = sorted(enumerate(self.rules), key=lambda ir: (-specificity(ir[1].path), ir[0]))
+        ranked = sorted(
+            enumerate(self.rules), key=lambda ir: (-paths.specificity(ir[1].path), ir[0])
+        )
         ordered = [
             (rule.path, Decision(apply(base, rule.reserve, rule.allow), rule.path))
             for _, rule in ranked
@@ -147,11 +148,9 @@ class Policy:
         return tuple(ordered)
 
     def resolve(self, path: str) -> Decision:
-        """The decision for a URL path (starting with ``/``, percent-encoded as served)."""
-        for regex, decision in self._compiled:
-            if regex.match(path):
-                return decision
-        return self.default
+        """The decision for a URL path (starting with ``/``; normalised here)."""
+        best = self._table.best(path)
+        return self.default if best is None else best[1][1]
 
     @property
     def decisions(self) -> frozenset[Decision]:

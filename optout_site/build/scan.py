@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
 
+from optout_site import paths
 from optout_site.build.atomic import TEMP_PREFIX
 
 
@@ -21,19 +21,13 @@ class Entry:
 
     @property
     def url_path(self) -> str:
-        return url_path(self.rel)
+        return paths.file_url_path(self.rel)
 
 
 @dataclass(frozen=True)
 class Skipped:
     rel: PurePosixPath
     reason: str
-
-
-def url_path(rel: PurePosixPath | str) -> str:
-    """The path a server answers for this file, percent-encoded as crawlers send it."""
-    raw = os.fsencode(str(rel))  # keeps undecodable names byte-exact (surrogateescape)
-    return "/" + quote(raw, safe="/-._~!$&'()*+,;=:@")
 
 
 def scan(root: Path) -> tuple[list[Entry], list[Skipped]]:

@@ -29,7 +29,12 @@ Stamp = tuple[int, int, int, int]  # src size, src mtime_ns, dst size, dst mtime
 def _canonical(value: Any) -> Any:
     """JSON-able and order-independent (frozensets hash differently in every process)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Fields left out of comparison are derived (a compiled index), not configuration.
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.compare
+        }
     if isinstance(value, frozenset | set):
         return sorted(_canonical(v) for v in value)
     if isinstance(value, list | tuple):

@@ -2,50 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
+from optout_site import paths
 from optout_site.check.model import BAD, OK, WARN, Cell, CheckReport, Finding, Row, Severity
 from optout_site.check.sources import Fetched, Source
 from optout_site.policy import Decision
 
 if TYPE_CHECKING:
     from optout_site.check.expect import Expect
-
-_UNRESERVED = re.compile(r"%([0-9A-Fa-f]{2})")
-
-
-def normalise(path: str) -> str:
-    """Decode percent-escapes of unreserved characters only (TDMRep §3, RFC 3986 §6.2.2.2)."""
-
-    def decode(match: re.Match[str]) -> str:
-        ch = unquote(match.group(0))
-        return ch if re.fullmatch(r"[A-Za-z0-9._~-]", ch) else match.group(0).upper()
-
-    return _UNRESERVED.sub(decode, path)
-
-
-@lru_cache(maxsize=2048)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    regex = ".*".join(re.escape(part) for part in normalise(body).split("*"))
-    return re.compile(regex + ("$" if anchored else ""), re.DOTALL)
-
-
-def matches(pattern: str, path: str) -> bool:
-    """Robots-style matching (``*`` any run, trailing ``$`` anchors), from the first octet."""
-    return _pattern(pattern).match(normalise(path)) is not None
-
-
-def example_path(pattern: str) -> str:
-    """A concrete path a pattern matches, to sample it (``/a/*.jpg$`` → ``/a/x.jpg``)."""
-    return pattern.rstrip("$").replace("*", "x") or "/"
-
 
 def short_list(items: Iterable[str], limit: int = 6) -> str:
     items = list(dict.fromkeys(items))
@@ -110,8 +77,8 @@ class Context:
             old.note += "; " + note
 
     def add_rows(self) -> None:
-        for kind, paths in (("page", self.pages), ("image", self.images)):
-            for path in paths:
+        for kind, found in (("page", self.pages), ("image", self.images)):
+            for path in found:
                 if path not in self._rows:
                     row = Row(path, kind)
                     self._rows[path] = row
@@ -123,14 +90,14 @@ class Context:
         for pattern, _ in self.exp.site.policy.ordered_decisions:
             if pattern == "/":
                 continue
-            out += [example_path(pattern), self.inside(pattern)]
+            out += [paths.example(pattern), self.inside(pattern)]
         out += self.pages + self.images
         return list(dict.fromkeys(out))
 
     def inside(self, pattern: str) -> str:
         """A real page or image under ``pattern``, else a made-up file name there."""
-        found = next((p for p in self.pages + self.images if matches(pattern, p)), None)
-        return found or example_path(pattern).rstrip("/") + "/sample.html"
+        found = next((p for p in self.pages + self.images if paths.matches(pattern, p)), None)
+        return found or paths.inside(pattern)
 
     def tdm_says(self, path: str) -> str:
         """What tdmrep.json says for ``path``, in words, for cross-channel messages."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from optout_site import dialects
+from optout_site import dialects, paths
 from optout_site.check.context import Context
 from optout_site.check.model import PolicyLine
 from optout_site.check.usage import parse_signal, parse_usage
@@ -134,9 +134,7 @@ def infer(ctx: Context, origin: str | None) -> Expect:
 
 
 def _covers(earlier: str, location: str) -> bool:
-    from optout_site.check.context import example_path, matches
-
-    return matches(earlier, example_path(location))
+    return paths.matches(earlier, paths.example(location))
 
 
 def _origin(url: str | None) -> str | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from optout_site import dialects
+from optout_site import dialects, paths
 from optout_site.check import usage
-from optout_site.check.context import Context, example_path, short_list
+from optout_site.check.context import Context, short_list
 from optout_site.check.model import BAD, OK, ROBOTS
 from optout_site.check.robotsfile import (
     PATH,
@@ -122,11 +122,11 @@ def _paths(ctx: Context, robots: RobotsFile) -> list[str]:
     file inside each), plus an even spread of the site's real pages and images."""
     out = ["/"]
     for pattern, _ in ctx.exp.site.policy.ordered_decisions:
-        out.append(example_path(pattern))
+        out.append(paths.example(pattern))
     for group in robots.groups:
         for _, pattern, _ in group.rules:
             if pattern and pattern != "/":
-                out += [example_path(pattern), ctx.inside(pattern)]
+                out += [paths.example(pattern), ctx.inside(pattern)]
     files = ctx.pages + ctx.images
     step = max(1, len(files) // MAX_FILES)
     extra = [p for p in ctx.sample_paths() if p not in files]

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from optout_site import dialects
-from optout_site.check.context import Context, matches, short_list
+from optout_site import dialects, paths
+from optout_site.check.context import Context, short_list
 from optout_site.check.model import BAD, OK, RSL
 
 NAMESPACE = "https://rslstandard.org/rsl"
@@ -75,11 +75,11 @@ def check(ctx: Context) -> None:
         entries.append((pattern, permits, prohibits))
     wrong: dict[tuple[str, str], list[str]] = defaultdict(list)
     for sample in ctx.sample_paths():
-        found = [e for e in entries if matches(e[0], sample)]
+        found = [e for e in entries if paths.matches(e[0], sample)]
         if not found:
             wrong[("", "no <content> entry covers it")].append(sample)
             continue
-        pattern, permits, prohibits = max(found, key=lambda e: len(e[0].encode()))
+        pattern, permits, prohibits = max(found, key=lambda e: paths.specificity(e[0]))
         want_permits, want_prohibits = dialects.rsl_usage(ctx.decision(sample))
         problems = [f"{t} is not prohibited" for t in want_prohibits
                     if t not in prohibits or t in permits]
@@ -89,8 +89,8 @@ def check(ctx: Context) -> None:
             ctx.cell(sample, RSL, BAD, "; ".join(problems))
         else:
             ctx.cell(sample, RSL, OK, f"<content url={pattern!r}>")
-    for (pattern, problem), paths in wrong.items():
+    for (pattern, problem), samples in wrong.items():
         where = f"<content url={pattern!r}>" if pattern else "license.xml"
-        ctx.add("error", RSL, paths[0], f"{where}: {problem} for {short_list(paths)}, "
-                f"contradicting the policy there ({dialects.describe(ctx.decision(paths[0]))})",
+        ctx.add("error", RSL, samples[0], f"{where}: {problem} for {short_list(samples)}, "
+                f"contradicting the policy there ({dialects.describe(ctx.decision(samples[0]))})",
                 _FIX, file=path)

@@ -16,7 +16,8 @@ from email.message import Message
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from optout_site.build.scan import scan, url_path
+from optout_site import paths
+from optout_site.build.scan import scan
 
 TIMEOUT = 10.0
 MAX_BODY = 32 * 1024 * 1024
@@ -157,4 +158,4 @@ Source = FolderSource | HttpSource
 
 
 def file_url_path(root: Path, file: Path) -> str:
-    return url_path(PurePosixPath(file.relative_to(root).as_posix()))
+    return paths.file_url_path(PurePosixPath(file.relative_to(root).as_posix()))

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from optout_site import dialects
-from optout_site.check.context import Context, matches, short_list
+from optout_site import dialects, paths
+from optout_site.check.context import Context, short_list
 from optout_site.check.model import BAD, OK, TDM_POLICY, TDMREP
 
 PATH = "/.well-known/tdmrep.json"
@@ -32,7 +32,7 @@ class TdmRule:
 
 
 def first_match(rules: list[TdmRule], path: str) -> TdmRule | None:
-    return next((r for r in rules if matches(r.location, path)), None)
+    return next((r for r in rules if paths.matches(r.location, path)), None)
 
 
 def parse(ctx: Context) -> list[TdmRule] | None:
@@ -109,10 +109,10 @@ def check(ctx: Context) -> None:
             + ("an invalid value (unset)" if got is None else str(got)))
         problems[(rule.index if rule else 0, said, want)].append(path)
         ctx.cell(path, TDMREP, BAD, f"{said}; policy wants {want}")
-    for (_, said, want), paths in problems.items():
+    for (_, said, want), where in problems.items():
         meaning = "reserves TDM" if want else "reserves nothing"
-        ctx.add("error", TDMREP, paths[0],
-                f"{said} for {short_list(paths)}, but the policy {meaning} there "
+        ctx.add("error", TDMREP, where[0],
+                f"{said} for {short_list(where)}, but the policy {meaning} there "
                 f"(tdm-reservation {want})",
                 "Order rules most specific first with \"/\" last, and use the policy's value. "
                 + _REBUILD, file=FILE)
@@ -129,8 +129,8 @@ def check(ctx: Context) -> None:
 def _shadowed(ctx: Context, rules: list[TdmRule]) -> None:
     # First match wins: a rule after a broader one it falls under can never apply.
     for i, rule in enumerate(rules):
-        probe = rule.location.rstrip("$").replace("*", "x")
-        earlier = next((r for r in rules[:i] if matches(r.location, probe)), None)
+        probe = paths.example(rule.location)
+        earlier = next((r for r in rules[:i] if paths.matches(r.location, probe)), None)
         if earlier is not None and earlier.reservation != rule.reservation:
             ctx.add("error", TDMREP, FILE,
                     f"rule #{rule.index} ({rule.location!r}) never applies: rule #{earlier.index} "

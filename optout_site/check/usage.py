@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from optout_site import dialects
-from optout_site.check.context import Context, matches, short_list
+from optout_site import dialects, paths
+from optout_site.check.context import Context, short_list
 from optout_site.check.model import ROBOTS
 from optout_site.check.robotsfile import PATH, TOKEN_RE, UNNAMED, Group, Parsers, RobotsFile
 
@@ -54,9 +54,9 @@ def usage_at(group_rules: list[tuple[str, dict[str, str]]], path: str) -> dict[s
     best = -1
     combined: dict[str, str] = {}
     for rule_path, prefs in group_rules:
-        if rule_path and not matches(rule_path, path):
+        if rule_path and not paths.matches(rule_path, path):
             continue
-        size = len(rule_path.encode())
+        size = paths.specificity(rule_path)
         if size > best:
             best, combined = size, {}
         if size == best:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from optout_site import paths
 from optout_site.config import yamlnodes
 from optout_site.config.yamlnodes import Context, Invalid, Key
 from optout_site.policy import Use
@@ -87,6 +88,11 @@ def _site_path(node: yaml.Node, ctx: Context) -> str:
     return value
 
 
+def _rule_path(node: yaml.Node, ctx: Context) -> str:
+    # Normalised once, here: "/café/" and "/caf%C3%A9/" are one rule (and a duplicate).
+    return paths.normalise(_site_path(node, ctx))
+
+
 def _file_path(node: yaml.Node, ctx: Context) -> Path:
     value = yamlnodes.string(node, ctx)
     try:
@@ -116,7 +122,7 @@ _RIGHTSHOLDER = yamlnodes.mapping(
     what="a rightsholder mapping",
 )
 _RULE = yamlnodes.mapping(
-    {"path": Key(_site_path, required=True), "reserve": Key(_uses), "allow": Key(_uses)},
+    {"path": Key(_rule_path, required=True), "reserve": Key(_uses), "allow": Key(_uses)},
     what="a rule mapping (path, reserve, allow)",
 )
 _TDM_POLICY = yamlnodes.mapping(

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote, unquote_to_bytes
 
+from optout_site import paths
 from optout_site.config import Site
 from optout_site.errors import BlockError
-from optout_site.signals.headers import split_pattern
 
 BEGIN = "# BEGIN optout-site"
 END = "# END optout-site"
@@ -91,13 +91,13 @@ def _re2_literal(part: str) -> str:
 
 def pcre(pattern: str) -> str:
     """Anchored PCRE for the decoded path (nginx ``$uri``, Apache ``%{REQUEST_URI}``)."""
-    parts, anchored = split_pattern(pattern)
+    parts, anchored = paths.pieces(pattern)
     return "^" + ".*".join(_pcre_literal(p) for p in parts) + ("$" if anchored else "")
 
 
 def re2(pattern: str) -> str:
     """Anchored RE2 (Go) regex for the decoded path (Caddy ``path_regexp``)."""
-    parts, anchored = split_pattern(pattern)
+    parts, anchored = paths.pieces(pattern)
     return "^" + ".*".join(_re2_literal(p) for p in parts) + ("$" if anchored else "")
 
 
@@ -105,7 +105,7 @@ def js_rest(pattern: str) -> str:
     """JavaScript regex for the path *after* its leading slash, unanchored at the end
     unless the pattern ends in ``$`` (Vercel sources, matched on the path as requested).
     """
-    parts, anchored = split_pattern(pattern)
+    parts, anchored = paths.pieces(pattern)
     parts[0] = parts[0].removeprefix("/")
     body = ".*".join("".join(_js_char(ch) for ch in part) for part in parts)
     return body + ("$" if anchored else "")

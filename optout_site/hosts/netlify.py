@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 
+from optout_site import paths
 from optout_site.config import Site
 from optout_site.hosts import common
 from optout_site.signals import headers
@@ -46,7 +47,7 @@ _PLACEHOLDER_RE = re.compile(r":\w")
 
 def globs(pattern: str) -> tuple[list[str], str | None]:
     """The ``_headers`` paths for a policy pattern, and a note when not exact."""
-    parts, anchored = headers.split_pattern(pattern)
+    parts, anchored = paths.pieces(pattern)
     if any(_PLACEHOLDER_RE.search(part) for part in parts):
         return [], f"{pattern}: ':' followed by a name reads as a placeholder; left out"
     body = "*".join(parts)

@@ -105,10 +105,3 @@ def effective(site: Site, path: str) -> dict[str, str]:
         if path == type_path:
             out["Content-Type"] = media_type
     return out
-
-
-def split_pattern(pattern: str) -> tuple[list[str], bool]:
-    """A robots.txt pattern as its literal pieces (between ``*``) and its ``$`` anchor."""
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    return body.split("*"), anchored

@@ -29,6 +29,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
+from optout_site import paths
 from optout_site.config import Site
 from optout_site.errors import SignalError
 from optout_site.policy import Decision, Use
@@ -129,10 +130,6 @@ def _uses(decision: Decision, words: dict[str, str]) -> tuple[list[str], list[st
     return reserved, allowed
 
 
-def _is_prefix(pattern: str) -> bool:
-    return "*" not in pattern and not pattern.endswith("$")
-
-
 def _channels(site: Site, t: dict[str, Any]) -> list[dict[str, str | None]]:
     out: list[dict[str, str | None]] = [
         {"label": t["ch_robots"], "url": site.absolute("/robots.txt")},
@@ -178,7 +175,7 @@ def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
             label = t["scope_default"]
         else:
             label = fmt(
-                raw["scope_prefix" if _is_prefix(pattern) else "scope_pattern"], path=pattern
+                raw["scope_prefix" if paths.is_plain(pattern) else "scope_pattern"], path=pattern
             )
         reserved, allowed = _uses(decision, raw["uses"])
         scopes.append({"label": label, "reserved": reserved, "allowed": allowed})

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from optout_site import dialects
+from optout_site import dialects, paths
 from optout_site.config import Site
 from optout_site.errors import RobotsTxtError, SignalError
 from optout_site.policy import Decision
@@ -296,10 +296,12 @@ def _combine(site_rules: list[Rule], policy: list[tuple[str, bool]]) -> tuple[Ru
     the cross is kept if it changes the answer for a path in both.
     """
     own_site: dict[str, bool] = {}
-    for allow, pattern in site_rules:
+    for allow, raw in site_rules:
+        pattern = paths.normalise(raw)
         if pattern:
             own_site[pattern] = own_site.get(pattern, False) or allow  # a tie goes to allow
-    own_policy = {p: not blocked for p, blocked in policy}
+    # Every pattern is normalised (paths.normalise, ASCII), so its length is its specificity.
+    own_policy = {paths.normalise(p): not blocked for p, blocked in policy}
     default = own_policy["/"]  # every path is under "/", even for a site rule like "*.css"
 
     def at(rules: rt.Rules, fallback: bool, path: str) -> bool:
@@ -320,9 +322,9 @@ def _combine(site_rules: list[Rule], policy: list[tuple[str, bool]]) -> tuple[Ru
     site_all = rt.Rules((a, p) for p, a in own_site.items())
     policy_all = rt.Rules((a, p) for p, a in own_policy.items())
     current = rt.Rules((v, q) for q, v in verdicts.items())
-    prefixes = [q for q in verdicts if rt.is_plain(q)]
+    prefixes = [q for q in verdicts if paths.is_plain(q)]
     crosses = {c for w in wildcards for q in prefixes for c in _crosses(q, w)} - verdicts.keys()
-    for cross in sorted(crosses, key=lambda c: (rt.length(c), c)):
+    for cross in sorted(crosses, key=lambda c: (len(c), c)):
         path = cross.replace("*", "").removesuffix("$")  # a path the cross stands for
         want = at(site_all, True, path) and at(policy_all, default, path)
         if current.allowed(path) != want:
@@ -338,7 +340,7 @@ def _crosses(prefix: str, wildcard: str) -> list[str]:
     can begin inside the prefix (``/*/x`` under ``/press/``), also ``/press/x``.
     """
     head, _, tail = wildcard.partition("*")
-    if prefix == "/" or not rt.is_plain(prefix) or not prefix.startswith(head):
+    if prefix == "/" or not paths.is_plain(prefix) or not prefix.startswith(head):
         return []
     out = [prefix + "*" + tail]
     literal = tail.split("*", 1)[0].removesuffix("$") if "*" in tail else tail.removesuffix("$")
@@ -350,27 +352,27 @@ def _crosses(prefix: str, wildcard: str) -> list[str]:
 
 def _minimal(verdicts: dict[str, bool]) -> tuple[Rule, ...]:
     """Drop rules that cannot change any outcome; longest first, allow first on a tie."""
-    plain = {q: v for q, v in verdicts.items() if rt.is_plain(q)}
-    special = [(rt.length(q), v) for q, v in verdicts.items() if not rt.is_plain(q)]
+    plain = {q: v for q, v in verdicts.items() if paths.is_plain(q)}
+    special = [(len(q), v) for q, v in verdicts.items() if not paths.is_plain(q)]
     has_root_disallow = verdicts.get("/") is False
     kept: dict[str, bool] = {}
     for q, verdict in verdicts.items():
-        size = rt.length(q)
+        size = len(q)
         if q in plain:
             # Without q, its paths fall to the longest shorter prefix (or to "allowed"),
             # unless a wildcard rule of a length in between catches some of them.
             parent_len, parent_v = next(
-                ((rt.length(q[:end]), plain[q[:end]]) for end in range(len(q) - 1, 0, -1)
+                ((len(q[:end]), plain[q[:end]]) for end in range(len(q) - 1, 0, -1)
                  if q[:end] in plain), (0, True))
             risky = any(parent_len <= n <= size and v != verdict for n, v in special)
             if parent_v == verdict and not risky:
                 continue
         elif (verdict or has_root_disallow) and all(
-            v == verdict for r, v in verdicts.items() if r != q and rt.length(r) <= size
+            v == verdict for r, v in verdicts.items() if r != q and len(r) <= size
         ):
             continue
         kept[q] = verdict
-    ordered = sorted(kept.items(), key=lambda qv: (-rt.length(qv[0]), not qv[1], qv[0]))
+    ordered = sorted(kept.items(), key=lambda qv: (-len(qv[0]), not qv[1], qv[0]))
     return tuple((v, q) for q, v in ordered) or ((True, "/"),)
 
 

@@ -18,11 +18,13 @@ a file that is not UTF-8 round-trips unchanged.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
+from optout_site import paths
 from optout_site.errors import RobotsTxtError
 
 BOM = "\ufeff"
@@ -266,65 +268,26 @@ def token_of(value: str) -> str:
 # --- RFC 9309 matching ------------------------------------------------------------------
 
 
-def is_plain(pattern: str) -> bool:
-    """A pattern that matches exactly the paths it prefixes (no ``*``, no ``$`` anchor)."""
-    return "*" not in pattern and not pattern.endswith("$")
-
-
-def length(pattern: str) -> int:
-    """RFC 9309 §2.2.2: specificity is the number of octets."""
-    return len(pattern.encode("utf-8", "surrogateescape"))
-
-
-@lru_cache(maxsize=4096)
-def _regex(pattern: str) -> re.Pattern[str]:
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    return re.compile(".*".join(map(re.escape, body.split("*"))) + ("$" if anchored else ""),
-                      re.DOTALL)
-
-
-def matches(pattern: str, path: str) -> bool:
-    if is_plain(pattern):
-        return path.startswith(pattern)
-    return _regex(pattern).match(path) is not None
-
-
 class Rules:
-    """A group's Allow/Disallow rules, indexed so that a lookup costs the path's length."""
+    """A group's Allow/Disallow rules, matched by :class:`optout_site.paths.LongestMatch`."""
 
     def __init__(self, rules: Iterable[tuple[bool, str]]) -> None:
-        self.plain: dict[str, bool] = {}
-        self.special: list[tuple[int, bool, str]] = []
+        # Equal patterns: allow wins (RFC 9309 §2.2.2).
+        self._table: paths.LongestMatch[bool] = paths.LongestMatch(tie=operator.or_)
         for allow, pattern in rules:
             self.add(allow, pattern)
 
     def add(self, allow: bool, pattern: str) -> None:
-        if not pattern:
-            return  # "Disallow:" with no path matches nothing
-        if is_plain(pattern):
-            # Equal patterns: allow wins (RFC 9309 §2.2.2).
-            self.plain[pattern] = self.plain.get(pattern, False) or allow
-        else:
-            self.special.append((length(pattern), allow, pattern))
+        self._table.add(pattern, allow)
 
     def allowed(self, path: str) -> bool:
         """RFC 9309: the longest match decides, ``allow`` wins a tie, no match allows."""
-        best = self.best(path)
-        return True if best is None else best[1]
+        return self._table.get(path, True)
 
     def best(self, path: str) -> tuple[int, bool] | None:
-        """(length, allow) of the rule that decides ``path``; None if no rule matches."""
-        best: tuple[int, bool] | None = None
-        for end in range(len(path), 0, -1):
-            verdict = self.plain.get(path[:end])
-            if verdict is not None:
-                best = (length(path[:end]), verdict)
-                break
-        for size, allow, pattern in self.special:
-            if (best is None or (size, allow) > best) and matches(pattern, path):
-                best = (size, allow)
-        return best
+        """(octets, allow) of the rule that decides ``path``; None if no rule matches."""
+        best = self._table.best(path)
+        return None if best is None else (len(best[0]), best[1])
 
 
 def allowed(rules: Iterable[tuple[bool, str]], path: str) -> bool:
