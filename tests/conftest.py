@@ -1,15 +1,15 @@
-"""Shared fixtures: a minimal site folder and a helper that writes a sites.yaml for it."""
+"""Shared fixtures: a minimal site folder, a helper that writes a sites.yaml for it, and the
+real web servers the host tests start. Plain helpers are in ``support.py``."""
 
 from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "examples" / "portfolio" / "public"
+from support import EXAMPLE, apache_server, caddy_server, nginx_server, world_readable_dir
 
 
 @pytest.fixture
@@ -34,3 +34,33 @@ def write_config(tmp_path: Path):
 def _private_cache(tmp_path_factory, monkeypatch):
     """Incremental state goes to a per-test cache, never the user's ~/.cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+# --- real servers on loopback --------------------------------------------------------------
+# The ``*_port`` fixtures serve the requesting module's ``docroot`` fixture with the host
+# config of its ``site`` fixture (both module-scoped, defined by that module), from
+# config files written under ``workdir``; each skips when its server is not installed.
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    with world_readable_dir() as path:
+        yield path
+
+
+@pytest.fixture(scope="module")
+def nginx_port(site, docroot: Path, workdir: Path) -> Iterator[int]:
+    with nginx_server(site, docroot, workdir) as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def apache_port(site, docroot: Path, workdir: Path) -> Iterator[int]:
+    with apache_server(site, docroot, workdir) as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def caddy_port(site, docroot: Path, workdir: Path) -> Iterator[int]:
+    with caddy_server(site, docroot, workdir) as port:
+        yield port

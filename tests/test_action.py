@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 import yaml
-from conftest import REPO
+from support import REPO
 
 from optout_site import cli
 

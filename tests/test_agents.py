@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support import JANE_SITE, REPO
 
 from optout_site import config
 from optout_site.errors import UnknownAgent
@@ -14,29 +15,12 @@ from optout_site.policy import Use
 from optout_site.signals.robots import agents
 from optout_site.signals.robots.registry import CATEGORIES, RegistryError
 
-REPO = Path(__file__).resolve().parents[1]
-
-SITE = """
-sites:
-  - name: jane
-    url: https://jane.example
-    input: public
-    rightsholder: {name: Jane Doe}
-    reserve: [tdm, train, ai-input]
-    allow: [search]
-    rules:
-      - path: /press/
-        allow: [tdm, train, ai-input]
-      - path: /blog/
-        reserve: [search]
-"""
-
 
 @pytest.fixture
 def make_site(write_config, tmp_path: Path):
     def make(extra: str = ""):
         (tmp_path / "public").mkdir(exist_ok=True)
-        return config.load(write_config(SITE + extra)).sites[0]
+        return config.load(write_config(JANE_SITE + extra)).sites[0]
 
     return make
 

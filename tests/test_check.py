@@ -3,72 +3,22 @@ deliberately broken copy of it fails with a finding that names the file and the 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import html5lib
 import pytest
-import yaml
-from conftest import EXAMPLE, REPO
+from support import CHROMIUM, EXAMPLE, chromium_screenshot, errors, make_example, run_cli
 
-from optout_site import cli, config, dialects, images
-from optout_site.build import pipeline, work
+from optout_site import config, dialects, images
+from optout_site.build import work
 from optout_site.check import check_built_site, check_folder
 from optout_site.cli import check as check_cli
-from optout_site.signals import robots as robots_signal
-from optout_site.signals import rsl
-from optout_site.signals.robots import agents
-
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 # --- building the example once per module ------------------------------------------------
-
-
-def complete_build(site: config.Site) -> None:
-    """Write robots.txt when the pipeline does not merge it yet.
-
-    robots.txt merging is wired into the pipeline separately; until it is, the test does
-    what the build will do, with the same signal module. Rendering is idempotent over its
-    own output, so this is a no-op once the pipeline writes the file.
-    """
-    out = site.output_dir / "robots.txt"
-    if out.is_file() and b"# BEGIN optout-site" in out.read_bytes():
-        return
-    own = site.input / "robots.txt"
-    existing = own.read_bytes() if own.is_file() else None
-    line = rsl.robots_line(site)
-    records = [line] if line else []
-    out.write_bytes(robots_signal.render(site, agents.registry_for(site), existing,
-                                         records=records))
-
-
-def make_example(root: Path, **overrides: object) -> tuple[Path, config.Site]:
-    """The bundled sites.yaml pointed at a copy of the example under ``root``, built.
-
-    ``overrides`` replace keys of the example site (say ``rsl={"enabled": True}``).
-    """
-    shutil.copytree(EXAMPLE, root / "public")
-    text = (REPO / "sites.yaml").read_text(encoding="utf-8")
-    text = text.replace("examples/portfolio/public", "public").replace(
-        "examples/portfolio/build", "build"
-    )
-    if overrides:
-        data = yaml.safe_load(text)
-        data["sites"][0].update(overrides)
-        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    cfg = root / "sites.yaml"
-    cfg.write_text(text, encoding="utf-8")
-    report = pipeline.build(cfg, jobs=1, state_dir=root / "state")
-    assert report.ok, report.render()
-    site = config.load(cfg).sites[0]
-    complete_build(site)
-    return cfg, site
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +30,6 @@ def example(tmp_path_factory) -> tuple[Path, config.Site]:
 def rsl_example(tmp_path_factory) -> tuple[Path, config.Site]:
     return make_example(tmp_path_factory.mktemp("rsl"), rsl={"enabled": True},
                         hosts=["netlify", "apache"])
-
-
-def run_cli(argv: list[str]) -> int:
-    """Through cli.main once the lead has registered `check`, else the subparser alone."""
-    if "check" in getattr(cli, "COMMANDS", ()):
-        return cli.main(argv)
-    parser = argparse.ArgumentParser(prog="optout-site")
-    check_cli.add_parser(parser.add_subparsers(dest="command"))
-    return check_cli.run(parser.parse_args(argv))
 
 
 def check_json(folder: Path, cfg: Path | None, capsys) -> tuple[int, dict]:
@@ -103,14 +44,6 @@ def variant(example, tmp_path: Path) -> Path:
     target = tmp_path / "site"
     shutil.copytree(site.output_dir, target)
     return target
-
-
-def errors(data: dict, signal: str, path: str | None = None, text: str = "") -> list[dict]:
-    return [
-        f for f in data["findings"]
-        if f["severity"] == "error" and f["signal"] == signal
-        and (path is None or f["path"] == path) and text in f["message"]
-    ]
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -432,18 +365,12 @@ def test_html_report_escapes_what_the_site_says(example, tmp_path):
     html5lib.HTMLParser(strict=True).parse(text)
 
 
+@pytest.mark.slow  # headless Chromium
 def test_html_report_screenshot(broken_html, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (/usr/bin/chromium); apt-get install chromium")
     png = tmp_path / "report.png"
-    profile = tmp_path / "profile"
-    subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={profile}", f"--screenshot={png}",
-         "--window-size=1200,1600", broken_html.as_uri()],
-        check=False, capture_output=True, timeout=60,
-    )
+    chromium_screenshot(broken_html, png, tmp_path / "profile", 1200, 1600, check=False)
     assert png.is_file() and png.stat().st_size > 10_000
     keep = os.environ.get("OPTOUT_CHECK_SCREENSHOT")
     if keep:

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import html5lib
 import pytest
-from test_check import errors, make_example, run_cli
+from support import errors, make_example, run_cli
 
 from optout_site.check import check_url
 from optout_site.signals import headers as headers_signal
+
+pytestmark = pytest.mark.slow  # an HTTP server on loopback per test
 
 HeadersFor = Callable[[str], dict[str, str]]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import REPO
 
 from optout_site import config
 from optout_site.config.yamlnodes import ConfigError
@@ -47,7 +48,7 @@ def test_good_config_loads_with_paths_relative_to_the_file(write_config, public,
 
 
 def test_bundled_sites_yaml_loads():
-    cfg = config.load(Path(__file__).resolve().parents[1] / "sites.yaml")
+    cfg = config.load(REPO / "sites.yaml")
     assert [s.name for s in cfg.sites] == ["lea-moreau"]
 
 

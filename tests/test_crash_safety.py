@@ -24,10 +24,12 @@ from pathlib import Path
 
 import imagefactory as f
 import pytest
-from conftest import REPO
+from support import REPO
 
 from optout_site.build import pipeline
 from optout_site.build.atomic import TEMP_PREFIX
+
+pytestmark = pytest.mark.slow  # SIGKILL/SIGINT/SIGTERM on real builds, ~80 s
 
 PAGES, IMAGES = 40, 40
 TRIALS = 50

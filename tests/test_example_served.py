@@ -8,12 +8,10 @@ reserving ones on a path the policy exempts (/press/).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, REPO
-from test_hosts_servers import apache_port, fetch, nginx_port, workdir  # noqa: F401  (fixtures)
+from support import fetch, write_example_config
 
 from optout_site import config
 from optout_site.build import pipeline
@@ -23,21 +21,19 @@ PAGES = ["/", "/gallery/mountains/", "/about/", "/blog/2026/10/first-light/", "/
 IMAGES = ["/images/mountains.jpg", "/images/coast.png", "/images/forest.webp"]
 EXEMPT = ["/press/", "/press/portrait.jpg"]
 
+pytestmark = pytest.mark.slow  # builds the example and starts real web servers
+
 
 @pytest.fixture(scope="module")
-def site(workdir: Path):  # noqa: F811
-    shutil.copytree(EXAMPLE, workdir / "public")
-    text = (REPO / "sites.yaml").read_text(encoding="utf-8")
-    text = text.replace("examples/portfolio/public", "public").replace("examples/portfolio/build", "www")
-    path = workdir / "sites.yaml"
-    path.write_text(text, encoding="utf-8")
+def site(workdir: Path):
+    path = write_example_config(workdir, output="www")
     (site,) = config.load(path).sites
     assert {"apache", "nginx"} <= set(site.hosts)
     return site
 
 
 @pytest.fixture(scope="module")
-def docroot(site, workdir: Path) -> Path:  # noqa: F811
+def docroot(site, workdir: Path) -> Path:
     report = pipeline.build_site(site, jobs=1)
     assert not report.problems, report.render()
     for folder, _dirs, names in os.walk(site.output_dir):  # Apache's children are not root
@@ -68,9 +64,9 @@ def assert_example_headers(site, port: int) -> None:
     assert status == 200 and got["content-type"].split(";")[0] == "application/json"
 
 
-def test_nginx_serves_the_example_as_the_policy_says(site, nginx_port):  # noqa: F811
+def test_nginx_serves_the_example_as_the_policy_says(site, nginx_port):
     assert_example_headers(site, nginx_port)
 
 
-def test_apache_serves_the_example_as_the_policy_says(site, apache_port):  # noqa: F811
+def test_apache_serves_the_example_as_the_policy_says(site, apache_port):
     assert_example_headers(site, apache_port)

@@ -21,6 +21,8 @@ from fuzz import oracle
 from optout_site import config
 from optout_site.config.yamlnodes import ConfigError
 
+pytestmark = pytest.mark.slow  # property fuzzing, ~1 s and more per test
+
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 CATALOGUE = f.catalogue()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from support import REPO
 
 from fuzz import oracle
 from optout_site import config
@@ -130,6 +130,7 @@ def test_utf16_without_bom_is_refused_and_utf32_with_bom_is_edited_in_utf32() ->
     assert splice(out, RESERVE) == out
 
 
+@pytest.mark.slow  # ~2 s
 def test_removing_many_duplicate_tags_is_linear() -> None:
     page = b"<html><head>" + b'\n  <meta name="tdm-reservation" content="0">' * 50000 + b"</head>"
     start = time.monotonic()

@@ -24,9 +24,8 @@ from pathlib import Path
 
 import imagefactory as f
 import pytest
-from conftest import REPO
 from PIL import Image
-from test_images_xmp import BASE
+from support import BASE, REPO
 
 from optout_site.build import build
 from optout_site.build.atomic import TEMP_PREFIX
@@ -348,6 +347,7 @@ def test_html_that_cannot_be_edited_safely_is_refused(site: Site, capsys) -> Non
         refused(site, outcome, paths[name], data, "utf-16", "untouched", "binary")
 
 
+@pytest.mark.slow  # ~7 s
 def test_giant_single_line_pages_are_fast_and_exact(site: Site, capsys) -> None:
     line = b"x" * (20 * 1024 * 1024)
     body_line = site.add("giant_body.html", b"<html><head><title>t</title></head><body>" + line
@@ -365,6 +365,7 @@ def test_giant_single_line_pages_are_fast_and_exact(site: Site, capsys) -> None:
     site.assert_completed(outcome)
 
 
+@pytest.mark.slow  # ~1 s
 def test_unclosed_tags_and_many_duplicates(site: Site, capsys) -> None:
     pages = {
         "unclosed_title.html": b"<html><head><title>never closed",
@@ -484,6 +485,7 @@ def test_odd_file_names_are_processed_and_named(site: Site, tmp_path: Path) -> N
     assert {os.fsencode(p["path"]) for p in data["problems"]} == {b"broken-\xff.png"}
 
 
+@pytest.mark.slow  # two CLI subprocesses, ~1.5 s
 def test_cli_reports_undecodable_names_on_a_utf8_terminal(site: Site) -> None:
     site.add(b"broken-\xff.png", b"not a png")
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="utf-8:strict", CI="1")

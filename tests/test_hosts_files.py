@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from test_hosts_servers import PATHS, load_site
+from support import HOSTS_PATHS, load_hosts_site
 
 from optout_site import config
 from optout_site.errors import SignalError
@@ -21,7 +21,7 @@ from optout_site.signals import headers
 
 @pytest.fixture
 def site(tmp_path):
-    return load_site(tmp_path)
+    return load_hosts_site(tmp_path)
 
 
 # --- Cloudflare Pages ------------------------------------------------------------------
@@ -130,7 +130,7 @@ def expected_headers_file(site, path: str, *, host: str) -> dict[str, str]:
 def test_headers_file_gives_each_path_its_decision(site, host):
     text = netlify.render(site, None).decode()
     read = cloudflare_effective if host == "cloudflare" else netlify_effective
-    for path in PATHS:
+    for path in HOSTS_PATHS:
         got = {k.lower(): v for k, v in read(text, path).items()}
         want = {k.lower(): v for k, v in expected_headers_file(site, path, host=host).items()}
         assert got == want, path
@@ -259,12 +259,12 @@ def vercel_effective(data: dict, path: str) -> dict[str, str]:
 
 def test_vercel_json_gives_each_path_exactly_its_decision(site):
     data = json.loads(vercel.render(site, None))
-    for path in PATHS:
+    for path in HOSTS_PATHS:
         got = {k.lower(): v for k, v in vercel_effective(data, path).items()}
         want = {k.lower(): v for k, v in headers.effective(site, path).items()}
         assert got == want, path
     # exactly one of our entries per path: the result does not depend on entry order
-    for path in PATHS:
+    for path in HOSTS_PATHS:
         hits = [e for e in data["headers"] if path_to_regexp(e["source"]).match(path)]
         assert len(hits) == 1, path
 

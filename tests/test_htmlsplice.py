@@ -218,6 +218,7 @@ def pages(draw):
     return "".join(parts).encode("utf-8")
 
 
+@pytest.mark.slow  # 300 examples, ~2 s
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(page=pages(), wanted=st.sampled_from([RESERVE, RELEASE]))
 def test_property_only_our_tags_change_and_second_run_is_a_noop(page, wanted):

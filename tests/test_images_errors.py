@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from test_images_xmp import BASE
+from support import BASE
 
 from optout_site.build.work import stamp_image as stamp
 from optout_site.images import ImageError, read_xmp

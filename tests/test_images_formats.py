@@ -55,14 +55,20 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for name, path in inputs.items():
         outputs[name] = outdir / name
         results[name] = stamp(path, outputs[name], RIGHTS)
-    data = {"in": inputs, "out": outputs, "results": results, "exiftool": {}, "validate": {}}
+    return {"in": inputs, "out": outputs, "results": results}
+
+
+@pytest.fixture(scope="module")
+def exiftool_reports(corpus: dict) -> dict:
+    """exiftool run once over the whole corpus (only the tests marked slow need it)."""
+    data: dict = {"exiftool": {}, "validate": {}}
     if EXIFTOOL:
-        files = list(inputs.values()) + list(outputs.values())
+        files = list(corpus["in"].values()) + list(corpus["out"].values())
         data["validate"] = _exiftool_by_file(["-validate", "-warning", "-a", "-s3"], files)
         data["exiftool"] = _exiftool_by_file(
             ["-s", "-G1", "-a", "-XMP-plus:DataMining", "-XMP-dc:Rights", "-XMP-dc:Creator",
              "-XMP-xmpRights:WebStatement", "-XMP-plus:LicensorName",
-             "-XMP-iptcCore:CreatorWorkEmail"], list(outputs.values()))
+             "-XMP-iptcCore:CreatorWorkEmail"], list(corpus["out"].values()))
     return data
 
 
@@ -136,11 +142,12 @@ def test_read_xmp_returns_our_packet(corpus: dict, name: str) -> None:
             assert im.info.get("xmp") in (packet, packet.decode())  # Pillow finds it too
 
 
+@pytest.mark.slow  # external tools over every file of the catalogue
 @pytest.mark.parametrize("name", NAMES)
-def test_exiftool_reads_rights(corpus: dict, name: str) -> None:
+def test_exiftool_reads_rights(corpus: dict, exiftool_reports: dict, name: str) -> None:
     if not EXIFTOOL:
         pytest.skip("exiftool not installed")
-    lines = corpus["exiftool"][str(corpus["out"][name])]
+    lines = exiftool_reports["exiftool"][str(corpus["out"][name])]
     text = "\n".join(lines)
     # exiftool 12.57 predates the tag and prints the raw URI; newer ones print a label.
     assert f"DataMining                      : {f.DMI}" in text or "AI/ML training" in text
@@ -153,15 +160,18 @@ def test_exiftool_reads_rights(corpus: dict, name: str) -> None:
         assert "Creator                         : Jane Doe" in text
 
 
+@pytest.mark.slow  # external tools over every file of the catalogue
 @pytest.mark.parametrize("name", NAMES)
-def test_exiftool_validate_reports_nothing_new(corpus: dict, name: str) -> None:
+def test_exiftool_validate_reports_nothing_new(corpus: dict, exiftool_reports: dict,
+                                               name: str) -> None:
     if not EXIFTOOL:
         pytest.skip("exiftool not installed")
-    before = set(corpus["validate"][str(corpus["in"][name])][1:])
-    after = set(corpus["validate"][str(corpus["out"][name])][1:])
+    before = set(exiftool_reports["validate"][str(corpus["in"][name])][1:])
+    after = set(exiftool_reports["validate"][str(corpus["out"][name])][1:])
     assert after <= before, after - before
 
 
+@pytest.mark.slow  # external tools over every file of the catalogue
 @pytest.mark.parametrize("name", NAMES)
 def test_exiv2_reads_rights(corpus: dict, name: str) -> None:
     if not EXIV2:

@@ -12,7 +12,7 @@ from pathlib import Path
 import imagefactory as f
 import pytest
 from PIL import Image
-from test_images_xmp import BASE
+from support import BASE
 
 from optout_site.build.work import stamp_image as stamp
 from optout_site.images import iim
@@ -81,6 +81,7 @@ def test_existing_iim_kept_without_overwrite_and_digest_recomputed(tmp_path: Pat
     assert next(r[3] for r in resources if r[1] == 0x0425) == hashlib.md5(naa).digest()
 
 
+@pytest.mark.slow  # exiftool, ~1.2 s
 def test_overwrite_replaces_iim_and_exif(tmp_path: Path) -> None:
     data = f.insert_segments(
         f.save(f.photo((32, 24)), "JPEG", exif=f.exif_bytes(1, artist="Old A",

@@ -10,7 +10,7 @@ from pathlib import Path
 import imagefactory as f
 import pytest
 from PIL import Image
-from test_images_xmp import BASE
+from support import BASE
 
 import optout_site.images.gif
 import optout_site.images.jpeg
@@ -19,6 +19,8 @@ import optout_site.images.tiff
 import optout_site.images.webp
 import optout_site.images.xmp  # noqa: F401  (imported up front: imports are not the write)
 from optout_site.build.work import stamp_image as stamp
+
+pytestmark = pytest.mark.slow  # writes and stamps files of ~17 MB
 
 KINDS = ["png", "jpg", "tif", "webp", "gif"]
 LIMIT = 1024 * 1024  # 256 KiB header window + GIF's 256 KiB read window + XMP work

@@ -9,15 +9,11 @@ import imagefactory as f
 import pytest
 from lxml import etree
 from PIL import PngImagePlugin
+from support import BASE
 
 from optout_site.build.work import stamp_image as stamp
-from optout_site.images import Contact, ImageError, ImageRights, read_xmp, xmp
+from optout_site.images import Contact, ImageError, read_xmp, xmp
 
-BASE = ImageRights(
-    data_mining=f.DMI, other_constraints=None, web_statement="https://j.example/terms",
-    usage_terms="No AI training", copyright="(c) Jane", creator="Jane",
-    contact=Contact(name="Jane", email="jane@j.example"),
-)
 NS = {"rdf": xmp.NS_RDF, "dc": xmp.NS_DC, "plus": xmp.NS_PLUS, "xmpRights": xmp.NS_RIGHTS,
       "xmp": "http://ns.adobe.com/xap/1.0/", "crs": "http://ns.adobe.com/camera-raw-settings/1.0/",
       "photoshop": "http://ns.adobe.com/photoshop/1.0/", "Iptc4xmpCore": xmp.NS_IPTC}

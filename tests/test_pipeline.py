@@ -10,8 +10,8 @@ from pathlib import Path
 
 import html5lib
 import pytest
-from conftest import EXAMPLE, REPO
 from PIL import Image
+from support import write_example_config
 
 from optout_site.build import build, plan, work
 from optout_site.cli import main
@@ -34,14 +34,7 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 @pytest.fixture
 def example_config(tmp_path: Path) -> Path:
     """The bundled sites.yaml, pointed at a copy of the example so the test owns its output."""
-    shutil.copytree(EXAMPLE, tmp_path / "public")
-    text = (REPO / "sites.yaml").read_text(encoding="utf-8")
-    text = text.replace("examples/portfolio/public", "public").replace(
-        "examples/portfolio/build", "build"
-    )
-    path = tmp_path / "sites.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_example_config(tmp_path)
 
 
 def test_example_build_produces_every_signal_and_only_our_tags(example_config, tmp_path):

@@ -17,7 +17,7 @@ from optout_site.signals.robots.registry import (
     load,
 )
 
-AI_ROBOTS_JSON = Path(__file__).resolve().parents[2] / "shared/reference/ai-robots-txt.json"
+AI_ROBOTS_JSON = Path(__file__).parent / "data" / "ai-robots-txt" / "robots.json"
 BLOCKABLE = ("train", "dataset", "ai-search", "user-fetch", "agent")
 
 
@@ -62,8 +62,6 @@ def test_tokens_and_aliases_are_unique_case_insensitively(registry: Registry) ->
 
 
 def test_covers_every_ai_robots_txt_name(registry: Registry) -> None:
-    if not AI_ROBOTS_JSON.is_file():
-        pytest.skip(f"{AI_ROBOTS_JSON} not present")
     names = json.loads(AI_ROBOTS_JSON.read_text(encoding="utf-8"))
     dropped = dict(registry.dropped)
     uncovered = [n for n in names if registry.get(n) is None and not dropped.get(n, "").strip()]

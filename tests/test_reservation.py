@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import html5lib
 import lxml.html
 import pytest
+from support import CHROMIUM, REPO, chromium_screenshot, load_site
 
 from optout_site import config
 from optout_site.policy import Use
@@ -70,16 +70,9 @@ LEGAL = {
 }
 
 
-def load(tmp_path: Path, text: str):
-    (tmp_path / "public").mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "sites.yaml"
-    path.write_text(text, encoding="utf-8")
-    return config.load(path).sites[0]
-
-
 @pytest.fixture
 def site(tmp_path):
-    return load(tmp_path, SITE.format(name="Léa Moreau", country="France"))
+    return load_site(tmp_path, SITE.format(name="Léa Moreau", country="France"))
 
 
 def strict_parse(html: bytes) -> None:
@@ -128,7 +121,7 @@ def test_page_names_the_legal_basis(site, lang):
 def test_french_transposition_is_named_for_a_holder_in_france_only(site, tmp_path):
     english = text_of(reservation.render(site)["/ai-reservation/index.html"])
     assert "L. 122-5-3" in english
-    other = load(tmp_path / "x", SITE.format(name="Jo", country="Germany"))
+    other = load_site(tmp_path / "x", SITE.format(name="Jo", country="Germany"))
     pages = reservation.render(other)
     assert "L. 122-5-3" not in text_of(pages["/ai-reservation/index.html"])
     assert "L. 122-5-3" in text_of(
@@ -180,7 +173,7 @@ def test_page_lists_the_channels_the_site_publishes(site, tmp_path):
         assert url in links
     text = text_of(reservation.render(site)["/ai-reservation/index.html"])
     assert "HTTP response headers" in text and "image files" in text
-    plain = load(
+    plain = load_site(
         tmp_path / "plain",
         """
         sites:
@@ -204,7 +197,7 @@ def test_hostile_names_and_patterns_are_escaped(tmp_path):
     text = SITE.format(name=HOSTILE, country="France").replace(
         "/shop/*.pdf$", '"/x<img/src=x/onerror=alert(1)>/"'
     )
-    site = load(tmp_path, text)
+    site = load_site(tmp_path, text)
     for html in reservation.render(site).values():
         strict_parse(html)
         doc = lxml.html.fromstring(html)
@@ -225,7 +218,7 @@ def test_template_override_and_texts_override(tmp_path):
     text = SITE.format(name="Jo", country="France").replace(
         "    rsl:", f"    reservation_page: {{templates: {theme}}}\n    rsl:"
     )
-    site = load(tmp_path, text)
+    site = load_site(tmp_path, text)
     html = reservation.render(site)["/ai-reservation/index.html"]
     strict_parse(html)
     assert b"#123456" in html and b"max-width: 46rem" not in html
@@ -241,7 +234,7 @@ def test_template_override_and_texts_override(tmp_path):
 
 
 def test_languages_without_texts_and_file_style_paths(tmp_path):
-    site = load(
+    site = load_site(
         tmp_path,
         """
 sites:
@@ -263,7 +256,7 @@ sites:
 
 def test_disabled_page_and_deterministic_output(site, tmp_path):
     assert reservation.render(site) == reservation.render(site)
-    off = load(
+    off = load_site(
         tmp_path / "off",
         """
 sites:
@@ -276,35 +269,16 @@ sites:
 
 # --- optional: a look at the page in headless Chromium --------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 def screenshot(html: bytes, png: Path, width: int = 1000, height: int = 1800) -> None:
     """Render ``html`` to ``png`` with headless Chromium (no network, throwaway profile)."""
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "page.html"
         page.write_bytes(html)
-        subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--user-data-dir={tmp}/profile",
-                f"--window-size={width},{height}",
-                f"--screenshot={png}",
-                page.as_uri(),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        chromium_screenshot(page, png, Path(tmp) / "profile", width, height)
 
 
+@pytest.mark.slow  # headless Chromium
 @pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="no /usr/bin/chromium")
 def test_page_renders_in_headless_chromium(site, tmp_path):
     png = tmp_path / "page.png"
@@ -314,7 +288,7 @@ def test_page_renders_in_headless_chromium(site, tmp_path):
 
 if __name__ == "__main__":  # python tests/test_reservation.py out.png [language]
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "reservation.png").resolve()
-    example = config.load(Path(__file__).resolve().parents[1] / "sites.yaml").sites[0]
+    example = config.load(REPO / "sites.yaml").sites[0]
     pages = reservation.pages(example)
     wanted = sys.argv[2] if len(sys.argv) > 2 else pages[0].lang
     chosen = next(p for p in pages if p.lang == wanted)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from protego import Protego
+from support import JANE_SITE, REPO
 
 from optout_site import config
 from optout_site.config import Site
@@ -19,23 +20,7 @@ from optout_site.signals.robots import agents
 from optout_site.signals.robots import document as rt
 from optout_site.signals.robots.registry import TOKEN_RE, Registry
 
-REPO = Path(__file__).resolve().parents[1]
 ORIGIN = "https://jane.example"
-
-SITE_YAML = """
-sites:
-  - name: jane
-    url: https://jane.example
-    input: public
-    rightsholder: {name: Jane Doe}
-    reserve: [tdm, train, ai-input]
-    allow: [search]
-    rules:
-      - path: /press/
-        allow: [tdm, train, ai-input]
-      - path: /blog/
-        reserve: [search]
-"""
 
 OWN_ROBOTS = (
     b"# Jane's own robots.txt\n"
@@ -61,7 +46,7 @@ PATHS = (
 
 @pytest.fixture
 def make_site(write_config, tmp_path: Path):
-    def make(text: str = SITE_YAML) -> tuple[Site, Registry]:
+    def make(text: str = JANE_SITE) -> tuple[Site, Registry]:
         (tmp_path / "public").mkdir(exist_ok=True)
         site = config.load(write_config(text)).sites[0]
         return site, agents.registry_for(site)
@@ -158,7 +143,7 @@ def test_spot_verdicts_with_own_rules_and_own_gptbot_group(make_site):
 
 
 def test_site_agent_settings(make_site):
-    site, reg = make_site(SITE_YAML + """\
+    site, reg = make_site(JANE_SITE + """\
     agents:
       block: [Twitterbot, SomeScraper]
       allow: [PerplexityBot]
@@ -401,6 +386,7 @@ _robots = st.tuples(st.lists(_line, max_size=14), st.sampled_from(["\n", "\r\n"]
     .encode("utf-8"))
 
 
+@pytest.mark.slow  # ~10 s
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(original=_robots)
 def test_merge_is_idempotent_reversible_and_parsers_agree(make_site, original):

@@ -1,0 +1,462 @@
+"""Helpers shared by several test modules: import them with ``from support import …``.
+
+Pytest fixtures live in ``conftest.py``; this module holds plain constants and functions
+(the repository's paths, the bundled example, site configs used by more than one module,
+the ``check`` helpers, headless Chromium and the real web servers the host tests start).
+Image factories are in ``imagefactory.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from imagefactory import DMI
+
+from optout_site import cli, config
+from optout_site.build import pipeline
+from optout_site.cli import check as check_cli
+from optout_site.hosts import apache, caddy, nginx
+from optout_site.images import Contact, ImageRights
+from optout_site.signals import robots as robots_signal
+from optout_site.signals import rsl
+from optout_site.signals.robots import agents
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "portfolio" / "public"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+# --- site configs -------------------------------------------------------------------------
+
+
+def load_site(folder: Path, text: str) -> config.Site:
+    """The first site of ``text`` written as ``folder/sites.yaml``, with ``folder/public``."""
+    (folder / "public").mkdir(parents=True, exist_ok=True)
+    path = folder / "sites.yaml"
+    path.write_text(text, encoding="utf-8")
+    return config.load(path).sites[0]
+
+
+# Jane's site: the policy the robots.txt and agent tests reason about.
+JANE_SITE = """
+sites:
+  - name: jane
+    url: https://jane.example
+    input: public
+    rightsholder: {name: Jane Doe}
+    reserve: [tdm, train, ai-input]
+    allow: [search]
+    rules:
+      - path: /press/
+        allow: [tdm, train, ai-input]
+      - path: /blog/
+        reserve: [search]
+"""
+
+# Léa's site: the policy every host config (files and real servers) must serve.
+HOSTS_SITE = """
+sites:
+  - name: lea
+    url: https://lea.example
+    input: public
+    reserve: [tdm, train, ai-input]
+    allow: [search]
+    hosts: [netlify, cloudflare, vercel, apache, nginx, caddy]
+    rsl: {enabled: true}
+    rightsholder:
+      name: Léa Moreau
+      email: studio@lea.example
+    rules:
+      - {path: /press/, allow: [tdm, train, ai-input]}
+      - {path: /press/embargo/, reserve: [tdm, train, ai-input]}
+      - {path: /blog/, allow: [ai-input]}
+      - {path: /*.pdf$, reserve: [search]}
+      - {path: /my%20docs/, allow: [tdm]}
+"""
+
+# Paths asked of every server and every file-format matcher.
+HOSTS_PATHS = [
+    "/",
+    "/index.html",
+    "/gallery/photo.jpg",
+    "/press/",
+    "/press/kit.jpg",
+    "/press/embargo/teaser.jpg",
+    "/pressroom/a.jpg",
+    "/blog/post.html",
+    "/docs/brochure.pdf",
+    "/my%20docs/a.jpg",
+    "/.well-known/tdmrep.json",
+    "/policies/tdm-policy.json",
+    "/license.xml",
+    "/missing.html",
+]
+
+
+def load_hosts_site(folder: Path) -> config.Site:
+    return load_site(folder, HOSTS_SITE)
+
+
+# The rights every image test stamps (and varies with dataclasses.replace).
+BASE = ImageRights(
+    data_mining=DMI, other_constraints=None, web_statement="https://j.example/terms",
+    usage_terms="No AI training", copyright="(c) Jane", creator="Jane",
+    contact=Contact(name="Jane", email="jane@j.example"),
+)
+
+
+# --- the bundled example ------------------------------------------------------------------
+
+
+def write_example_config(root: Path, output: str = "build", **overrides: object) -> Path:
+    """A copy of the example as ``root/public`` and the bundled sites.yaml pointed at it.
+
+    The site builds into ``root/<output>``; ``overrides`` replace keys of the example site
+    (say ``rsl={"enabled": True}``). Returns the path of the written ``root/sites.yaml``.
+    """
+    shutil.copytree(EXAMPLE, root / "public")
+    text = (REPO / "sites.yaml").read_text(encoding="utf-8")
+    text = text.replace("examples/portfolio/public", "public").replace(
+        "examples/portfolio/build", output
+    )
+    if overrides:
+        data = yaml.safe_load(text)
+        data["sites"][0].update(overrides)
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    path = root / "sites.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- `optout-site check` ------------------------------------------------------------------
+
+
+def complete_build(site: config.Site) -> None:
+    """Write robots.txt when the pipeline does not merge it yet.
+
+    robots.txt merging is wired into the pipeline separately; until it is, the test does
+    what the build will do, with the same signal module. Rendering is idempotent over its
+    own output, so this is a no-op once the pipeline writes the file.
+    """
+    out = site.output_dir / "robots.txt"
+    if out.is_file() and b"# BEGIN optout-site" in out.read_bytes():
+        return
+    own = site.input / "robots.txt"
+    existing = own.read_bytes() if own.is_file() else None
+    line = rsl.robots_line(site)
+    records = [line] if line else []
+    out.write_bytes(robots_signal.render(site, agents.registry_for(site), existing,
+                                         records=records))
+
+
+def make_example(root: Path, **overrides: object) -> tuple[Path, config.Site]:
+    """The bundled sites.yaml pointed at a copy of the example under ``root``, built.
+
+    ``overrides`` replace keys of the example site (say ``rsl={"enabled": True}``).
+    """
+    cfg = write_example_config(root, **overrides)
+    report = pipeline.build(cfg, jobs=1, state_dir=root / "state")
+    assert report.ok, report.render()
+    site = config.load(cfg).sites[0]
+    complete_build(site)
+    return cfg, site
+
+
+def run_cli(argv: list[str]) -> int:
+    """Through cli.main once the lead has registered `check`, else the subparser alone."""
+    if "check" in getattr(cli, "COMMANDS", ()):
+        return cli.main(argv)
+    parser = argparse.ArgumentParser(prog="optout-site")
+    check_cli.add_parser(parser.add_subparsers(dest="command"))
+    return check_cli.run(parser.parse_args(argv))
+
+
+def errors(data: dict, signal: str, path: str | None = None, text: str = "") -> list[dict]:
+    """The error findings of a ``check --json`` report for ``signal`` (and ``path``, ``text``)."""
+    return [
+        f for f in data["findings"]
+        if f["severity"] == "error" and f["signal"] == signal
+        and (path is None or f["path"] == path) and text in f["message"]
+    ]
+
+
+# --- headless Chromium --------------------------------------------------------------------
+
+
+def chromium_screenshot(page: Path, png: Path, profile: Path, width: int, height: int,
+               check: bool = True) -> subprocess.CompletedProcess:
+    """Render the file ``page`` to ``png`` with headless Chromium (no network, throwaway
+    ``profile`` folder)."""
+    return subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            page.as_uri(),
+        ],
+        check=check,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+# --- real web servers on loopback (nginx, Apache httpd, Caddy) ------------------------------
+
+
+@contextlib.contextmanager
+def world_readable_dir() -> Iterator[Path]:
+    """A temporary folder Apache's children (an unprivileged user) can read, which
+    pytest's own tmp folders are not."""
+    path = Path(tempfile.mkdtemp(prefix="optout-hosts-"))
+    os.chmod(path, 0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def wait_listening(proc: subprocess.Popen, port: int, logs: list[Path], timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    text = "\n".join(p.read_text(errors="replace") for p in logs if p.exists())
+    stop(proc)
+    pytest.fail(f"server did not start on port {port} (exit {proc.returncode}):\n{text}")
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
+
+
+def fetch(port: int, path: str) -> tuple[int, dict[str, str]]:
+    """GET ``path`` from 127.0.0.1:``port``: the status and the headers (lower-case names,
+    repeated ones joined with ", ")."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    try:
+        with _OPENER.open(request, timeout=5) as response:
+            response.read()
+            status, message = response.status, response.headers
+    except urllib.error.HTTPError as exc:
+        status, message = exc.code, exc.headers
+    out: dict[str, str] = {}
+    for name, value in message.items():
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return status, out
+
+
+def _binary(path: str, name: str) -> str:
+    found = path if os.access(path, os.X_OK) else shutil.which(name)
+    if not found:
+        pytest.skip(f"{name} not installed ({path} missing); install the Debian package")
+    return found
+
+
+MIME_TYPES = {
+    "html": "text/html",
+    "jpg": "image/jpeg",
+    "json": "application/json",
+    "xml": "application/xml",
+    "pdf": "application/pdf",
+}
+
+
+@contextlib.contextmanager
+def _running(argv: list[str], port: int, log: Path, logs: list[Path],
+             env: dict[str, str] | None = None) -> Iterator[int]:
+    """Start ``argv`` (a server in the foreground), wait until ``port`` listens, stop it
+    on exit; ``log`` gets its stdout and stderr, ``logs`` are shown if it never listens."""
+    with log.open("wb") as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env)
+    wait_listening(proc, port, [log, *logs])
+    try:
+        yield port
+    finally:
+        stop(proc)
+
+
+@contextlib.contextmanager
+def nginx_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[int]:
+    """nginx serving ``docroot`` with the site's nginx snippet; yields its port."""
+    binary = _binary("/usr/sbin/nginx", "nginx")
+    conf_dir = workdir / "nginx"
+    conf_dir.mkdir()
+    (conf_dir / nginx.FILE_NAME).write_bytes(nginx.render(site, None))
+    port = free_port()
+    types = " ".join(f"{t} {ext};" for ext, t in MIME_TYPES.items())
+    temp = " ".join(
+        f"{kind}_temp_path {conf_dir / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (conf_dir / "nginx.conf").write_text(
+        f"""daemon off;
+master_process off;
+pid {conf_dir / "nginx.pid"};
+error_log {conf_dir / "error.log"} warn;
+events {{ worker_connections 32; }}
+http {{
+  access_log off;
+  {temp}
+  types {{ {types} }}
+  default_type application/octet-stream;
+  server {{
+    listen 127.0.0.1:{port};
+    root {docroot};
+    include {conf_dir / nginx.FILE_NAME};
+  }}
+}}
+"""
+    )
+    with _running([binary, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")], port,
+                  conf_dir / "stderr.log", [conf_dir / "error.log"]):
+        yield port
+
+
+def _apache_modules() -> Path:
+    for candidate in (
+        "/usr/lib/apache2/modules",
+        "/usr/lib64/httpd/modules",
+        "/usr/lib/httpd/modules",
+        "/usr/libexec/apache2",
+    ):
+        if (Path(candidate) / "mod_headers.so").exists():
+            return Path(candidate)
+    pytest.skip("Apache modules (mod_headers.so) not found; install the Debian package apache2")
+
+
+def _apache_user() -> tuple[str, str]:
+    if os.geteuid() != 0:  # User/Group only matter when started as root
+        entry = pwd.getpwuid(os.geteuid())
+        return entry.pw_name, "#" + str(entry.pw_gid)
+    for name in ("www-data", "nobody"):
+        with contextlib.suppress(KeyError):
+            entry = pwd.getpwnam(name)
+            return name, "#" + str(entry.pw_gid)
+    pytest.skip("no unprivileged user to run Apache's children as")
+
+
+@contextlib.contextmanager
+def apache_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[int]:
+    """Apache httpd serving ``docroot`` with the site's .htaccess (after the site's own
+    rules); yields its port."""
+    binary = _binary("/usr/sbin/apache2", "apache2")
+    modules = _apache_modules()
+    conf_dir = workdir / "apache"
+    conf_dir.mkdir()
+    os.chmod(conf_dir, 0o755)
+    existing = b"# the site's own rules stay\nAddDefaultCharset UTF-8\n"
+    (docroot / apache.FILE_NAME).write_bytes(apache.render(site, existing))
+    os.chmod(docroot / apache.FILE_NAME, 0o644)
+    port = free_port()
+    user, group = _apache_user()
+    load = "\n".join(
+        f"LoadModule {name}_module {modules / f'mod_{name}.so'}"
+        for name in ("mpm_prefork", "authz_core", "mime", "headers", "dir")
+    )
+    types = "\n".join(f"AddType {t} .{ext}" for ext, t in MIME_TYPES.items())
+    (conf_dir / "httpd.conf").write_text(
+        f"""ServerRoot {conf_dir}
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {conf_dir / "httpd.pid"}
+ErrorLog {conf_dir / "error.log"}
+LogLevel warn
+Mutex file:{conf_dir} default
+DefaultRuntimeDir {conf_dir}
+{load}
+User {user}
+Group {group}
+TypesConfig /dev/null
+{types}
+DirectoryIndex index.html
+DocumentRoot {docroot}
+<Directory />
+  AllowOverride None
+  Require all denied
+</Directory>
+<Directory {docroot}>
+  AllowOverride FileInfo
+  Require all granted
+</Directory>
+<Files ".ht*">
+  Require all denied
+</Files>
+"""
+    )
+    with _running([binary, "-X", "-f", str(conf_dir / "httpd.conf")], port,
+                  conf_dir / "stderr.log", [conf_dir / "error.log"]):
+        yield port
+
+
+@contextlib.contextmanager
+def caddy_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[int]:
+    """Caddy serving ``docroot`` with the site's Caddy snippet; yields its port."""
+    binary = _binary("/usr/bin/caddy", "caddy")
+    conf_dir = workdir / "caddy"
+    conf_dir.mkdir()
+    (conf_dir / caddy.FILE_NAME).write_bytes(caddy.render(site, None))
+    port = free_port()
+    (conf_dir / "Caddyfile").write_text(
+        f"""{{
+\tadmin off
+\tauto_https off
+\tstorage file_system {conf_dir / "data"}
+}}
+http://127.0.0.1:{port} {{
+\tbind 127.0.0.1
+\troot * {docroot}
+\timport {conf_dir / caddy.FILE_NAME}
+\tfile_server
+}}
+"""
+    )
+    env = {
+        **os.environ,
+        "HOME": str(conf_dir),
+        "XDG_DATA_HOME": str(conf_dir),
+        "XDG_CONFIG_HOME": str(conf_dir),
+    }
+    argv = [binary, "run", "--config", str(conf_dir / "Caddyfile"), "--adapter", "caddyfile"]
+    with _running(argv, port, conf_dir / "stderr.log", [], env=env):
+        yield port
