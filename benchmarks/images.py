@@ -43,25 +43,30 @@ from optout_site.images import Contact, ImageRights  # noqa: E402
 
 DMI = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
 RIGHTS = ImageRights(
-    data_mining=DMI, other_constraints=None,
+    data_mining=DMI,
+    other_constraints=None,
     web_statement="https://jane.example/licensing",
     usage_terms="No use for AI/ML training or text and data mining.",
-    copyright="(c) 2025 Jane Doe. All rights reserved.", creator="Jane Doe",
+    copyright="(c) 2025 Jane Doe. All rights reserved.",
+    creator="Jane Doe",
     contact=Contact(name="Jane Doe", email="licensing@jane.example", url="https://jane.example"),
 )
-SMALL_XMP = (b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta '
-             b'xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
-             b'syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
-             b' xmp:Rating="4" xmp:CreatorTool="Camera FW 1.2"/></rdf:RDF></x:xmpmeta>'
-             b'<?xpacket end="w"?>')
+SMALL_XMP = (
+    b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta '
+    b'xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
+    b'syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
+    b' xmp:Rating="4" xmp:CreatorTool="Camera FW 1.2"/></rdf:RDF></x:xmpmeta>'
+    b'<?xpacket end="w"?>'
+)
 
 
 def _photo(megapixels: float, seed: int) -> Image.Image:
     """Gradient + noise: compresses like a photo (a few MB per 12 MP at q90)."""
     w = int((megapixels * 1e6 * 4 / 3) ** 0.5)
     h = int(w * 3 / 4)
-    small = Image.frombytes("RGB", (w // 8, h // 8),
-                            random.Random(seed).randbytes((w // 8) * (h // 8) * 3))
+    small = Image.frombytes(
+        "RGB", (w // 8, h // 8), random.Random(seed).randbytes((w // 8) * (h // 8) * 3)
+    )
     base = small.resize((w, h), Image.Resampling.BICUBIC)
     grain = Image.frombytes("RGB", (w, h), random.Random(seed + 1).randbytes(w * h * 3))
     return Image.blend(base, grain, 0.12)
@@ -87,8 +92,12 @@ def _vary_jpeg(data: bytes, index: int) -> bytes:
 
 def _vary_png(data: bytes, index: int) -> bytes:
     body = b"Comment\x00" + f"corpus file {index}".encode()
-    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + \
-        struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    chunk = (
+        struct.pack(">I", len(body))
+        + b"tEXt"
+        + body
+        + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    )
     return data[:33] + chunk + data[33:]  # right after IHDR
 
 
@@ -132,11 +141,16 @@ def ours(src: Path, dst: Path) -> None:
 
 
 def exiftool_args() -> tuple[list[str], str]:
-    version = subprocess.run(["exiftool", "-ver"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-    args = [f"-XMP-dc:Rights={RIGHTS.copyright}", f"-XMP-dc:Creator={RIGHTS.creator}",
-            "-XMP-xmpRights:Marked=True", f"-XMP-xmpRights:WebStatement={RIGHTS.web_statement}",
-            f"-XMP-xmpRights:UsageTerms={RIGHTS.usage_terms}"]
+    version = subprocess.run(
+        ["exiftool", "-ver"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    args = [
+        f"-XMP-dc:Rights={RIGHTS.copyright}",
+        f"-XMP-dc:Creator={RIGHTS.creator}",
+        "-XMP-xmpRights:Marked=True",
+        f"-XMP-xmpRights:WebStatement={RIGHTS.web_statement}",
+        f"-XMP-xmpRights:UsageTerms={RIGHTS.usage_terms}",
+    ]
     fields = "XMP-dc:Rights, Creator, xmpRights:Marked/WebStatement/UsageTerms"
     if tuple(int(x) for x in version.split(".")[:2]) >= (12, 67):
         args.append("-XMP-plus:DataMining=DMI-PROHIBITED-AIMLTRAINING")
@@ -179,8 +193,11 @@ def run(root: Path, args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     size = build_corpus(corpus, args.count, args.megapixels)
     files = len(list(corpus.iterdir()))
-    print(f"corpus: {files} files, {size / 1e6:.1f} MB, built in {time.perf_counter() - t0:.1f} s"
-          f" ({os.cpu_count()} CPUs)\n", file=sys.stderr)
+    print(
+        f"corpus: {files} files, {size / 1e6:.1f} MB, built in {time.perf_counter() - t0:.1f} s"
+        f" ({os.cpu_count()} CPUs)\n",
+        file=sys.stderr,
+    )
     out = root / "out"
     work = root / "work"
 
@@ -193,37 +210,53 @@ def run(root: Path, args: argparse.Namespace) -> None:
 
     ex_args, fields = exiftool_args()
     cases = {
-        "cp -r (new folder)": (lambda: subprocess.run(["cp", "-r", str(corpus), str(out)],
-                                                       check=True), fresh_out),
+        "cp -r (new folder)": (
+            lambda: subprocess.run(["cp", "-r", str(corpus), str(out)], check=True),
+            fresh_out,
+        ),
         "ours (new folder)": (lambda: ours(corpus, out), fresh_out),
-        "exiftool -o (new folder)": (lambda: _exiftool(["-o", f"{out}/", *ex_args, str(corpus)],
-                                                       out), fresh_out),
+        "exiftool -o (new folder)": (
+            lambda: _exiftool(["-o", f"{out}/", *ex_args, str(corpus)], out),
+            fresh_out,
+        ),
         "ours (in place)": (lambda: ours(work, work), fresh_work),
         "exiftool -overwrite_original (in place)": (
-            lambda: _exiftool(["-overwrite_original", *ex_args, str(work)], None), fresh_work),
+            lambda: _exiftool(["-overwrite_original", *ex_args, str(work)], None),
+            fresh_work,
+        ),
     }
     medians = {}
     rows = []
     for name, (fn, prepare) in cases.items():
         runs = timed(fn, prepare, args.repeat)
         medians[name] = statistics.median(runs)
-        rows.append(f"| {name} | {medians[name]:.2f} | {size / 1e6 / medians[name]:,.0f} | "
-                    + ", ".join(f"{r:.2f}" for r in runs) + " |")
-    print(f"{files} files, {size / 1e6:.1f} MB ({args.count} JPEGs of {args.megapixels:g} MP "
-          f"with EXIF + {args.count // 10} PNG + {args.count // 10} WebP); "
-          f"{os.cpu_count()} workers; warm cache; median of {args.repeat}\n")
+        rows.append(
+            f"| {name} | {medians[name]:.2f} | {size / 1e6 / medians[name]:,.0f} | "
+            + ", ".join(f"{r:.2f}" for r in runs)
+            + " |"
+        )
+    print(
+        f"{files} files, {size / 1e6:.1f} MB ({args.count} JPEGs of {args.megapixels:g} MP "
+        f"with EXIF + {args.count // 10} PNG + {args.count // 10} WebP); "
+        f"{os.cpu_count()} workers; warm cache; median of {args.repeat}\n"
+    )
     print("| operation | median s | MB/s | runs (s) |")
     print("|---|---:|---:|---|")
     print("\n".join(rows))
-    cp, new, ex = (medians[k] for k in ("cp -r (new folder)", "ours (new folder)",
-                                        "exiftool -o (new folder)"))
+    cp, new, ex = (
+        medians[k] for k in ("cp -r (new folder)", "ours (new folder)", "exiftool -o (new folder)")
+    )
     ours_ip = medians["ours (in place)"]
     ex_ip = medians["exiftool -overwrite_original (in place)"]
-    print(f"\n| ratio | value |\n|---|---:|\n| ours / cp (new folder) | {new / cp:.2f} |\n"
-          f"| exiftool / ours (new folder) | {ex / new:.2f} |\n"
-          f"| exiftool / ours (in place) | {ex_ip / ours_ip:.2f} |")
-    print(f"\nexiftool fields written: {fields}. Ours: plus:DataMining, plus:Licensor, dc:rights, "
-          "dc:creator, xmpRights:Marked/WebStatement/UsageTerms, Iptc4xmpCore:CreatorContactInfo.")
+    print(
+        f"\n| ratio | value |\n|---|---:|\n| ours / cp (new folder) | {new / cp:.2f} |\n"
+        f"| exiftool / ours (new folder) | {ex / new:.2f} |\n"
+        f"| exiftool / ours (in place) | {ex_ip / ours_ip:.2f} |"
+    )
+    print(
+        f"\nexiftool fields written: {fields}. Ours: plus:DataMining, plus:Licensor, dc:rights, "
+        "dc:creator, xmpRights:Marked/WebStatement/UsageTerms, Iptc4xmpCore:CreatorContactInfo."
+    )
 
 
 def _exiftool(argv: list[str], out: Path | None) -> None:

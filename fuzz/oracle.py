@@ -40,15 +40,25 @@ from optout_site.images import (
 FORMATS = {"jpeg": "jpg", "png": "png", "webp": "webp", "tiff": "tif", "gif": "gif"}
 DMI = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
 RIGHTS = ImageRights(
-    data_mining=DMI, other_constraints=None, web_statement="https://fuzz.example/terms",
-    usage_terms="No AI training", copyright="(c) Fuzz", creator="Fuzz",
+    data_mining=DMI,
+    other_constraints=None,
+    web_statement="https://fuzz.example/terms",
+    usage_terms="No AI training",
+    copyright="(c) Fuzz",
+    creator="Fuzz",
     contact=Contact(name="Fuzz", email="f@fuzz.example"),
 )
 # Legacy mode walks the EXIF and IIM writers too; overwrite reaches the replace paths.
 LEGACY = ImageRights(
-    data_mining="http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED", other_constraints="See terms",
-    web_statement=None, usage_terms=None, copyright="\u00a9 Fuzz \u00e9t\u00e9", creator="Fuzz",
-    contact=None, overwrite=True, legacy=True,
+    data_mining="http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED",
+    other_constraints="See terms",
+    web_statement=None,
+    usage_terms=None,
+    copyright="\u00a9 Fuzz \u00e9t\u00e9",
+    creator="Fuzz",
+    contact=None,
+    overwrite=True,
+    legacy=True,
 )
 
 # Pillow guards: a mutated header may claim a huge canvas; that input just "does not decode".
@@ -96,8 +106,9 @@ def _temps(folder: Path) -> list[str]:
     return [name for name in os.listdir(folder) if name.startswith(TEMP_PREFIX)]
 
 
-def check_image(data: bytes, workdir: Path, ext: str = "img",
-                rights: ImageRights | None = None) -> str:
+def check_image(
+    data: bytes, workdir: Path, ext: str = "img", rights: ImageRights | None = None
+) -> str:
     """Stamp ``data`` as a file; returns the outcome, raises Finding on a violation."""
     rights = rights or rights_for(data)
     src, dst = workdir / f"in.{ext}", workdir / f"out.{ext}"
@@ -164,8 +175,10 @@ _HEAD_TAGS = (
 _FOOTER = rb'<a class="optout-site-reservation" href="[^"]*">[^<]*</a>'
 # The footer link goes on a line of its own (newline and indent are ours) or, when
 # </body> does not start a line, right before it (a newline before it is the page's).
-_OURS = (re.compile(_HEAD_TAGS + rb"|(\r?\n[ \t]*)?" + _FOOTER),
-         re.compile(_HEAD_TAGS + rb"|" + _FOOTER))
+_OURS = (
+    re.compile(_HEAD_TAGS + rb"|(\r?\n[ \t]*)?" + _FOOTER),
+    re.compile(_HEAD_TAGS + rb"|" + _FOOTER),
+)
 _THEIRS = (b"tdm-", b"robots", b"license", b"optout-site", b"noai")
 
 
@@ -186,8 +199,12 @@ def check_html(data: bytes) -> str:
         if again != out:
             raise Finding("not idempotent: a second splice changed the page")
         lowered = data.lower()
-        ascii_page = detect_encoding(data)[0] not in ("utf-16-le", "utf-16-be", "utf-32-le",
-                                                      "utf-32-be")
+        ascii_page = detect_encoding(data)[0] not in (
+            "utf-16-le",
+            "utf-16-be",
+            "utf-32-le",
+            "utf-32-be",
+        )
         untagged = not any(word in lowered for word in _THEIRS)
         if ascii_page and untagged and all(ours.sub(b"", out) != data for ours in _OURS):
             raise Finding("bytes outside our tags changed")

@@ -40,7 +40,9 @@ _AS_IS = _UNRESERVED | frozenset(b"!$&'()*+,;=:@/?")
 _FILE_SAFE = "/-._~!$&'()*+,;=:@"
 # Already canonical: only characters kept as they are, and upper-case escapes of
 # characters that must stay escaped. Most paths are; they skip the octet walk.
-_CANONICAL = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%(?![46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)[0-9A-F]{2})*")
+_CANONICAL = re.compile(
+    r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%(?![46][1-9A-F]|[57][0-9A]|3[0-9]|2[DE]|5F|7E)[0-9A-F]{2})*"
+)
 
 
 def normalise(path: str) -> str:
@@ -61,7 +63,9 @@ def normalise(path: str) -> str:
         byte = raw[i]
         if byte == 0x25 and _is_hex(raw[i + 1 : i + 3]):
             value = int(raw[i + 1 : i + 3], 16)
-            out.append(chr(value) if value in _UNRESERVED else "%" + raw[i + 1 : i + 3].decode().upper())
+            out.append(
+                chr(value) if value in _UNRESERVED else "%" + raw[i + 1 : i + 3].decode().upper()
+            )
             i += 3
             continue
         out.append(chr(byte) if byte in _AS_IS else f"%{byte:02X}")

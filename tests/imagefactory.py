@@ -86,6 +86,7 @@ def save(im: Image.Image, fmt: str, **params: object) -> bytes:
 
 # --- JPEG ---------------------------------------------------------------------------
 
+
 def jpeg_segment(marker: int, payload: bytes) -> bytes:
     return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
 
@@ -104,8 +105,14 @@ def photoshop_irb(copyright_notice: str | None = "(c) Old IIM", digest: bool = T
         iim += b"\x1c\x02\x74" + struct.pack(">H", len(value)) + value
 
     def resource(rid: int, data: bytes) -> bytes:
-        return b"8BIM" + struct.pack(">H", rid) + b"\x00\x00" + struct.pack(">I", len(data)) + \
-            data + b"\x00" * (len(data) & 1)
+        return (
+            b"8BIM"
+            + struct.pack(">H", rid)
+            + b"\x00\x00"
+            + struct.pack(">I", len(data))
+            + data
+            + b"\x00" * (len(data) & 1)
+        )
 
     irb = resource(0x03ED, bytes(range(16))) + resource(0x0404, iim)
     if digest:
@@ -115,14 +122,17 @@ def photoshop_irb(copyright_notice: str | None = "(c) Old IIM", digest: bool = T
 
 def extended_xmp() -> tuple[bytes, bytes]:
     """(standard packet pointing at an extension, the extension APP1 segment)."""
-    ext = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
-           b'02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/'
-           b'xap/1.0/" xmp:Label="' + b"L" * 300 + b'"/></rdf:RDF></x:xmpmeta>')
+    ext = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+        b'02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/'
+        b'xap/1.0/" xmp:Label="' + b"L" * 300 + b'"/></rdf:RDF></x:xmpmeta>'
+    )
     guid = hashlib.md5(ext).hexdigest().upper().encode()
     std = FOREIGN_XMP.replace(
         b'photoshop:Credit="Foreign Credit"',
         b'photoshop:Credit="Foreign Credit" xmlns:xmpNote="http://ns.adobe.com/xmp/note/" '
-        b'xmpNote:HasExtendedXMP="' + guid + b'"')
+        b'xmpNote:HasExtendedXMP="' + guid + b'"',
+    )
     segment = jpeg_segment(0xE1, EXT_SIG + guid + struct.pack(">II", len(ext), 0) + ext)
     return std, segment
 
@@ -144,6 +154,7 @@ def jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
 
 
 # --- PNG ----------------------------------------------------------------------------
+
 
 def png_chunks(data: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """(type, data) for every chunk, CRC-checked, and the bytes after IEND."""
@@ -173,6 +184,7 @@ def is_png_xmp(kind: bytes, body: bytes) -> bool:
 
 
 # --- WebP ---------------------------------------------------------------------------
+
 
 def webp_chunks(data: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
     assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
@@ -215,8 +227,9 @@ def tiff_mm(im: Image.Image, rows_per_strip: int = 3) -> bytes:
     im = im.convert("RGB")
     w, h = im.size
     raw = im.tobytes()
-    strips = [raw[y * w * 3 : min(h, y + rows_per_strip) * w * 3]
-              for y in range(0, h, rows_per_strip)]
+    strips = [
+        raw[y * w * 3 : min(h, y + rows_per_strip) * w * 3] for y in range(0, h, rows_per_strip)
+    ]
     entries = []
     data = bytearray(b"MM\x00\x2a\x00\x00\x00\x00")
     offsets = []
@@ -239,11 +252,17 @@ def tiff_mm(im: Image.Image, rows_per_strip: int = 3) -> bytes:
         return struct.pack(">HHII", tag, typ, count, value)
 
     entries = [
-        entry(256, 4, 1, w), entry(257, 4, 1, h), entry(258, 3, 3, bps_at),
-        entry(259, 3, 1, 1, True), entry(262, 3, 1, 2, True), entry(270, 2, len(desc), desc_at),
+        entry(256, 4, 1, w),
+        entry(257, 4, 1, h),
+        entry(258, 3, 3, bps_at),
+        entry(259, 3, 1, 1, True),
+        entry(262, 3, 1, 2, True),
+        entry(270, 2, len(desc), desc_at),
         entry(273, 4, len(strips), soff_at) if len(strips) > 1 else entry(273, 4, 1, offsets[0]),
-        entry(277, 3, 1, 3, True), entry(278, 4, 1, rows_per_strip),
-        entry(279, 4, len(strips), scnt_at) if len(strips) > 1
+        entry(277, 3, 1, 3, True),
+        entry(278, 4, 1, rows_per_strip),
+        entry(279, 4, len(strips), scnt_at)
+        if len(strips) > 1
         else entry(279, 4, 1, len(strips[0])),
         entry(284, 3, 1, 1, True),
     ]
@@ -254,6 +273,7 @@ def tiff_mm(im: Image.Image, rows_per_strip: int = 3) -> bytes:
 
 
 # --- GIF ----------------------------------------------------------------------------
+
 
 def gif_blocks(data: bytes) -> tuple[bytes, list[bytes], bytes]:
     """(header + screen descriptor + global table, raw blocks, trailer and after)."""
@@ -289,23 +309,27 @@ def is_gif_xmp(block: bytes) -> bool:
 
 # --- the fixture catalogue ------------------------------------------------------------
 
+
 def catalogue() -> dict[str, bytes]:
     """name -> file bytes; the name's extension is the format."""
     icc = icc_profile()
     pic = photo((64, 48), 1)
     out: dict[str, bytes] = {}
-    out["exif_icc.jpg"] = save(pic, "JPEG", quality=90, exif=exif_bytes(6), icc_profile=icc,
-                               comment=b"a comment segment")
-    out["progressive.jpg"] = save(pic, "JPEG", progressive=True, exif=exif_bytes(3),
-                                  icc_profile=icc)
+    out["exif_icc.jpg"] = save(
+        pic, "JPEG", quality=90, exif=exif_bytes(6), icc_profile=icc, comment=b"a comment segment"
+    )
+    out["progressive.jpg"] = save(
+        pic, "JPEG", progressive=True, exif=exif_bytes(3), icc_profile=icc
+    )
     out["gray.jpg"] = save(pic.convert("L"), "JPEG", quality=75)
     out["cmyk.jpg"] = save(pic.convert("CMYK"), "JPEG")
     out["foreign_xmp.jpg"] = save(pic, "JPEG", exif=exif_bytes(1), xmp=FOREIGN_XMP)
     std, ext_segment = extended_xmp()
     with_std = save(pic, "JPEG", exif=exif_bytes(1), xmp=std)
     out["extended_xmp.jpg"] = insert_segments(with_std, 3, ext_segment)
-    out["iptc.jpg"] = insert_segments(save(pic, "JPEG", exif=exif_bytes(8)), 2,
-                                      jpeg_segment(0xED, photoshop_irb()))
+    out["iptc.jpg"] = insert_segments(
+        save(pic, "JPEG", exif=exif_bytes(8)), 2, jpeg_segment(0xED, photoshop_irb())
+    )
     out["mpo.jpg"] = save(pic, "MPO", save_all=True, append_images=[photo((64, 48), 2)])
 
     out["icc_text.png"] = save(pic, "PNG", icc_profile=icc, pnginfo=_pnginfo())
@@ -328,8 +352,15 @@ def catalogue() -> dict[str, bytes]:
     out["alpha_lossy.webp"] = save(noise("RGBA", (17, 29), 8), "WEBP", quality=70)
     out["exif_icc.webp"] = save(pic, "WEBP", exif=exif_bytes(6), icc_profile=icc)
     frames = [noise("RGB", (24, 16), s) for s in range(3)]
-    out["animated.webp"] = save(frames[0], "WEBP", save_all=True, append_images=frames[1:],
-                                duration=100, loop=0, lossless=True)
+    out["animated.webp"] = save(
+        frames[0],
+        "WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        duration=100,
+        loop=0,
+        lossless=True,
+    )
     out["foreign_xmp.webp"] = save(pic, "WEBP", xmp=FOREIGN_XMP, exif=exif_bytes(1))
 
     out["ii_lzw.tif"] = save(pic, "TIFF", compression="tiff_lzw", icc_profile=icc)
@@ -342,12 +373,20 @@ def catalogue() -> dict[str, bytes]:
 
     out["static87a.gif"] = save(noise("P", (30, 20), 12), "GIF")
     gframes = [noise("P", (24, 16), s) for s in range(3)]
-    out["animated.gif"] = save(gframes[0], "GIF", save_all=True, append_images=gframes[1:],
-                               duration=80, loop=0, comment=b"gif comment")
+    out["animated.gif"] = save(
+        gframes[0],
+        "GIF",
+        save_all=True,
+        append_images=gframes[1:],
+        duration=80,
+        loop=0,
+        comment=b"gif comment",
+    )
     plain = save(noise("P", (10, 12), 13), "GIF", comment=b"x")
     head, blocks, tail = gif_blocks(plain)
-    out["foreign_xmp.gif"] = b"GIF89a" + head[6:] + b"".join(blocks) + \
-        gif_xmp_block(FOREIGN_XMP) + tail
+    out["foreign_xmp.gif"] = (
+        b"GIF89a" + head[6:] + b"".join(blocks) + gif_xmp_block(FOREIGN_XMP) + tail
+    )
     return out
 
 

@@ -113,8 +113,12 @@ def load_hosts_site(folder: Path) -> config.Site:
 
 # The rights every image test stamps (and varies with dataclasses.replace).
 BASE = ImageRights(
-    data_mining=DMI, other_constraints=None, web_statement="https://j.example/terms",
-    usage_terms="No AI training", copyright="(c) Jane", creator="Jane",
+    data_mining=DMI,
+    other_constraints=None,
+    web_statement="https://j.example/terms",
+    usage_terms="No AI training",
+    copyright="(c) Jane",
+    creator="Jane",
     contact=Contact(name="Jane", email="jane@j.example"),
 )
 
@@ -159,8 +163,9 @@ def complete_build(site: config.Site) -> None:
     existing = own.read_bytes() if own.is_file() else None
     line = rsl.robots_line(site)
     records = [line] if line else []
-    out.write_bytes(robots_signal.render(site, agents.registry_for(site), existing,
-                                         records=records))
+    out.write_bytes(
+        robots_signal.render(site, agents.registry_for(site), existing, records=records)
+    )
 
 
 def make_example(root: Path, **overrides: object) -> tuple[Path, config.Site]:
@@ -188,17 +193,21 @@ def run_cli(argv: list[str]) -> int:
 def errors(data: dict, signal: str, path: str | None = None, text: str = "") -> list[dict]:
     """The error findings of a ``check --json`` report for ``signal`` (and ``path``, ``text``)."""
     return [
-        f for f in data["findings"]
-        if f["severity"] == "error" and f["signal"] == signal
-        and (path is None or f["path"] == path) and text in f["message"]
+        f
+        for f in data["findings"]
+        if f["severity"] == "error"
+        and f["signal"] == signal
+        and (path is None or f["path"] == path)
+        and text in f["message"]
     ]
 
 
 # --- headless Chromium --------------------------------------------------------------------
 
 
-def chromium_screenshot(page: Path, png: Path, profile: Path, width: int, height: int,
-               check: bool = True) -> subprocess.CompletedProcess:
+def chromium_screenshot(
+    page: Path, png: Path, profile: Path, width: int, height: int, check: bool = True
+) -> subprocess.CompletedProcess:
     """Render the file ``page`` to ``png`` with headless Chromium (no network, throwaway
     ``profile`` folder)."""
     return subprocess.run(
@@ -303,8 +312,9 @@ MIME_TYPES = {
 
 
 @contextlib.contextmanager
-def _running(argv: list[str], port: int, log: Path, logs: list[Path],
-             env: dict[str, str] | None = None) -> Iterator[int]:
+def _running(
+    argv: list[str], port: int, log: Path, logs: list[Path], env: dict[str, str] | None = None
+) -> Iterator[int]:
     """Start ``argv`` (a server in the foreground), wait until ``port`` listens, stop it
     on exit; ``log`` gets its stdout and stderr, ``logs`` are shown if it never listens."""
     with log.open("wb") as err:
@@ -348,8 +358,12 @@ http {{
 }}
 """
     )
-    with _running([binary, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")], port,
-                  conf_dir / "stderr.log", [conf_dir / "error.log"]):
+    with _running(
+        [binary, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")],
+        port,
+        conf_dir / "stderr.log",
+        [conf_dir / "error.log"],
+    ):
         yield port
 
 
@@ -424,8 +438,12 @@ DocumentRoot {docroot}
 </Files>
 """
     )
-    with _running([binary, "-X", "-f", str(conf_dir / "httpd.conf")], port,
-                  conf_dir / "stderr.log", [conf_dir / "error.log"]):
+    with _running(
+        [binary, "-X", "-f", str(conf_dir / "httpd.conf")],
+        port,
+        conf_dir / "stderr.log",
+        [conf_dir / "error.log"],
+    ):
         yield port
 
 

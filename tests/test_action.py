@@ -33,8 +33,7 @@ def _strings(node: object) -> list[str]:
 
 def test_action_top_level_schema(action):
     assert {"name", "description", "runs"} <= set(action)
-    assert set(action) <= {"name", "description", "author", "inputs", "outputs", "runs",
-                           "branding"}
+    assert set(action) <= {"name", "description", "author", "inputs", "outputs", "runs", "branding"}
     assert isinstance(action["name"], str) and isinstance(action["description"], str)
     assert action["runs"]["using"] == "composite"
     assert isinstance(action["runs"]["steps"], list) and action["runs"]["steps"]
@@ -50,8 +49,18 @@ def test_action_inputs_are_well_formed(action):
 
 
 def test_every_run_step_has_a_shell_and_known_keys(action):
-    allowed = {"name", "id", "if", "run", "shell", "uses", "with", "env", "working-directory",
-               "continue-on-error"}
+    allowed = {
+        "name",
+        "id",
+        "if",
+        "run",
+        "shell",
+        "uses",
+        "with",
+        "env",
+        "working-directory",
+        "continue-on-error",
+    }
     for step in action["runs"]["steps"]:
         assert set(step) <= allowed, step
         assert ("run" in step) != ("uses" in step), step

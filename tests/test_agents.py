@@ -35,9 +35,12 @@ def test_category_mapping(make_site, reg):
     top, press, blog = (site.policy.resolve(p) for p in ("/", "/press/a", "/blog/a"))
     assert top.reserves(Use.GENAI_TRAIN) and not top.reserves(Use.SEARCH)
     cases = {
-        "GPTBot": (True, False, True), "CCBot": (True, False, True),
-        "OAI-SearchBot": (True, False, True), "ChatGPT-User": (True, False, True),
-        "Claude-Code": (True, False, True), "Googlebot": (False, False, True),
+        "GPTBot": (True, False, True),
+        "CCBot": (True, False, True),
+        "OAI-SearchBot": (True, False, True),
+        "ChatGPT-User": (True, False, True),
+        "Claude-Code": (True, False, True),
+        "Googlebot": (False, False, True),
         "facebookexternalhit": (False, False, False),
     }
     for token, want in cases.items():
@@ -60,7 +63,8 @@ def test_site_overrides(make_site):
     assert not agents.blocked(site, "ChatGPT-User", top, reg)
     assert agents.blocked(site, "Googlebot", top, reg)
     assert agents.reason(site, "Googlebot", top, reg)[1] == (
-        "agents.categories sets search-engine to block")
+        "agents.categories sets search-engine to block"
+    )
     assert not agents.blocked(site, "UnknownBot", top, reg)
 
 
@@ -75,7 +79,8 @@ def test_verdicts_cover_every_agent_and_rule(make_site, reg):
 
 def test_registry_for_layers_file_and_inline_records(make_site, tmp_path):
     extra = tmp_path / "extra.yaml"
-    extra.write_text(textwrap.dedent("""\
+    extra.write_text(
+        textwrap.dedent("""\
         version: "site"
         agents:
           - token: LocalBot
@@ -85,7 +90,9 @@ def test_registry_for_layers_file_and_inline_records(make_site, tmp_path):
             purpose: Builds a local corpus.
             source: https://local.example/bot
             verified: 2026-01-02
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     site = make_site(f"""\
     agents:
       registry: {extra}
@@ -131,12 +138,21 @@ def test_list_json_shape(reg):
     assert data["categories"] == ["train"]
     assert {a["category"] for a in data["agents"]} == {"train"}
     gpt = next(a for a in data["agents"] if a["token"] == "GPTBot")
-    assert set(gpt) == {"token", "operator", "category", "honours_robots", "purpose", "source",
-                        "verified", "aliases"}
+    assert set(gpt) == {
+        "token",
+        "operator",
+        "category",
+        "honours_robots",
+        "purpose",
+        "source",
+        "verified",
+        "aliases",
+    }
     assert gpt["operator"] == "OpenAI"
     full = json.loads(agents.list_agents(reg, as_json=True))
     assert [a["category"] for a in full["agents"]] == sorted(
-        (a["category"] for a in full["agents"]), key=CATEGORIES.index)
+        (a["category"] for a in full["agents"]), key=CATEGORIES.index
+    )
 
 
 def test_explain_gptbot(reg):
@@ -160,8 +176,7 @@ def test_explain_with_a_site(make_site, reg):
     site = make_site()
     text = agents.explain(reg, "GPTBot", site)
     assert "In site jane (https://jane.example):" in text
-    lines = {line.split()[0]: line for line in text.splitlines()
-             if line.startswith("  /")}
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  /")}
     assert "Allow" in lines["/press/"] and "policy allows genai-train" in lines["/press/"]
     assert "Disallow" in lines["/"] and "policy reserves genai-train" in lines["/"]
     google = agents.explain(reg, "Googlebot", site)

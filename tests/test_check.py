@@ -28,8 +28,9 @@ def example(tmp_path_factory) -> tuple[Path, config.Site]:
 
 @pytest.fixture(scope="module")
 def rsl_example(tmp_path_factory) -> tuple[Path, config.Site]:
-    return make_example(tmp_path_factory.mktemp("rsl"), rsl={"enabled": True},
-                        hosts=["netlify", "apache"])
+    return make_example(
+        tmp_path_factory.mktemp("rsl"), rsl={"enabled": True}, hosts=["netlify", "apache"]
+    )
 
 
 def check_json(folder: Path, cfg: Path | None, capsys) -> tuple[int, dict]:
@@ -63,8 +64,9 @@ def test_built_example_is_consistent(example, capsys):
     assert data["coverage"]["pages_percent"] == 100.0
     assert data["coverage"]["images_percent"] == 100.0
     assert data["coverage"]["images"] == 4
-    assert {"robots.txt", "tdmrep.json", "TDM policy", "ai.txt", "page meta",
-            "image XMP"} <= set(data["signals"])
+    assert {"robots.txt", "tdmrep.json", "TDM policy", "ai.txt", "page meta", "image XMP"} <= set(
+        data["signals"]
+    )
     assert [p["path"] for p in data["policy"]] == ["/press/", "/"]
 
 
@@ -115,8 +117,11 @@ def test_unbuilt_site_without_config_reports_missing_reservation(capsys):
 def test_page_without_meta(example, tmp_path, capsys):
     folder = variant(example, tmp_path)
     page = folder / "gallery/index.html"
-    page.write_bytes(re.sub(rb'\s*<meta name="(tdm-reservation|tdm-policy|robots)"[^>]*>', b"",
-                            page.read_bytes()))
+    page.write_bytes(
+        re.sub(
+            rb'\s*<meta name="(tdm-reservation|tdm-policy|robots)"[^>]*>', b"", page.read_bytes()
+        )
+    )
     code, data = check_json(folder, example[0], capsys)
     assert code == 1
     assert errors(data, "page meta", "/gallery/index.html", 'no <meta name="tdm-reservation">')
@@ -126,8 +131,11 @@ def test_page_without_meta(example, tmp_path, capsys):
 
 def test_page_meta_says_0_where_reserved(example, tmp_path, capsys):
     folder = variant(example, tmp_path)
-    edit(folder / "about/index.html", '<meta name="tdm-reservation" content="1">',
-         '<meta name="tdm-reservation" content="0">')
+    edit(
+        folder / "about/index.html",
+        '<meta name="tdm-reservation" content="1">',
+        '<meta name="tdm-reservation" content="0">',
+    )
     code, data = check_json(folder, example[0], capsys)
     assert code == 1
     [finding] = errors(data, "page meta", "/about/index.html", "meta says tdm-reservation 0")
@@ -172,8 +180,9 @@ def test_robots_named_group_lost_the_sites_own_disallow(example, tmp_path, capsy
     # the site's `Disallow: /drafts/`.
     group = re.search(r"User-agent: Baiduspider\n(?:.+\n)*?Disallow: /drafts/\n", text)
     assert group, text
-    robots.write_text(text.replace(group.group(0),
-                                   group.group(0).replace("Disallow: /drafts/\n", "")))
+    robots.write_text(
+        text.replace(group.group(0), group.group(0).replace("Disallow: /drafts/\n", ""))
+    )
     code, data = check_json(folder, example[0], capsys)
     assert code == 1
     [finding] = errors(data, "robots.txt", text="lost")
@@ -193,8 +202,11 @@ def test_robots_blocking_googlebot_is_over_blocking(example, tmp_path, capsys):
 
 def test_content_usage_allows_training_where_reserved(example, tmp_path, capsys):
     folder = variant(example, tmp_path)
-    edit(folder / "robots.txt", "Content-Usage: train-ai=n, search=y",
-         "Content-Usage: train-ai=y, search=y")
+    edit(
+        folder / "robots.txt",
+        "Content-Usage: train-ai=n, search=y",
+        "Content-Usage: train-ai=y, search=y",
+    )
     code, data = check_json(folder, example[0], capsys)
     assert code == 1
     found = errors(data, "robots.txt", text="Content-Usage says train-ai=y")
@@ -234,8 +246,13 @@ def test_image_stripped_of_xmp(example, tmp_path, capsys):
 def test_image_datamining_allowed_where_reserved(example, tmp_path, capsys):
     folder = variant(example, tmp_path)
     rights = images.ImageRights(
-        data_mining=dialects.PLUS_VOCAB + "DMI-ALLOWED", other_constraints=None,
-        web_statement=None, usage_terms=None, copyright=None, creator=None, contact=None,
+        data_mining=dialects.PLUS_VOCAB + "DMI-ALLOWED",
+        other_constraints=None,
+        web_statement=None,
+        usage_terms=None,
+        copyright=None,
+        creator=None,
+        contact=None,
         overwrite=True,
     )
     png = folder / "images/coast.png"
@@ -270,10 +287,15 @@ def test_license_xml_contradicting(rsl_example, tmp_path, capsys):
     license_xml = folder / "license.xml"
     text = license_xml.read_text()
     # The site default now permits AI training that the policy reserves.
-    tail = text[text.rindex('<content url="/">'):]
-    license_xml.write_text(text.replace(tail, tail.replace(
-        '<prohibits type="usage">ai-train', '<permits type="usage">ai-train').replace(
-        "</prohibits>", "</permits>")))
+    tail = text[text.rindex('<content url="/">') :]
+    license_xml.write_text(
+        text.replace(
+            tail,
+            tail.replace(
+                '<prohibits type="usage">ai-train', '<permits type="usage">ai-train'
+            ).replace("</prohibits>", "</permits>"),
+        )
+    )
     code, data = check_json(folder, rsl_example[0], capsys)
     assert code == 1
     [finding] = errors(data, "license.xml", text="ai-train is not prohibited")
@@ -307,13 +329,16 @@ def test_github_annotations_name_the_file_and_line(example, tmp_path, capsys):
     assert re.search(r",line=\d+,title=robots.txt%3A /robots.txt::", line)
 
 
-@pytest.mark.parametrize("argv", [
-    ["check", "/nonexistent/folder"],
-    ["check", "ftp://example.com/"],
-    ["check", str(EXAMPLE), "--json", "--format", "github"],
-    ["check", str(EXAMPLE), "--config", "/nonexistent/sites.yaml"],
-    ["check", str(EXAMPLE), "--sample", "0"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "/nonexistent/folder"],
+        ["check", "ftp://example.com/"],
+        ["check", str(EXAMPLE), "--json", "--format", "github"],
+        ["check", str(EXAMPLE), "--config", "/nonexistent/sites.yaml"],
+        ["check", str(EXAMPLE), "--sample", "0"],
+    ],
+)
 def test_usage_errors_exit_2(argv, capsys):
     assert run_cli(argv) == 2
     assert capsys.readouterr().err
@@ -358,8 +383,11 @@ def test_html_report_is_self_contained_and_valid(broken_html):
 
 def test_html_report_escapes_what_the_site_says(example, tmp_path):
     folder = variant(example, tmp_path)
-    edit(folder / "about/index.html", '<meta name="tdm-reservation" content="1">',
-         '<meta name="tdm-reservation" content="<script>x</script>">')
+    edit(
+        folder / "about/index.html",
+        '<meta name="tdm-reservation" content="1">',
+        '<meta name="tdm-reservation" content="<script>x</script>">',
+    )
     text = check_folder(folder, example[1]).render_html()
     assert "<script>x" not in text and "&lt;script&gt;x" in text
     html5lib.HTMLParser(strict=True).parse(text)

@@ -50,17 +50,24 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(root: Path, headers_for: HeadersFor | None = None,
-          status_for: Callable[[str], int | None] | None = None) -> Iterator[str]:
+def serve(
+    root: Path,
+    headers_for: HeadersFor | None = None,
+    status_for: Callable[[str], int | None] | None = None,
+) -> Iterator[str]:
     """Serve ``root`` on 127.0.0.1 (a free port) for the duration of the block."""
-    attrs = {"headers_for": staticmethod(headers_for or (lambda path: {})),
-             "status_for": staticmethod(status_for or (lambda path: None))}
+    attrs = {
+        "headers_for": staticmethod(headers_for or (lambda path: {})),
+        "status_for": staticmethod(status_for or (lambda path: None)),
+    }
     handler = type("Handler", (_Handler,), attrs)
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root))
+    )
     server.timeout = 5
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -108,8 +115,9 @@ def test_served_without_headers_only_warns(example, capsys):
     with serve(site.output_dir) as base:
         code, data = check_json(base, cfg, capsys)
     assert code == 0, json.dumps(data["findings"], indent=1)
-    assert any(f["signal"] == "HTTP headers" and f["severity"] == "warning"
-               for f in data["findings"])
+    assert any(
+        f["signal"] == "HTTP headers" and f["severity"] == "warning" for f in data["findings"]
+    )
 
 
 def test_hosts_configured_but_no_headers_sent(example, capsys):
@@ -133,8 +141,9 @@ def test_served_without_config_infers_the_policy(example):
 def test_header_missing_on_a_served_image(example, capsys):
     cfg, site = example
     good = good_headers(site)
-    with serve(site.output_dir,
-               lambda path: {} if path == "/images/coast.png" else good(path)) as base:
+    with serve(
+        site.output_dir, lambda path: {} if path == "/images/coast.png" else good(path)
+    ) as base:
         code, data = check_json(base, cfg, capsys)
     assert code == 1
     [finding] = errors(data, "HTTP headers", "/images/coast.png", "no opt-out headers at all")
@@ -194,8 +203,9 @@ def test_content_usage_header_contradicting_the_policy(example, capsys):
 
 def test_robots_txt_server_error_means_complete_disallow(example, capsys):
     cfg, site = example
-    with serve(site.output_dir, good_headers(site),
-               lambda path: 503 if path == "/robots.txt" else None) as base:
+    with serve(
+        site.output_dir, good_headers(site), lambda path: 503 if path == "/robots.txt" else None
+    ) as base:
         code, data = check_json(base, cfg, capsys)
     assert code == 1
     [finding] = errors(data, "robots.txt", "/robots.txt", "unreachable")

@@ -43,17 +43,21 @@ Snapshot = dict[str, bytes]
 
 def _page(i: int) -> bytes:
     """Varied but ordinary pages: some tagged already, one Latin-1, sizes in the tens of KB."""
-    body = "".join(f"<p>Paragraph {n} of page {i}: harbour, boats, light.</p>\n" for n in range(300))
+    body = "".join(
+        f"<p>Paragraph {n} of page {i}: harbour, boats, light.</p>\n" for n in range(300)
+    )
     head = '<meta charset="utf-8">\n  <title>Page {i}</title>'
     if i % 7 == 3:
         head += '\n  <meta name="robots" content="noindex">'
     if i % 11 == 5:
         head += '\n  <meta name="tdm-reservation" content="0">'
-    text = f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n  {head.format(i=i)}\n</head>\n<body>\n{body}</body>\n</html>\n"
+    text = f'<!DOCTYPE html>\n<html lang="en">\n<head>\n  {head.format(i=i)}\n</head>\n<body>\n{body}</body>\n</html>\n'
     if i % 13 == 0:
-        return text.replace('charset="utf-8"', 'charset="iso-8859-1"').replace(
-            "boats", "bâteaux"
-        ).encode("latin-1")
+        return (
+            text.replace('charset="utf-8"', 'charset="iso-8859-1"')
+            .replace("boats", "bâteaux")
+            .encode("latin-1")
+        )
     return text.encode("utf-8")
 
 
@@ -121,8 +125,19 @@ def is_temp(rel: str) -> bool:
 
 
 def command(cfg: Path, state_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "optout_site", "build", "-c", str(cfg), "--jobs", "2",
-            "--state-dir", str(state_dir), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "optout_site",
+        "build",
+        "-c",
+        str(cfg),
+        "--jobs",
+        "2",
+        "--state-dir",
+        str(state_dir),
+        *extra,
+    ]
 
 
 def environment() -> dict[str, str]:
@@ -180,8 +195,11 @@ def crash_site(tmp_path_factory) -> Fixture:
     for run in range(3):
         ref = base / f"reference{run}"
         shutil.copytree(pristine, ref)
-        timings.append(_timed_build(write_config(base / f"reference{run}.yaml", ref),
-                                    base / f"ref-state{run}", ref, old))
+        timings.append(
+            _timed_build(
+                write_config(base / f"reference{run}.yaml", ref), base / f"ref-state{run}", ref, old
+            )
+        )
         if run == 0:
             new = snapshot(ref)
     first_write, duration = sorted(timings)[1]
@@ -236,14 +254,20 @@ def rerun_completes(fx: Fixture, site: Path, cfg: Path, state_dir: Path, context
 # --- SIGKILL --------------------------------------------------------------------------
 
 
-def test_sigkill_at_random_moments_leaves_every_file_old_or_new(crash_site: Fixture,
-                                                                tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_leaves_every_file_old_or_new(
+    crash_site: Fixture, tmp_path: Path
+) -> None:
     fx = crash_site
     rng = random.Random(SEED)
     site = tmp_path / "site"
     cfg = write_config(tmp_path / "sites.yaml", site)
-    stats = {"before any write": 0, "mid-build": 0, "after the last write": 0,
-             "temp files left (killed mid-write)": 0, "exited before the kill": 0}
+    stats = {
+        "before any write": 0,
+        "mid-build": 0,
+        "after the last write": 0,
+        "temp files left (killed mid-write)": 0,
+        "exited before the kill": 0,
+    }
     for trial in range(TRIALS):
         context = f"trial {trial} (OPTOUT_CRASH_SEED={SEED})"
         if site.exists():
@@ -251,9 +275,14 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(crash_site: Fixt
         shutil.copytree(fx.pristine, site)
         state_dir = tmp_path / f"state{trial}"
         delay = rng.uniform(fx.first_write, fx.duration)
-        proc = subprocess.Popen(command(cfg, state_dir, "-q"), env=environment(), cwd=tmp_path,
-                                start_new_session=True, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            command(cfg, state_dir, "-q"),
+            env=environment(),
+            cwd=tmp_path,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         try:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -297,8 +326,9 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
-def _wait_for_first_change(fx: Fixture, site: Path, proc: subprocess.Popen,
-                           timeout: float = 30.0) -> None:
+def _wait_for_first_change(
+    fx: Fixture, site: Path, proc: subprocess.Popen, timeout: float = 30.0
+) -> None:
     watched = sorted(rel for rel in fx.changed if rel in fx.old)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -313,22 +343,32 @@ def _wait_for_first_change(fx: Fixture, site: Path, proc: subprocess.Popen,
     raise AssertionError("no file changed in time")
 
 
-@pytest.mark.parametrize(("signum", "to_group", "code", "word"), [
-    (signal.SIGINT, True, 130, "interrupted"),
-    (signal.SIGTERM, False, 143, "terminated"),
-    (signal.SIGTERM, True, 143, "terminated"),
-], ids=["sigint-group", "sigterm-parent", "sigterm-group"])
-def test_signal_mid_build_stops_cleanly(crash_site: Fixture, tmp_path: Path, signum: int,
-                                        to_group: bool, code: int, word: str) -> None:
+@pytest.mark.parametrize(
+    ("signum", "to_group", "code", "word"),
+    [
+        (signal.SIGINT, True, 130, "interrupted"),
+        (signal.SIGTERM, False, 143, "terminated"),
+        (signal.SIGTERM, True, 143, "terminated"),
+    ],
+    ids=["sigint-group", "sigterm-parent", "sigterm-group"],
+)
+def test_signal_mid_build_stops_cleanly(
+    crash_site: Fixture, tmp_path: Path, signum: int, to_group: bool, code: int, word: str
+) -> None:
     fx = crash_site
     site = tmp_path / "site"
     shutil.copytree(fx.pristine, site)
     cfg = write_config(tmp_path / "sites.yaml", site)
     state_dir = tmp_path / "state"
     args = ["build", "-c", str(cfg), "--jobs", "2", "--state-dir", str(state_dir)]
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI, *args], env=environment(),
-                            cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLI, *args],
+        env=environment(),
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_for_first_change(fx, site, proc)
         if to_group:

@@ -17,7 +17,13 @@ from optout_site import config
 from optout_site.build import pipeline
 from optout_site.signals import headers
 
-PAGES = ["/", "/gallery/mountains/", "/about/", "/blog/2026/10/first-light/", "/fr/expositions.html"]
+PAGES = [
+    "/",
+    "/gallery/mountains/",
+    "/about/",
+    "/blog/2026/10/first-light/",
+    "/fr/expositions.html",
+]
 IMAGES = ["/images/mountains.jpg", "/images/coast.png", "/images/forest.webp"]
 EXEMPT = ["/press/", "/press/portrait.jpg"]
 

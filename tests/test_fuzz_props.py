@@ -23,13 +23,21 @@ from optout_site.config.yamlnodes import ConfigError
 
 pytestmark = pytest.mark.slow  # property fuzzing, ~1 s and more per test
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 CATALOGUE = f.catalogue()
 BY_FORMAT = {
     fmt: sorted(name for name in CATALOGUE if name.endswith("." + ext))
-    for fmt, ext in (("jpeg", "jpg"), ("png", "png"), ("webp", "webp"), ("tiff", "tif"),
-                     ("gif", "gif"))
+    for fmt, ext in (
+        ("jpeg", "jpg"),
+        ("png", "png"),
+        ("webp", "webp"),
+        ("tiff", "tif"),
+        ("gif", "gif"),
+    )
 }
 
 
@@ -49,7 +57,9 @@ def mutated(draw: st.DrawFn, data: bytes) -> bytes:
         if op == "flip":
             out[at] ^= 1 << draw(st.integers(0, 7))
         elif op == "set":
-            out[at] = draw(st.sampled_from([0x00, 0xFF, 0x7F, 0x80, 0x01, draw(st.integers(0, 255))]))
+            out[at] = draw(
+                st.sampled_from([0x00, 0xFF, 0x7F, 0x80, 0x01, draw(st.integers(0, 255))])
+            )
         elif op == "insert":
             out[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif op == "delete":
@@ -59,8 +69,24 @@ def mutated(draw: st.DrawFn, data: bytes) -> bytes:
             out[at:at] = out[at : at + length]
         else:  # a length or offset field set to an interesting value
             width = draw(st.sampled_from([2, 4]))
-            value = draw(st.sampled_from([0, 1, 2, 8, 0x7F, 0xFF, 0xFFFF, 0x7FFFFFFF,
-                                          0xFFFFFFFF, size, size - 1, size + 1]))
+            value = draw(
+                st.sampled_from(
+                    [
+                        0,
+                        1,
+                        2,
+                        8,
+                        0x7F,
+                        0xFF,
+                        0xFFFF,
+                        0x7FFFFFFF,
+                        0xFFFFFFFF,
+                        size,
+                        size - 1,
+                        size + 1,
+                    ]
+                )
+            )
             order = draw(st.sampled_from(["big", "little"]))
             out[at : at + width] = (value & ((1 << (8 * width)) - 1)).to_bytes(width, order)
     return bytes(out)
@@ -89,25 +115,66 @@ def test_mutated_images_are_refused_or_stamped_losslessly(fmt: str) -> None:
 @SETTINGS
 @given(data=st.binary(max_size=300), fmt=st.sampled_from(sorted(BY_FORMAT)))
 def test_random_bytes_behind_a_real_signature(data: bytes, fmt: str) -> None:
-    magic = {"jpeg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n", "webp": b"RIFF\x40\x00\x00\x00WEBP",
-             "tiff": b"II*\x00", "gif": b"GIF89a"}[fmt]
+    magic = {
+        "jpeg": b"\xff\xd8\xff",
+        "png": b"\x89PNG\r\n\x1a\n",
+        "webp": b"RIFF\x40\x00\x00\x00WEBP",
+        "tiff": b"II*\x00",
+        "gif": b"GIF89a",
+    }[fmt]
     _check(fmt, magic + data)
 
 
 # --- HTML -----------------------------------------------------------------------------
 
-FRAGMENTS = st.sampled_from([
-    "<!DOCTYPE html>", "<html>", "<head>", "</head>", "<body>", "</body>", "</html>",
-    '<meta charset="utf-8">', "<meta charset=iso-8859-1>", '<meta charset="utf-16le">',
-    "<meta charset=base64>", '<meta http-equiv="Content-Type" content="text/html; charset=shift_jis">',
-    '<meta name="robots" content="noindex">', "<META NAME=robots CONTENT='noai'>",
-    '<meta name="tdm-reservation" content="0">', '<meta name="tdm-policy" content="x">',
-    '<link rel="license" type="application/rsl+xml" href="/l.xml">',
-    '<a class="optout-site-reservation" href="/r/">AI</a>',
-    "<title>t</title>", "<title>", "<script>", "</script>", "<!--", "-->", "<!", "<?xml ?>",
-    "<noscript>", "<template>", "<p>", "text", "é", "\x00", "\n", "  ", "\r\n", "'", '"',
-    "<", ">", "=", "/", "<meta", "<a", "\ufeff",
-])
+FRAGMENTS = st.sampled_from(
+    [
+        "<!DOCTYPE html>",
+        "<html>",
+        "<head>",
+        "</head>",
+        "<body>",
+        "</body>",
+        "</html>",
+        '<meta charset="utf-8">',
+        "<meta charset=iso-8859-1>",
+        '<meta charset="utf-16le">',
+        "<meta charset=base64>",
+        '<meta http-equiv="Content-Type" content="text/html; charset=shift_jis">',
+        '<meta name="robots" content="noindex">',
+        "<META NAME=robots CONTENT='noai'>",
+        '<meta name="tdm-reservation" content="0">',
+        '<meta name="tdm-policy" content="x">',
+        '<link rel="license" type="application/rsl+xml" href="/l.xml">',
+        '<a class="optout-site-reservation" href="/r/">AI</a>',
+        "<title>t</title>",
+        "<title>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "<!",
+        "<?xml ?>",
+        "<noscript>",
+        "<template>",
+        "<p>",
+        "text",
+        "é",
+        "\x00",
+        "\n",
+        "  ",
+        "\r\n",
+        "'",
+        '"',
+        "<",
+        ">",
+        "=",
+        "/",
+        "<meta",
+        "<a",
+        "\ufeff",
+    ]
+)
 
 
 @st.composite
@@ -128,8 +195,12 @@ def test_html_splicing_over_random_bytes(data: bytes) -> None:
 
 # --- XMP ------------------------------------------------------------------------------
 
-PACKETS = [f.FOREIGN_XMP, oracle.xmp.merge(None, oracle.RIGHTS, 64, None),
-           oracle.xmp.merge(f.FOREIGN_XMP, oracle.LEGACY, 0, None), f.extended_xmp()[0]]
+PACKETS = [
+    f.FOREIGN_XMP,
+    oracle.xmp.merge(None, oracle.RIGHTS, 64, None),
+    oracle.xmp.merge(f.FOREIGN_XMP, oracle.LEGACY, 0, None),
+    f.extended_xmp()[0],
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -141,16 +212,69 @@ def test_xmp_merge_over_mutated_packets(data: bytes) -> None:
 # --- config ---------------------------------------------------------------------------
 
 SCALARS = st.one_of(
-    st.sampled_from(["s", "https://a.example", "site", "/x/", "[tdm, train]", "train", "true",
-                     "yes", "~", "null", "1", "0x1F", ".nan", "2001-12-14", "'quoted'", '"dq"',
-                     "!!str s", "!!bool true", "!!int 3", "!!binary aGk=", "&a x", "*a",
-                     "{name: A}", "[]", "{}", "|\n    block", ">-\n    folded"]),
+    st.sampled_from(
+        [
+            "s",
+            "https://a.example",
+            "site",
+            "/x/",
+            "[tdm, train]",
+            "train",
+            "true",
+            "yes",
+            "~",
+            "null",
+            "1",
+            "0x1F",
+            ".nan",
+            "2001-12-14",
+            "'quoted'",
+            '"dq"',
+            "!!str s",
+            "!!bool true",
+            "!!int 3",
+            "!!binary aGk=",
+            "&a x",
+            "*a",
+            "{name: A}",
+            "[]",
+            "{}",
+            "|\n    block",
+            ">-\n    folded",
+        ]
+    ),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12).map(repr),
 )
-KEYS = st.sampled_from(["sites", "defaults", "name", "url", "input", "output", "rightsholder",
-                        "reserve", "allow", "rules", "path", "language", "images", "enabled",
-                        "copyright", "agents", "block", "hosts", "tdm_policy", "rsl",
-                        "reservation_page", "templates", "registry", "unknown", "<<", "? x"])
+KEYS = st.sampled_from(
+    [
+        "sites",
+        "defaults",
+        "name",
+        "url",
+        "input",
+        "output",
+        "rightsholder",
+        "reserve",
+        "allow",
+        "rules",
+        "path",
+        "language",
+        "images",
+        "enabled",
+        "copyright",
+        "agents",
+        "block",
+        "hosts",
+        "tdm_policy",
+        "rsl",
+        "reservation_page",
+        "templates",
+        "registry",
+        "unknown",
+        "<<",
+        "? x",
+    ]
+)
 
 
 def _yaml_tree(depth: int = 3) -> st.SearchStrategy[str]:
@@ -191,15 +315,21 @@ FORMER_CONFIG_CRASHES = (
     "rightsholder: {name: A}}]",
     'sites: [{name: s, url: "https://a.example", input: "a\\0b", rightsholder: {name: A}}]',
     "sites: [{name: s, url: 'http://[x', input: ., rightsholder: {name: A}}]",
-    "sites: [{name: s, url: 'https://a.example', input: " + "n" * 300 + ", rightsholder: {name: A}}]",
+    "sites: [{name: s, url: 'https://a.example', input: "
+    + "n" * 300
+    + ", rightsholder: {name: A}}]",
 )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=st.one_of(_yaml_tree().map(lambda t: f"sites: {t}\n"),
-                      _yaml_tree().map(lambda t: f"defaults: {t}\nsites: [{t}]\n"),
-                      st.text(max_size=200), st.binary(max_size=200).map(
-                          lambda b: b.decode("utf-8", "surrogateescape"))))
+@given(
+    text=st.one_of(
+        _yaml_tree().map(lambda t: f"sites: {t}\n"),
+        _yaml_tree().map(lambda t: f"defaults: {t}\nsites: [{t}]\n"),
+        st.text(max_size=200),
+        st.binary(max_size=200).map(lambda b: b.decode("utf-8", "surrogateescape")),
+    )
+)
 @example(text=FORMER_CONFIG_CRASHES[0])
 @example(text=FORMER_CONFIG_CRASHES[1])
 @example(text=FORMER_CONFIG_CRASHES[2])

@@ -28,43 +28,72 @@ REGRESSIONS = REPO / "fuzz" / "regressions"
 # file -> (outcome, why it was a finding)
 EXPECTED = {
     "tiff/strip-at-offset-0-overlaps-header.tif": (
-        "refused", "strip data read from the header bytes we patch: pixels changed"),
+        "refused",
+        "strip data read from the header bytes we patch: pixels changed",
+    ),
     "tiff/tag-value-overlaps-header.tif": (
-        "refused", "ImageLength array read from the header bytes we patch: size changed"),
+        "refused",
+        "ImageLength array read from the header bytes we patch: size changed",
+    ),
     "tiff/duplicate-strip-offsets-tag.tif": (
-        "refused", "only the last of two StripOffsets was checked; Pillow reads the first"),
+        "refused",
+        "only the last of two StripOffsets was checked; Pillow reads the first",
+    ),
     "tiff/one-strip-for-a-taller-image.tif": (
-        "refused", "Pillow maps the whole image from the one strip: rows past the end of "
-        "the file came from our appended IFD"),
-    "webp/vp8-zero-width.webp": (
-        "refused", "OverflowError writing a VP8X canvas of width 0 - 1"),
+        "refused",
+        "Pillow maps the whole image from the one strip: rows past the end of "
+        "the file came from our appended IFD",
+    ),
+    "webp/vp8-zero-width.webp": ("refused", "OverflowError writing a VP8X canvas of width 0 - 1"),
     "xmp/nested-xmpmeta-in-seq.xmp": (
-        "merged", "summary counted a nested struct's DataMining as the resource's own"),
+        "merged",
+        "summary counted a nested struct's DataMining as the resource's own",
+    ),
     "xmp/descriptions-with-different-about.xmp": (
-        "merged", "rdf:about taken from a description the merge then dropped: not idempotent"),
+        "merged",
+        "rdf:about taken from a description the merge then dropped: not idempotent",
+    ),
     "html/unterminated-doctype.html": (
-        "refused", "tags inserted inside '<!DOCTYPE<!' were swallowed: added again each build"),
+        "refused",
+        "tags inserted inside '<!DOCTYPE<!' were swallowed: added again each build",
+    ),
     "html/unterminated-attribute-at-eof.html": (
-        "spliced", "footer appended inside an open attribute value: added again each build"),
+        "spliced",
+        "footer appended inside an open attribute value: added again each build",
+    ),
     "html/footer-before-indented-body-end.html": ("spliced", "footer placement before </body>"),
     "html/charset-inside-robots-value.html": (
-        "spliced", "our robots edit removed the 'charset=' the encoding was sniffed from"),
+        "spliced",
+        "our robots edit removed the 'charset=' the encoding was sniffed from",
+    ),
     "html/duplicate-footer-links.html": ("spliced", "one duplicate footer removed per build"),
     "html/duplicate-robots-metas.html": ("spliced", "one duplicate robots tag removed per build"),
     "html/meta-after-body-end.html": (
-        "spliced", "a meta after </body> was taken for a head meta until our footer hid it"),
+        "spliced",
+        "a meta after </body> was taken for a head meta until our footer hid it",
+    ),
     "html/control-bytes-shifted-by-our-edit.html": (
-        "spliced", "our edit shifted control bytes into the binary sniff window: refused next"),
+        "spliced",
+        "our edit shifted control bytes into the binary sniff window: refused next",
+    ),
     "html/charset-base64.html": ("spliced", "LookupError (not a text encoding) killed the build"),
     "html/charset-utf16le-on-ascii-page.html": (
-        "spliced", "UTF-16 tags spliced into an ASCII page"),
+        "spliced",
+        "UTF-16 tags spliced into an ASCII page",
+    ),
     "html/charset-punycode.html": ("spliced", 'tdm-reservation "1" written as "1-"'),
     "html/footer-without-close-before-author-markup.html": (
-        "spliced", "footer span ran to a later </a>, deleting the author's markup"),
+        "spliced",
+        "footer span ran to a later </a>, deleting the author's markup",
+    ),
     "html/footer-before-body-end-not-on-its-own-line.html": (
-        "spliced", "oracle false positive: it took the page's own newline for ours"),
+        "spliced",
+        "oracle false positive: it took the page's own newline for ours",
+    ),
     "html/footer-removal-uncovers-head-link.html": (
-        "spliced", "removing a misplaced footer let the next build's head scan go further"),
+        "spliced",
+        "removing a misplaced footer let the next build's head scan go further",
+    ),
 }
 
 
@@ -108,11 +137,19 @@ def test_nested_description_is_not_the_resources_data_mining() -> None:
     assert xmp.summary(merged)["data_mining"] == [oracle.RIGHTS.data_mining]
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("base64", b'content="1"'), ("rot13", b'content="1"'), ("punycode", b'content="1"'),
-    ("utf-8-sig", b'content="1"'), ("unicode_escape", b'content="1"'), ("undefined", b'content="1"'),
-    ("utf-16le", b'content="1"'), ("utf-32", b'content="1"'),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("base64", b'content="1"'),
+        ("rot13", b'content="1"'),
+        ("punycode", b'content="1"'),
+        ("utf-8-sig", b'content="1"'),
+        ("unicode_escape", b'content="1"'),
+        ("undefined", b'content="1"'),
+        ("utf-16le", b'content="1"'),
+        ("utf-32", b'content="1"'),
+    ],
+)
 def test_charset_labels_never_crash_or_garble_our_tags(label: str, expected: bytes) -> None:
     page = f"<html><head><meta charset={label}></head><body>\u00e9</body></html>".encode()
     out = splice(page, RESERVE)
@@ -146,20 +183,28 @@ def test_symlink_loop_is_skipped_not_a_crash(tmp_path: Path) -> None:
     entries, skipped = scan(tmp_path)
     assert [e.rel.as_posix() for e in entries] == ["ok.html"]
     assert {s.rel.as_posix(): s.reason for s in skipped} == {
-        "a.html": "symlink loop, not followed", "b.html": "symlink loop, not followed"}
+        "a.html": "symlink loop, not followed",
+        "b.html": "symlink loop, not followed",
+    }
 
 
 # --- config.load: crashes that need fixes in config.py / schema.py ----------------------
 
-SITE = "sites:\n  - name: s\n    url: {url}\n    input: {input}\n    rightsholder: {holder}\n{extra}"
+SITE = (
+    "sites:\n  - name: s\n    url: {url}\n    input: {input}\n    rightsholder: {holder}\n{extra}"
+)
 
 
-def _config(tmp_path: Path, url: str = "https://a.example", input: str = "site",
-            holder: str = "{name: A}", extra: str = "") -> Path:
+def _config(
+    tmp_path: Path,
+    url: str = "https://a.example",
+    input: str = "site",
+    holder: str = "{name: A}",
+    extra: str = "",
+) -> Path:
     (tmp_path / "site").mkdir(exist_ok=True)
     path = tmp_path / "sites.yaml"
-    path.write_text(SITE.format(url=url, input=input, holder=holder, extra=extra),
-                    encoding="utf-8")
+    path.write_text(SITE.format(url=url, input=input, holder=holder, extra=extra), encoding="utf-8")
     return path
 
 
@@ -168,35 +213,38 @@ CONFIG_CRASHES = {
         {"extra": "    images: {enabled: !!bool maybe}\n"},
         "KeyError from SafeConstructor.construct_yaml_bool. Fix schema.boolean: catch "
         "(KeyError, ValueError) from construct_object and raise Invalid('expected true or "
-        "false, got ...')"),
+        "false, got ...')",
+    ),
     "unknown_user_home": (
         {"input": "~nosuchuser-optout/site"},
         "RuntimeError from Path.expanduser. Fix config._file_path: catch RuntimeError and "
-        "raise Invalid('cannot expand ~user in ...')"),
+        "raise Invalid('cannot expand ~user in ...')",
+    ),
     "nul_in_path": (
         {"input": '"si\\0te"'},
         "ValueError (embedded null byte) from Path.resolve/exists. Fix config._file_path: "
-        "raise Invalid when '\\x00' in value"),
+        "raise Invalid when '\\x00' in value",
+    ),
     "unparsable_url": (
         {"url": '"http://[x"'},
         "ValueError (Invalid IPv6 URL) from urlsplit. Fix config._url: wrap urlsplit in "
-        "try/except ValueError -> Invalid"),
+        "try/except ValueError -> Invalid",
+    ),
     "overlong_path": (
         {"input": "n" * 300},
         "OSError ENAMETOOLONG from Path.exists in _check_paths. Fix config._check_paths: "
-        "catch OSError around exists()/is_dir() and report it as a problem"),
+        "catch OSError around exists()/is_dir() and report it as a problem",
+    ),
     "control_character_in_text": (
         {"holder": '{name: "A\\x01"}'},
         "loads fine, then ImageRights raises ValueError (U+0001 not allowed in XML) in every "
         "build with a traceback. Fix schema.string: reject C0 controls (except tab/newline) "
-        "and lone surrogates with Invalid"),
+        "and lone surrogates with Invalid",
+    ),
 }
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(case, id=case)
-    for case in sorted(CONFIG_CRASHES)
-])
+@pytest.mark.parametrize("case", [pytest.param(case, id=case) for case in sorted(CONFIG_CRASHES)])
 def test_config_problem_is_a_config_error_with_its_line(case: str, tmp_path: Path) -> None:
     path = _config(tmp_path, **CONFIG_CRASHES[case][0])
     with pytest.raises(ConfigError) as info:

@@ -72,8 +72,18 @@ class Site:
     def build(self, capsys: pytest.CaptureFixture[str]) -> Outcome:
         """The CLI exactly as a user runs it, reading its JSON report."""
         capsys.readouterr()
-        code = main(["build", "-c", str(self.config), "--json", "--jobs", "1",
-                     "--state-dir", str(self.state)])
+        code = main(
+            [
+                "build",
+                "-c",
+                str(self.config),
+                "--json",
+                "--jobs",
+                "1",
+                "--state-dir",
+                str(self.state),
+            ]
+        )
         report = json.loads(capsys.readouterr().out)["sites"][0]
         return Outcome(
             code,
@@ -117,7 +127,8 @@ BROKEN = {
     "truncated.gif": CATALOGUE["animated.gif"][:-30],
     "corrupt_segment.jpg": CATALOGUE["gray.jpg"][:4] + b"\x00\x01" + CATALOGUE["gray.jpg"][6:],
     "corrupt_crc.png": CATALOGUE["rgba.png"][:29] + b"\x00" + CATALOGUE["rgba.png"][30:],
-    "corrupt_riff.webp": CATALOGUE["lossy.webp"][:12] + b"JUNK\xff\xff\xff\x7f"
+    "corrupt_riff.webp": CATALOGUE["lossy.webp"][:12]
+    + b"JUNK\xff\xff\xff\x7f"
     + CATALOGUE["lossy.webp"][20:],
     "corrupt_ifd.tif": CATALOGUE["mm.tif"][:4] + b"\x7f\xff\xff\xf0" + CATALOGUE["mm.tif"][8:],
     "corrupt_block.gif": CATALOGUE["static87a.gif"][:-2] + b"\x99\x3b",
@@ -125,12 +136,24 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
-def test_truncated_and_corrupt_images_are_named_and_untouched(site: Site, capsys,
-                                                              name: str) -> None:
+def test_truncated_and_corrupt_images_are_named_and_untouched(
+    site: Site, capsys, name: str
+) -> None:
     path = site.add(f"images/{name}", BROKEN[name])
     outcome = site.build(capsys)
-    refused(site, outcome, path, BROKEN[name], "truncated", "corrupt", "invalid", "crc",
-            "unknown", "runs past", "byte offset")
+    refused(
+        site,
+        outcome,
+        path,
+        BROKEN[name],
+        "truncated",
+        "corrupt",
+        "invalid",
+        "crc",
+        "unknown",
+        "runs past",
+        "byte offset",
+    )
 
 
 def test_wrong_extensions(site: Site, capsys) -> None:
@@ -188,10 +211,18 @@ XMP_FORMATS = ("jpg", "png", "webp", "tif", "gif")
 RDF = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
 END = b"</rdf:RDF></x:xmpmeta>"
 DESC = b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(b'<!ENTITY lol%d "%s">' % (i + 1, (b"&lol%d;" % i if i else b"&lol;") * 10)
-                     for i in range(9))
-          + b"]>" + RDF + DESC + b"<dc:title>&lol9;</dc:title></rdf:Description>" + END)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i + 1, (b"&lol%d;" % i if i else b"&lol;") * 10)
+        for i in range(9)
+    )
+    + b"]>"
+    + RDF
+    + DESC
+    + b"<dc:title>&lol9;</dc:title></rdf:Description>"
+    + END
+)
 
 
 @pytest.mark.parametrize("fmt", XMP_FORMATS)
@@ -232,15 +263,22 @@ def _connected(server: socket.socket) -> bool:
 
 
 @pytest.mark.parametrize("fmt", XMP_FORMATS)
-def test_external_entities_are_refused_never_fetched(site: Site, capsys, tmp_path: Path,
-                                                     listener: socket.socket,
-                                                     fmt: str) -> None:
+def test_external_entities_are_refused_never_fetched(
+    site: Site, capsys, tmp_path: Path, listener: socket.socket, fmt: str
+) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"TOP-SECRET-CANARY")
     port = listener.getsockname()[1]
-    packet = (b'<!DOCTYPE x [<!ENTITY %% remote SYSTEM "http://127.0.0.1:%d/evil.dtd"> %%remote;'
-              % port + b'<!ENTITY secret SYSTEM "' + secret.as_uri().encode() + b'">]>'
-              + RDF + DESC + b"<dc:title>&secret;</dc:title></rdf:Description>" + END)
+    packet = (
+        b'<!DOCTYPE x [<!ENTITY %% remote SYSTEM "http://127.0.0.1:%d/evil.dtd"> %%remote;' % port
+        + b'<!ENTITY secret SYSTEM "'
+        + secret.as_uri().encode()
+        + b'">]>'
+        + RDF
+        + DESC
+        + b"<dc:title>&secret;</dc:title></rdf:Description>"
+        + END
+    )
     data = _with_xmp(fmt, packet)
     path = site.add(f"xxe.{fmt}", data)
     outcome = site.build(capsys)
@@ -251,13 +289,17 @@ def test_external_entities_are_refused_never_fetched(site: Site, capsys, tmp_pat
             assert b"TOP-SECRET-CANARY" not in file.read_bytes(), file
 
 
-@pytest.mark.parametrize("packet", [
-    LAUGHS.decode().encode("utf-16"),  # the DOCTYPE hidden from a byte search
-    LAUGHS.decode().encode("utf-16-be"),  # ... and without a byte order mark
-    LAUGHS.replace(b"DOCTYPE", b"doctype"),
-    b'<!ENTITY a "b">' + RDF + END,
-    b'<?xml version="1.0" encoding="UTF-16"?>' + LAUGHS[21:],  # a lying declaration
-], ids=["utf16", "utf16be_nobom", "lowercase", "entity_only", "declared_utf16"])
+@pytest.mark.parametrize(
+    "packet",
+    [
+        LAUGHS.decode().encode("utf-16"),  # the DOCTYPE hidden from a byte search
+        LAUGHS.decode().encode("utf-16-be"),  # ... and without a byte order mark
+        LAUGHS.replace(b"DOCTYPE", b"doctype"),
+        b'<!ENTITY a "b">' + RDF + END,
+        b'<?xml version="1.0" encoding="UTF-16"?>' + LAUGHS[21:],  # a lying declaration
+    ],
+    ids=["utf16", "utf16be_nobom", "lowercase", "entity_only", "declared_utf16"],
+)
 def test_xmp_entity_tricks_are_refused(packet: bytes) -> None:
     with pytest.raises(ImageError, match="DOCTYPE|ENTITY|well-formed"):
         xmp.merge(packet, BASE, 512, None)
@@ -266,15 +308,28 @@ def test_xmp_entity_tricks_are_refused(packet: bytes) -> None:
 def test_xinclude_is_kept_as_foreign_data_never_processed(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"TOP-SECRET-CANARY")
-    packet = (RDF + DESC + b'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="'
-              + secret.as_uri().encode() + b'" parse="text"/></rdf:Description>' + END)
+    packet = (
+        RDF
+        + DESC
+        + b'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="'
+        + secret.as_uri().encode()
+        + b'" parse="text"/></rdf:Description>'
+        + END
+    )
     merged = xmp.merge(packet, BASE, 512, None)
     assert b"TOP-SECRET-CANARY" not in merged and b"xi:include" in merged
 
 
 def test_huge_xmp(site: Site, capsys) -> None:
     # Bigger than PNG's sanity limit for a metadata chunk: refused before parsing.
-    huge = RDF + DESC + b"<dc:title>" + b"x" * (17 * 1024 * 1024) + b"</dc:title></rdf:Description>" + END
+    huge = (
+        RDF
+        + DESC
+        + b"<dc:title>"
+        + b"x" * (17 * 1024 * 1024)
+        + b"</dc:title></rdf:Description>"
+        + END
+    )
     too_big = site.add("huge_xmp.png", _with_xmp("png", huge))
     # A JPEG packet that fills its 64 KB segment: merging ours in cannot fit, refused.
     full = RDF + DESC + b"<dc:title>" + b"y" * 65000 + b"</dc:title></rdf:Description>" + END
@@ -296,7 +351,9 @@ def test_huge_xmp(site: Site, capsys) -> None:
 def _only_tags_added(before: bytes, after: bytes) -> bool:
     import re
 
-    ours = re.compile(rb'(\r?\n[ \t]*)?<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( /)?>')
+    ours = re.compile(
+        rb'(\r?\n[ \t]*)?<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( /)?>'
+    )
     return ours.sub(b"", after) == before
 
 
@@ -304,8 +361,9 @@ def test_html_odd_but_fine_encodings(site: Site, capsys) -> None:
     pages = {
         "latin1.html": '<html><head><meta charset="iso-8859-1"><title>Été</title></head>'
         "<body>é</body></html>".encode("latin-1"),
-        "utf16_bom.html": "\ufeff<html><head><title>Ünïcode</title></head><body>x</body></html>"
-        .encode("utf-16-le"),
+        "utf16_bom.html": "\ufeff<html><head><title>Ünïcode</title></head><body>x</body></html>".encode(
+            "utf-16-le"
+        ),
         "utf32_bom.html": "\ufeff<html><head><title>x</title></head></html>".encode("utf-32"),
         "shift_jis.html": '<html><head><meta charset="shift_jis"><title>写真</title></head>'
         "<body>写真</body></html>".encode("shift_jis"),
@@ -335,8 +393,8 @@ def test_html_odd_but_fine_encodings(site: Site, capsys) -> None:
 def test_html_that_cannot_be_edited_safely_is_refused(site: Site, capsys) -> None:
     pages = {
         "utf16_no_bom.html": "<html><head></head><body>x</body></html>".encode("utf-16-le"),
-        "bad_utf16.html": b"\xff\xfe" + "<html><head></head>\udcff</html>".encode(
-            "utf-16-le", "surrogatepass"),
+        "bad_utf16.html": b"\xff\xfe"
+        + "<html><head></head>\udcff</html>".encode("utf-16-le", "surrogatepass"),
         "unterminated_tag.html": b'<html lang="en',
         "unterminated_doctype.html": b"<!DOCTYPE<!",
         "binary.html": bytes(range(256)) * 4,
@@ -350,11 +408,13 @@ def test_html_that_cannot_be_edited_safely_is_refused(site: Site, capsys) -> Non
 @pytest.mark.slow  # ~7 s
 def test_giant_single_line_pages_are_fast_and_exact(site: Site, capsys) -> None:
     line = b"x" * (20 * 1024 * 1024)
-    body_line = site.add("giant_body.html", b"<html><head><title>t</title></head><body>" + line
-                         + b"</body></html>")
+    body_line = site.add(
+        "giant_body.html", b"<html><head><title>t</title></head><body>" + line + b"</body></html>"
+    )
     title_line = site.add("giant_title.html", b"<html><head><title>" + line + b"</title></head>")
-    attr_line = site.add("giant_attr.html", b"<html><head><meta name=description content='"
-                         + line + b"'></head>")
+    attr_line = site.add(
+        "giant_attr.html", b"<html><head><meta name=description content='" + line + b"'></head>"
+    )
     befores = {p: p.read_bytes() for p in (body_line, title_line, attr_line)}
     start = time.monotonic()
     outcome = site.build(capsys)
@@ -374,8 +434,11 @@ def test_unclosed_tags_and_many_duplicates(site: Site, capsys) -> None:
         "unclosed_body.html": b"<html><head></head><body><div><p><b>text",
     }
     paths = {name: site.add(name, data) for name, data in pages.items()}
-    dupes = b"<html><head>" + b'\n  <meta name="tdm-reservation" content="0">' * 20000 + \
-        b"\n</head></html>"
+    dupes = (
+        b"<html><head>"
+        + b'\n  <meta name="tdm-reservation" content="0">' * 20000
+        + b"\n</head></html>"
+    )
     dup_path = site.add("duplicates.html", dupes)
     start = time.monotonic()
     outcome = site.build(capsys)
@@ -428,8 +491,10 @@ def test_read_only_folder_and_immutable_file_are_left_alone(site: Site, capsys) 
         frozen = site.add("frozen.html", GOOD_PAGE)
         if not _chattr("+i", folder, frozen):
             _chattr("-i", folder, frozen)  # in case one of the two took
-            pytest.skip("running as root and chattr +i is not available here, so nothing "
-                        "can be made unwritable (mode preservation is tested above)")
+            pytest.skip(
+                "running as root and chattr +i is not available here, so nothing "
+                "can be made unwritable (mode preservation is tested above)"
+            )
         locked.append((frozen, GOOD_PAGE))
         frozen_paths = [folder, frozen]
     else:
@@ -454,16 +519,26 @@ def test_read_only_folder_and_immutable_file_are_left_alone(site: Site, capsys) 
 # --- names ----------------------------------------------------------------------------
 
 ODD_NAMES = [
-    "with space.html", "ünïcödé/é-nfc.html", "e\u0301-nfd.jpg", "emoji-\U0001f4f7.png",
-    "tab\tand\nnewline.html", "quote\"and'apostrophe.html", "-dash-first.html",
+    "with space.html",
+    "ünïcödé/é-nfc.html",
+    "e\u0301-nfd.jpg",
+    "emoji-\U0001f4f7.png",
+    "tab\tand\nnewline.html",
+    "quote\"and'apostrophe.html",
+    "-dash-first.html",
 ]
 RAW_NAMES = [b"latin1-\xe9t\xe9.html", b"invalid-\xff\xfe.jpg", b"dir-\xc3(/page.html"]
 
 
 def test_odd_file_names_are_processed_and_named(site: Site, tmp_path: Path) -> None:
     for name in ODD_NAMES:
-        data = CATALOGUE["gray.jpg"] if name.endswith(".jpg") else \
-            CATALOGUE["rgba.png"] if name.endswith(".png") else GOOD_PAGE
+        data = (
+            CATALOGUE["gray.jpg"]
+            if name.endswith(".jpg")
+            else CATALOGUE["rgba.png"]
+            if name.endswith(".png")
+            else GOOD_PAGE
+        )
         site.add(name, data)
     for raw in RAW_NAMES:
         site.add(raw, CATALOGUE["gray.jpg"] if raw.endswith(b".jpg") else GOOD_PAGE)
@@ -491,8 +566,21 @@ def test_cli_reports_undecodable_names_on_a_utf8_terminal(site: Site) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="utf-8:strict", CI="1")
     for extra in ([], ["--json"]):
         result = subprocess.run(
-            [sys.executable, "-m", "optout_site", "build", "-c", str(site.config),
-             "--state-dir", str(site.state), *extra], capture_output=True, env=env, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "optout_site",
+                "build",
+                "-c",
+                str(site.config),
+                "--state-dir",
+                str(site.state),
+                *extra,
+            ],
+            capture_output=True,
+            env=env,
+            timeout=60,
+        )
         assert result.returncode == 1, result.stderr.decode("utf-8", "replace")
         assert b"broken-" in result.stdout
         assert b"Traceback" not in result.stderr
@@ -517,9 +605,16 @@ def test_symlink_loops_and_links_out_of_the_site(site: Site, capsys, tmp_path: P
     os.mkfifo(site.root / "pipe.html")  # reading it would block the build forever
     outcome = site.build(capsys)
     assert outcome.code == 0, outcome
-    for rel, why in {"a.html": "loop", "b.html": "loop", "self.html": "loop",
-                     "sub/up": "folder", "leak.html": "outside", "outside-dir": "folder",
-                     "dangling.jpg": "missing", "pipe.html": "not a regular file"}.items():
+    for rel, why in {
+        "a.html": "loop",
+        "b.html": "loop",
+        "self.html": "loop",
+        "sub/up": "folder",
+        "leak.html": "outside",
+        "outside-dir": "folder",
+        "dangling.jpg": "missing",
+        "pipe.html": "not a regular file",
+    }.items():
         assert why in outcome.skipped.get(rel, ""), (rel, outcome.skipped)
     assert secret.read_bytes() == GOOD_PAGE
     assert os.readlink(site.root / "a.html") == "b.html"
@@ -544,13 +639,16 @@ def _fd_path(fd: int) -> str:
         return ""
 
 
-def test_disk_full_mid_write_keeps_the_original(site: Site, capsys,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_mid_write_keeps_the_original(
+    site: Site, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """ENOSPC halfway through writing a temp file in full/: the original stays, the temp
     file goes, the report names the file, everything else is stamped."""
     pages = {"full/page.html": GOOD_PAGE}
-    pictures = {f"full/{name}": CATALOGUE[name] for name in
-                ("exif_icc.jpg", "rgba.png", "lossy.webp", "mm.tif", "animated.gif")}
+    pictures = {
+        f"full/{name}": CATALOGUE[name]
+        for name in ("exif_icc.jpg", "rgba.png", "lossy.webp", "mm.tif", "animated.gif")
+    }
     paths = {rel: site.add(rel, data) for rel, data in {**pages, **pictures}.items()}
     real_write, real_fsync = os.write, os.fsync
     real_copy = getattr(os, "copy_file_range", None)

@@ -75,14 +75,22 @@ def test_existing_dst_untouched_on_error(tmp_path: Path) -> None:
     assert dst.read_bytes() == b"previous build output"
 
 
-@pytest.mark.parametrize("data", [
-    b"", b"\x00" * 64, b"garbage, not an image at all" * 5, bytes(range(256)),
-    b"\xff\xd8\xff" + b"\x00" * 40,  # JPEG magic, then nonsense
-    b"\x89PNG\r\n\x1a\n" + b"\xff" * 40,
-    b"RIFF\x10\x00\x00\x00WEBPJUNKJUNK",
-    b"II*\x00\xff\xff\xff\x7f", b"MM\x00*\x00\x00\x00\x04",
-    b"GIF89a" + b"\x00" * 7 + b"\x99",
-], ids=["empty", "zeros", "text", "bytes", "jpeg", "png", "webp", "tiff_ii", "tiff_mm", "gif"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00" * 64,
+        b"garbage, not an image at all" * 5,
+        bytes(range(256)),
+        b"\xff\xd8\xff" + b"\x00" * 40,  # JPEG magic, then nonsense
+        b"\x89PNG\r\n\x1a\n" + b"\xff" * 40,
+        b"RIFF\x10\x00\x00\x00WEBPJUNKJUNK",
+        b"II*\x00\xff\xff\xff\x7f",
+        b"MM\x00*\x00\x00\x00\x04",
+        b"GIF89a" + b"\x00" * 7 + b"\x99",
+    ],
+    ids=["empty", "zeros", "text", "bytes", "jpeg", "png", "webp", "tiff_ii", "tiff_mm", "gif"],
+)
 def test_garbage_is_refused(data: bytes, tmp_path: Path) -> None:
     src = tmp_path / "x.jpg"
     src.write_bytes(data)
@@ -95,17 +103,21 @@ def _with_chunk_corruption(name: str, offset: int, value: bytes) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize("name,offset,value,match", [
-    ("rgba.png", 29, b"\x00", "CRC"),  # IHDR CRC
-    ("rgba.png", 33, b"\x7f\xff\xff\xff", "truncated|corrupt"),  # next chunk length
-    ("gray.jpg", 4, b"\x00\x01", "segment length"),
-    ("lossy.webp", 4, b"\xff\xff\x00\x00", "truncated"),  # RIFF size
-    ("lossy.webp", 23, b"\x00\x00\x00", "start code"),  # VP8 key frame start code
-    ("static87a.gif", None, b"\x55", "unknown GIF block"),  # first block after the table
-    ("mm.tif", 4, b"\x00\x00\x00\x02", "header|truncated|IFD"),
-])
-def test_structural_corruption_is_named(name: str, offset: int | None, value: bytes, match: str,
-                                        tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "name,offset,value,match",
+    [
+        ("rgba.png", 29, b"\x00", "CRC"),  # IHDR CRC
+        ("rgba.png", 33, b"\x7f\xff\xff\xff", "truncated|corrupt"),  # next chunk length
+        ("gray.jpg", 4, b"\x00\x01", "segment length"),
+        ("lossy.webp", 4, b"\xff\xff\x00\x00", "truncated"),  # RIFF size
+        ("lossy.webp", 23, b"\x00\x00\x00", "start code"),  # VP8 key frame start code
+        ("static87a.gif", None, b"\x55", "unknown GIF block"),  # first block after the table
+        ("mm.tif", 4, b"\x00\x00\x00\x02", "header|truncated|IFD"),
+    ],
+)
+def test_structural_corruption_is_named(
+    name: str, offset: int | None, value: bytes, match: str, tmp_path: Path
+) -> None:
     if offset is None:
         flags = CATALOGUE[name][10]
         offset = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
@@ -168,8 +180,11 @@ def test_xmp_after_mpf_that_would_move_images_is_refused(tmp_path: Path) -> None
     mpo = CATALOGUE["mpo.jpg"]
     segs, _ = f.jpeg_segments(mpo)
     mpf_index = next(i for i, (m, p) in enumerate(segs) if m == 0xE2 and p.startswith(b"MPF\0"))
-    tiny = f.jpeg_segment(0xE1, f.XMP_SIG + b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-                          b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>')
+    tiny = f.jpeg_segment(
+        0xE1,
+        f.XMP_SIG + b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>',
+    )
     # (The fixture's own MPF offsets are now off by this segment; only the refusal to
     # change a size between MPF and the secondary images is under test.)
     src = tmp_path / "late_xmp.jpg"

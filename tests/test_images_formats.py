@@ -22,8 +22,13 @@ RIGHTS = ImageRights(
     usage_terms="All rights reserved; no AI training.",
     copyright="\u00a9 2025 Jane Doe",
     creator="Jane Doe",
-    contact=Contact(name="Jane Doe", email="jane@jane.example", url="https://jane.example",
-                    city="Lisbon", country="Portugal"),
+    contact=Contact(
+        name="Jane Doe",
+        email="jane@jane.example",
+        url="https://jane.example",
+        city="Lisbon",
+        country="Portugal",
+    ),
 )
 NAMES = sorted(f.catalogue())
 # Fixtures that already carry another tool's XMP with its own dc:rights/dc:creator.
@@ -33,8 +38,9 @@ EXIFTOOL, EXIV2 = shutil.which("exiftool"), shutil.which("exiv2")
 
 def _exiftool_by_file(args: list[str], files: list[Path]) -> dict[str, list[str]]:
     """Run exiftool once over many files; lines grouped per file name."""
-    proc = subprocess.run([EXIFTOOL, *args, *map(str, files)], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [EXIFTOOL, *args, *map(str, files)], capture_output=True, text=True, check=False
+    )
     out: dict[str, list[str]] = {}
     current = None
     for line in proc.stdout.splitlines():
@@ -66,9 +72,19 @@ def exiftool_reports(corpus: dict) -> dict:
         files = list(corpus["in"].values()) + list(corpus["out"].values())
         data["validate"] = _exiftool_by_file(["-validate", "-warning", "-a", "-s3"], files)
         data["exiftool"] = _exiftool_by_file(
-            ["-s", "-G1", "-a", "-XMP-plus:DataMining", "-XMP-dc:Rights", "-XMP-dc:Creator",
-             "-XMP-xmpRights:WebStatement", "-XMP-plus:LicensorName",
-             "-XMP-iptcCore:CreatorWorkEmail"], list(corpus["out"].values()))
+            [
+                "-s",
+                "-G1",
+                "-a",
+                "-XMP-plus:DataMining",
+                "-XMP-dc:Rights",
+                "-XMP-dc:Creator",
+                "-XMP-xmpRights:WebStatement",
+                "-XMP-plus:LicensorName",
+                "-XMP-iptcCore:CreatorWorkEmail",
+            ],
+            list(corpus["out"].values()),
+        )
     return data
 
 
@@ -106,8 +122,9 @@ def test_bytes_we_do_not_own_unchanged(corpus: dict, name: str) -> None:
         assert len(xmp_at) == 1 and xmp_at[0] < first_idat
     elif kind == "webp":
         (a, a_tail), (b, b_tail) = f.webp_chunks(before), f.webp_chunks(after)
-        assert [c for c in b if c[0] not in (b"XMP ", b"VP8X")] == \
-            [c for c in a if c[0] not in (b"XMP ", b"VP8X")]
+        assert [c for c in b if c[0] not in (b"XMP ", b"VP8X")] == [
+            c for c in a if c[0] not in (b"XMP ", b"VP8X")
+        ]
         assert a_tail == b_tail
         assert b[0][0] == b"VP8X" and b[0][1][0] & 0x04
         if a[0][0] == b"VP8X":
@@ -162,8 +179,9 @@ def test_exiftool_reads_rights(corpus: dict, exiftool_reports: dict, name: str) 
 
 @pytest.mark.slow  # external tools over every file of the catalogue
 @pytest.mark.parametrize("name", NAMES)
-def test_exiftool_validate_reports_nothing_new(corpus: dict, exiftool_reports: dict,
-                                               name: str) -> None:
+def test_exiftool_validate_reports_nothing_new(
+    corpus: dict, exiftool_reports: dict, name: str
+) -> None:
     if not EXIFTOOL:
         pytest.skip("exiftool not installed")
     before = set(exiftool_reports["validate"][str(corpus["in"][name])][1:])
@@ -179,8 +197,21 @@ def test_exiv2_reads_rights(corpus: dict, name: str) -> None:
     if name.endswith(".gif"):
         pytest.skip("exiv2 has no GIF metadata support (images.md §3.3); exiftool covers GIF")
     proc = subprocess.run(
-        [EXIV2, "-K", "Xmp.plus.DataMining", "-K", "Xmp.dc.rights", "-K", "Xmp.dc.creator",
-         "-Pkv", str(corpus["out"][name])], capture_output=True, text=True, check=True)
+        [
+            EXIV2,
+            "-K",
+            "Xmp.plus.DataMining",
+            "-K",
+            "Xmp.dc.rights",
+            "-K",
+            "Xmp.dc.creator",
+            "-Pkv",
+            str(corpus["out"][name]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Xmp.plus.DataMining" in proc.stdout and f.DMI in proc.stdout
     expect = "Foreign" if name in FOREIGN else "Jane Doe"
     assert expect in proc.stdout.split("Xmp.dc.rights")[1]

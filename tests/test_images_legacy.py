@@ -19,15 +19,24 @@ from optout_site.images import iim
 
 LEGACY = dataclasses.replace(BASE, legacy=True, copyright="\u00a9 2025 Jane", creator="Jane")
 EXIFTOOL = shutil.which("exiftool")
-TAGS = ["-IFD0:Copyright", "-IFD0:Artist", "-IFD0:Make", "-IFD0:Orientation#",
-        "-IPTC:CopyrightNotice", "-IPTC:By-line", "-IPTC:ObjectName", "-XMP-plus:DataMining"]
+TAGS = [
+    "-IFD0:Copyright",
+    "-IFD0:Artist",
+    "-IFD0:Make",
+    "-IFD0:Orientation#",
+    "-IPTC:CopyrightNotice",
+    "-IPTC:By-line",
+    "-IPTC:ObjectName",
+    "-XMP-plus:DataMining",
+]
 
 
 def exiftool(path: Path, *args: str) -> dict[str, str]:
     if not EXIFTOOL:
         pytest.skip("exiftool not installed")
-    proc = subprocess.run([EXIFTOOL, "-s", "-a", *args, str(path)], capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        [EXIFTOOL, "-s", "-a", *args, str(path)], capture_output=True, text=True, check=True
+    )
     out: dict[str, str] = {}
     for line in proc.stdout.splitlines():
         key, _, value = line.partition(":")
@@ -38,8 +47,12 @@ def exiftool(path: Path, *args: str) -> dict[str, str]:
 def warnings(path: Path) -> set[str]:
     if not EXIFTOOL:
         pytest.skip("exiftool not installed")
-    proc = subprocess.run([EXIFTOOL, "-validate", "-warning", "-a", "-s3", str(path)],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [EXIFTOOL, "-validate", "-warning", "-a", "-s3", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return set(proc.stdout.splitlines()[1:])
 
 
@@ -74,7 +87,7 @@ def test_existing_iim_kept_without_overwrite_and_digest_recomputed(tmp_path: Pat
     assert tags["By-line"] == "Jane" and tags["ObjectName"] == "Title"
     assert tags["IPTCDigest"] == tags["CurrentIPTCDigest"]
     segs, _ = f.jpeg_segments(dst.read_bytes())
-    irb = next(p for m, p in segs if m == 0xED)[len(iim.PS_SIG):]
+    irb = next(p for m, p in segs if m == 0xED)[len(iim.PS_SIG) :]
     resources, _ = iim.parse_irb(irb)
     assert resources[0][1:] == (0x03ED, b"\x00\x00", bytes(range(16)))  # untouched
     naa = next(r[3] for r in resources if r[1] == 0x0404)
@@ -84,9 +97,10 @@ def test_existing_iim_kept_without_overwrite_and_digest_recomputed(tmp_path: Pat
 @pytest.mark.slow  # exiftool, ~1.2 s
 def test_overwrite_replaces_iim_and_exif(tmp_path: Path) -> None:
     data = f.insert_segments(
-        f.save(f.photo((32, 24)), "JPEG", exif=f.exif_bytes(1, artist="Old A",
-                                                             copyright="Old C")),
-        2, f.jpeg_segment(0xED, f.photoshop_irb()))
+        f.save(f.photo((32, 24)), "JPEG", exif=f.exif_bytes(1, artist="Old A", copyright="Old C")),
+        2,
+        f.jpeg_segment(0xED, f.photoshop_irb()),
+    )
     _, kept = stamped(tmp_path, "c.jpg", data)
     tags = exiftool(kept, *TAGS)
     assert (tags["Copyright"], tags["Artist"]) == ("Old C", "Old A")

@@ -14,13 +14,25 @@ from optout_site.images import Contact, ImageRights, read_xmp, xmp
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Any text XML 1.0 can carry (controls excluded), with markup characters made likely.
-TEXT = st.text(st.one_of(st.characters(blacklist_categories=("Cs", "Cc")),
-                         st.sampled_from("<>&\"' \u00a9\u00e9\u4e2d\U0001f600")),
-               min_size=1, max_size=40)
+TEXT = st.text(
+    st.one_of(
+        st.characters(blacklist_categories=("Cs", "Cc")),
+        st.sampled_from("<>&\"' \u00a9\u00e9\u4e2d\U0001f600"),
+    ),
+    min_size=1,
+    max_size=40,
+)
 SIZES = st.tuples(st.integers(1, 40), st.integers(1, 40))
 SEEDS = st.integers(0, 2**16)
-RIGHTS = ImageRights(data_mining=f.DMI, other_constraints=None, web_statement=None,
-                     usage_terms=None, copyright="(c) P", creator="P", contact=None)
+RIGHTS = ImageRights(
+    data_mining=f.DMI,
+    other_constraints=None,
+    web_statement=None,
+    usage_terms=None,
+    copyright="(c) P",
+    creator="P",
+    contact=None,
+)
 
 
 def _roundtrip(fmt: str, data: bytes, rights: ImageRights = RIGHTS) -> dict[str, list[str]]:
@@ -37,10 +49,17 @@ def _roundtrip(fmt: str, data: bytes, rights: ImageRights = RIGHTS) -> dict[str,
 
 
 @SETTINGS
-@given(size=SIZES, seed=SEEDS, mode=st.sampled_from(["L", "RGB", "CMYK"]),
-       progressive=st.booleans(), exif=st.booleans(), icc=st.booleans())
-def test_jpeg(size: tuple[int, int], seed: int, mode: str, progressive: bool, exif: bool,
-              icc: bool) -> None:
+@given(
+    size=SIZES,
+    seed=SEEDS,
+    mode=st.sampled_from(["L", "RGB", "CMYK"]),
+    progressive=st.booleans(),
+    exif=st.booleans(),
+    icc=st.booleans(),
+)
+def test_jpeg(
+    size: tuple[int, int], seed: int, mode: str, progressive: bool, exif: bool, icc: bool
+) -> None:
     params: dict = {"progressive": progressive, "quality": 50 + seed % 50}
     if exif:
         params["exif"] = f.exif_bytes(1 + seed % 8)
@@ -51,18 +70,29 @@ def test_jpeg(size: tuple[int, int], seed: int, mode: str, progressive: bool, ex
 
 
 @SETTINGS
-@given(size=SIZES, seed=SEEDS, mode=st.sampled_from(["1", "L", "LA", "P", "RGB", "RGBA", "I;16"]),
-       level=st.integers(0, 9))
+@given(
+    size=SIZES,
+    seed=SEEDS,
+    mode=st.sampled_from(["1", "L", "LA", "P", "RGB", "RGBA", "I;16"]),
+    level=st.integers(0, 9),
+)
 def test_png(size: tuple[int, int], seed: int, mode: str, level: int) -> None:
     data = f.save(f.noise(mode, size, seed), "PNG", compress_level=level)
     assert _roundtrip("png", data)["data_mining"] == [f.DMI]
 
 
 @SETTINGS
-@given(size=SIZES, seed=SEEDS, mode=st.sampled_from(["RGB", "RGBA"]), lossless=st.booleans(),
-       frames=st.integers(1, 3), exif=st.booleans())
-def test_webp(size: tuple[int, int], seed: int, mode: str, lossless: bool, frames: int,
-              exif: bool) -> None:
+@given(
+    size=SIZES,
+    seed=SEEDS,
+    mode=st.sampled_from(["RGB", "RGBA"]),
+    lossless=st.booleans(),
+    frames=st.integers(1, 3),
+    exif=st.booleans(),
+)
+def test_webp(
+    size: tuple[int, int], seed: int, mode: str, lossless: bool, frames: int, exif: bool
+) -> None:
     images = [f.noise(mode, size, seed + i) for i in range(frames)]
     params: dict = {"lossless": lossless, "quality": 60}
     if frames > 1:
@@ -74,11 +104,16 @@ def test_webp(size: tuple[int, int], seed: int, mode: str, lossless: bool, frame
 
 
 @SETTINGS
-@given(size=SIZES, seed=SEEDS, mode=st.sampled_from(["1", "L", "RGB", "RGBA", "CMYK", "I;16"]),
-       compression=st.sampled_from(["raw", "tiff_lzw", "tiff_adobe_deflate", "packbits"]),
-       big_endian=st.booleans())
-def test_tiff(size: tuple[int, int], seed: int, mode: str, compression: str,
-              big_endian: bool) -> None:
+@given(
+    size=SIZES,
+    seed=SEEDS,
+    mode=st.sampled_from(["1", "L", "RGB", "RGBA", "CMYK", "I;16"]),
+    compression=st.sampled_from(["raw", "tiff_lzw", "tiff_adobe_deflate", "packbits"]),
+    big_endian=st.booleans(),
+)
+def test_tiff(
+    size: tuple[int, int], seed: int, mode: str, compression: str, big_endian: bool
+) -> None:
     if big_endian:
         data = f.tiff_mm(f.noise("RGB", size, seed), rows_per_strip=1 + seed % 5)
     else:
@@ -87,8 +122,7 @@ def test_tiff(size: tuple[int, int], seed: int, mode: str, compression: str,
 
 
 @SETTINGS
-@given(size=SIZES, seed=SEEDS, frames=st.integers(1, 3), loop=st.booleans(),
-       comment=st.booleans())
+@given(size=SIZES, seed=SEEDS, frames=st.integers(1, 3), loop=st.booleans(), comment=st.booleans())
 def test_gif(size: tuple[int, int], seed: int, frames: int, loop: bool, comment: bool) -> None:
     images = [f.noise("P", size, seed + i) for i in range(frames)]
     params: dict = {}
@@ -102,19 +136,37 @@ def test_gif(size: tuple[int, int], seed: int, frames: int, loop: bool, comment:
     assert _roundtrip("gif", data)["data_mining"] == [f.DMI]
 
 
-FIXED = {"jpg": f.save(f.photo((8, 8)), "JPEG"), "png": f.save(f.noise("RGB", (8, 8)), "PNG"),
-         "webp": f.save(f.noise("RGB", (8, 8)), "WEBP"), "tif": f.tiff_mm(f.noise("RGB", (4, 4))),
-         "gif": f.save(f.noise("P", (8, 8)), "GIF")}
+FIXED = {
+    "jpg": f.save(f.photo((8, 8)), "JPEG"),
+    "png": f.save(f.noise("RGB", (8, 8)), "PNG"),
+    "webp": f.save(f.noise("RGB", (8, 8)), "WEBP"),
+    "tif": f.tiff_mm(f.noise("RGB", (4, 4))),
+    "gif": f.save(f.noise("P", (8, 8)), "GIF"),
+}
 
 
 @SETTINGS
-@given(fmt=st.sampled_from(sorted(FIXED)), copyright=TEXT, creator=TEXT, terms=TEXT,
-       constraint=TEXT, name=TEXT, url=TEXT)
-def test_rights_text_roundtrips(fmt: str, copyright: str, creator: str, terms: str,
-                                constraint: str, name: str, url: str) -> None:
-    rights = ImageRights(data_mining=f.DMI, other_constraints=constraint, web_statement=url,
-                         usage_terms=terms, copyright=copyright, creator=creator,
-                         contact=Contact(name=name, url=url))
+@given(
+    fmt=st.sampled_from(sorted(FIXED)),
+    copyright=TEXT,
+    creator=TEXT,
+    terms=TEXT,
+    constraint=TEXT,
+    name=TEXT,
+    url=TEXT,
+)
+def test_rights_text_roundtrips(
+    fmt: str, copyright: str, creator: str, terms: str, constraint: str, name: str, url: str
+) -> None:
+    rights = ImageRights(
+        data_mining=f.DMI,
+        other_constraints=constraint,
+        web_statement=url,
+        usage_terms=terms,
+        copyright=copyright,
+        creator=creator,
+        contact=Contact(name=name, url=url),
+    )
     values = _roundtrip(fmt, FIXED[fmt], rights)
     assert values["copyright"] == [copyright] and values["creator"] == [creator]
     assert values["usage_terms"] == [terms] and values["other_constraints"] == [constraint]

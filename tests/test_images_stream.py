@@ -30,8 +30,9 @@ def _big(kind: str, path: Path) -> None:
     if kind == "png":  # ~17 MB, stored uncompressed: hundreds of IDAT chunks
         f.noise("RGB", (2400, 2400), 1).save(path, "PNG", compress_level=0)
     elif kind == "jpg":
-        f.noise("RGB", (2600, 2000), 2).save(path, "JPEG", quality=95,
-                                              exif=f.exif_bytes(6), icc_profile=f.icc_profile())
+        f.noise("RGB", (2600, 2000), 2).save(
+            path, "JPEG", quality=95, exif=f.exif_bytes(6), icc_profile=f.icc_profile()
+        )
     elif kind == "tif":
         f.noise("RGB", (2000, 2000), 3).save(path, "TIFF")
     elif kind == "webp":
@@ -57,8 +58,9 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("in_place", [False, True])
-def test_peak_memory_is_independent_of_file_size(big: dict[str, Path], kind: str,
-                                                 in_place: bool, tmp_path: Path) -> None:
+def test_peak_memory_is_independent_of_file_size(
+    big: dict[str, Path], kind: str, in_place: bool, tmp_path: Path
+) -> None:
     src = tmp_path / f"big.{kind}"
     shutil.copyfile(big[kind], src)
     size = src.stat().st_size

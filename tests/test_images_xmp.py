@@ -14,9 +14,16 @@ from support import BASE
 from optout_site.build.work import stamp_image as stamp
 from optout_site.images import Contact, ImageError, read_xmp, xmp
 
-NS = {"rdf": xmp.NS_RDF, "dc": xmp.NS_DC, "plus": xmp.NS_PLUS, "xmpRights": xmp.NS_RIGHTS,
-      "xmp": "http://ns.adobe.com/xap/1.0/", "crs": "http://ns.adobe.com/camera-raw-settings/1.0/",
-      "photoshop": "http://ns.adobe.com/photoshop/1.0/", "Iptc4xmpCore": xmp.NS_IPTC}
+NS = {
+    "rdf": xmp.NS_RDF,
+    "dc": xmp.NS_DC,
+    "plus": xmp.NS_PLUS,
+    "xmpRights": xmp.NS_RIGHTS,
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "crs": "http://ns.adobe.com/camera-raw-settings/1.0/",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "Iptc4xmpCore": xmp.NS_IPTC,
+}
 
 
 def tree(packet: bytes) -> etree._Element:
@@ -28,9 +35,20 @@ def texts(root: etree._Element, path: str) -> list[str]:
 
 
 def test_new_packet_has_every_property() -> None:
-    rights = dataclasses.replace(BASE, other_constraints="See terms", contact=Contact(
-        name="Jane", email="e@x", url="https://x", address="1 Road", city="Porto",
-        postal_code="4000", country="PT", phone="+351"))
+    rights = dataclasses.replace(
+        BASE,
+        other_constraints="See terms",
+        contact=Contact(
+            name="Jane",
+            email="e@x",
+            url="https://x",
+            address="1 Road",
+            city="Porto",
+            postal_code="4000",
+            country="PT",
+            phone="+351",
+        ),
+    )
     root = tree(xmp.merge(None, rights, 100, None))
     d = "//rdf:Description/"
     assert texts(root, d + "plus:DataMining/text()") == [f.DMI]
@@ -41,9 +59,15 @@ def test_new_packet_has_every_property() -> None:
     assert texts(root, d + "dc:rights/rdf:Alt/rdf:li[@xml:lang='x-default']/text()") == ["(c) Jane"]
     assert texts(root, d + "dc:creator/rdf:Seq/rdf:li/text()") == ["Jane"]
     info = d + "Iptc4xmpCore:CreatorContactInfo/Iptc4xmpCore:"
-    for field, value in (("CiEmailWork", "e@x"), ("CiUrlWork", "https://x"),
-                         ("CiAdrExtadr", "1 Road"), ("CiAdrCity", "Porto"),
-                         ("CiAdrPcode", "4000"), ("CiAdrCtry", "PT"), ("CiTelWork", "+351")):
+    for field, value in (
+        ("CiEmailWork", "e@x"),
+        ("CiUrlWork", "https://x"),
+        ("CiAdrExtadr", "1 Road"),
+        ("CiAdrCity", "Porto"),
+        ("CiAdrPcode", "4000"),
+        ("CiAdrCtry", "PT"),
+        ("CiTelWork", "+351"),
+    ):
         assert texts(root, info + field + "/text()") == [value]
     lic = d + "plus:Licensor/rdf:Seq/rdf:li/plus:"
     assert texts(root, lic + "LicensorName/text()") == ["Jane"]
@@ -90,8 +114,12 @@ def test_overwrite_without_values_keeps_file_values() -> None:
 
 
 def test_stale_other_constraints_removed_and_data_mining_replaced() -> None:
-    first = xmp.merge(None, dataclasses.replace(
-        BASE, data_mining=xmp.NS_PLUS + "x", other_constraints="old words"), 0, None)
+    first = xmp.merge(
+        None,
+        dataclasses.replace(BASE, data_mining=xmp.NS_PLUS + "x", other_constraints="old words"),
+        0,
+        None,
+    )
     root = tree(xmp.merge(first, BASE, 0, None))
     assert texts(root, "//plus:OtherConstraints") == []
     assert texts(root, "//plus:DataMining/text()") == [f.DMI]
@@ -112,8 +140,10 @@ def test_deterministic_and_fixed_point() -> None:
 
 
 def test_bare_rdf_root_nul_padding_and_utf16_are_accepted() -> None:
-    bare = b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description' \
-           b' rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3"/></rdf:RDF>'
+    bare = (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description'
+        b' rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3"/></rdf:RDF>'
+    )
     root = tree(xmp.merge(bare + b"\x00" * 64, BASE, 0, None))
     assert texts(root, "//@xmp:Rating") == ["3"]
     utf16 = f.FOREIGN_XMP.decode().replace("\ufeff", "").encode("utf-16")
@@ -121,20 +151,27 @@ def test_bare_rdf_root_nul_padding_and_utf16_are_accepted() -> None:
 
 
 def test_summary_reads_every_data_mining_form() -> None:
-    for body in (f'<plus:DataMining>{f.DMI}</plus:DataMining>',
-                 f'<plus:DataMining rdf:resource="{f.DMI}"/>'):
-        packet = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
-                  f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}">{body}'
-                  f'</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+    for body in (
+        f"<plus:DataMining>{f.DMI}</plus:DataMining>",
+        f'<plus:DataMining rdf:resource="{f.DMI}"/>',
+    ):
+        packet = (
+            f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+            f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}">{body}'
+            f"</rdf:Description></rdf:RDF></x:xmpmeta>"
+        ).encode()
         assert xmp.summary(packet)["data_mining"] == [f.DMI]
-    attr = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
-            f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}" plus:DataMining="{f.DMI}"/>'
-            f'</rdf:RDF></x:xmpmeta>').encode()
+    attr = (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+        f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}" plus:DataMining="{f.DMI}"/>'
+        f"</rdf:RDF></x:xmpmeta>"
+    ).encode()
     assert xmp.summary(attr)["data_mining"] == [f.DMI]
 
 
-@pytest.mark.parametrize("bad", [b"<x:xmpmeta", b"not xml at all", b"<foo/>",
-                                 b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>'])
+@pytest.mark.parametrize(
+    "bad", [b"<x:xmpmeta", b"not xml at all", b"<foo/>", b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>']
+)
 def test_malformed_packets_raise(bad: bytes) -> None:
     with pytest.raises(ImageError):
         xmp.merge(bad, BASE, 0, None)
@@ -150,9 +187,13 @@ EXTERNAL = b"""<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
 <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:format>&xxe;</dc:format>
 </rdf:Description></rdf:RDF></x:xmpmeta>"""
-HOSTILE = {"laughs": LAUGHS, "external": EXTERNAL, "utf16": EXTERNAL.decode().encode("utf-16"),
-           "lowercase": EXTERNAL.replace(b"DOCTYPE", b"doctype"),
-           "entity_only": b'<!ENTITY a "b">' + f.FOREIGN_XMP}
+HOSTILE = {
+    "laughs": LAUGHS,
+    "external": EXTERNAL,
+    "utf16": EXTERNAL.decode().encode("utf-16"),
+    "lowercase": EXTERNAL.replace(b"DOCTYPE", b"doctype"),
+    "entity_only": b'<!ENTITY a "b">' + f.FOREIGN_XMP,
+}
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

@@ -119,8 +119,12 @@ def test_corrupt_state_file_is_ignored(make_config, tmp_path):
 def test_jobs_1_and_jobs_4_are_byte_identical(write_config, site_dir, tmp_path):
     outputs = []
     for jobs in (1, 4):
-        cfg = write_config(CONFIG.format(input=site_dir, rules="").replace("output: out", f"output: out{jobs}"))
+        cfg = write_config(
+            CONFIG.format(input=site_dir, rules="").replace("output: out", f"output: out{jobs}")
+        )
         build(cfg, jobs=jobs)
         root = tmp_path / f"out{jobs}"
-        outputs.append({str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()})
+        outputs.append(
+            {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+        )
     assert outputs[0] == outputs[1]

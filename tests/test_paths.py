@@ -128,8 +128,22 @@ def test_spellings_of_one_rule_are_one_rule() -> None:
 
 # --- properties -------------------------------------------------------------------------
 
-_SEGMENTS = ["café", "caf%C3%A9", "caf%c3%a9", "~jane", "%7Ejane", "%7ejane", "a", "b.jpg",
-             "x.html", "press", "日本", "a$b", "100%", "q&a"]
+_SEGMENTS = [
+    "café",
+    "caf%C3%A9",
+    "caf%c3%a9",
+    "~jane",
+    "%7Ejane",
+    "%7ejane",
+    "a",
+    "b.jpg",
+    "x.html",
+    "press",
+    "日本",
+    "a$b",
+    "100%",
+    "q&a",
+]
 _segment = st.sampled_from(_SEGMENTS)
 _path = st.lists(_segment, min_size=1, max_size=4).map(lambda s: "/" + "/".join(s))
 # sites.yaml refuses "$" before the end of a rule path.
@@ -160,7 +174,8 @@ def _site(write_config, tmp_path, rules: list[str], default_reserves: bool):
     (tmp_path / "public").mkdir(exist_ok=True)
     body = "\n".join(
         f"      - path: {json.dumps(p)}\n        {'allow' if default_reserves else 'reserve'}: "
-        f"[tdm, train, ai-input]" for p in rules
+        f"[tdm, train, ai-input]"
+        for p in rules
     )
     top = "reserve: [tdm, train, ai-input]" if default_reserves else "reserve: []"
     text = (
@@ -171,8 +186,9 @@ def _site(write_config, tmp_path, rules: list[str], default_reserves: bool):
     return config.load(write_config(text)).sites[0]
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rules=st.lists(_pattern, min_size=1, max_size=4, unique_by=paths.normalise),
     requests=st.lists(_path, min_size=1, max_size=6),

@@ -95,9 +95,7 @@ def test_covers_every_ai_robots_txt_name(registry: Registry) -> None:
         ("Twitterbot", "preview"),
     ],
 )
-def test_known_tokens_have_expected_category(
-    registry: Registry, token: str, category: str
-) -> None:
+def test_known_tokens_have_expected_category(registry: Registry, token: str, category: str) -> None:
     agent = registry.get(token)
     assert agent is not None, token
     assert agent.category == category
@@ -107,8 +105,19 @@ def test_search_engines_and_previews_are_never_in_blockable_categories(
     registry: Registry,
 ) -> None:
     blockable = {a.token.casefold() for a in registry.by_category(*BLOCKABLE)}
-    keep = ("Googlebot", "bingbot", "Applebot", "DuckDuckBot", "YandexBot", "Baiduspider",
-            "facebookexternalhit", "Twitterbot", "LinkedInBot", "Slackbot", "Discordbot")
+    keep = (
+        "Googlebot",
+        "bingbot",
+        "Applebot",
+        "DuckDuckBot",
+        "YandexBot",
+        "Baiduspider",
+        "facebookexternalhit",
+        "Twitterbot",
+        "LinkedInBot",
+        "Slackbot",
+        "Discordbot",
+    )
     assert blockable.isdisjoint(t.casefold() for t in keep)
 
 

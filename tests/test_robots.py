@@ -38,9 +38,22 @@ OWN_ROBOTS = (
 )
 
 PATHS = (
-    "/", "/index.html", "/gallery/a.jpg", "/press/", "/press/portrait.jpg", "/press",
-    "/pressroom/", "/blog/", "/blog/post.html", "/blog", "/drafts/", "/drafts/x",
-    "/drafts/public/y", "/private/x", "/press/private/x", "/foo/x",
+    "/",
+    "/index.html",
+    "/gallery/a.jpg",
+    "/press/",
+    "/press/portrait.jpg",
+    "/press",
+    "/pressroom/",
+    "/blog/",
+    "/blog/post.html",
+    "/blog",
+    "/drafts/",
+    "/drafts/x",
+    "/drafts/public/y",
+    "/private/x",
+    "/press/private/x",
+    "/foo/x",
 )
 
 
@@ -67,8 +80,11 @@ def site_allows(original: bytes | None, token: str, path: str) -> bool:
     star: list[tuple[bool, str]] = []
     has_own = False
     for group in doc.groups:
-        rules = [(doc.lines[i].allows, doc.lines[i].value) for i in group.members
-                 if doc.lines[i].kind == "rule"]
+        rules = [
+            (doc.lines[i].allows, doc.lines[i].value)
+            for i in group.members
+            if doc.lines[i].kind == "rule"
+        ]
         names = {rt.token_of(doc.lines[i].value).casefold() for i in group.agents}
         if token.casefold() in names:
             named += rules
@@ -83,16 +99,19 @@ def expected(site: Site, reg: Registry, original: bytes | None, token: str, path
     return policy_ok and site_allows(original, token, path)
 
 
-def assert_agrees(site: Site, reg: Registry, original: bytes | None, paths=PATHS,
-                  tokens=None) -> str:
+def assert_agrees(
+    site: Site, reg: Registry, original: bytes | None, paths=PATHS, tokens=None
+) -> str:
     text = robots.render(site, reg, original).decode("utf-8")
     first_match, longest_match = parsers(text)
     wrong = []
     for token in tokens or [a.token for a in reg]:
         for path in paths:
             want = expected(site, reg, original, token, path)
-            got = (first_match.can_fetch(token, ORIGIN + path),
-                   longest_match.can_fetch(ORIGIN + path, token))
+            got = (
+                first_match.can_fetch(token, ORIGIN + path),
+                longest_match.can_fetch(ORIGIN + path, token),
+            )
             if got != (want, want):
                 wrong.append(f"{token} {path}: want {want}, urllib/protego {got}")
     assert not wrong, "\n".join(wrong[:20])
@@ -126,8 +145,10 @@ def test_every_agent_every_rule_path(make_site, original):
 def test_spot_verdicts_with_own_rules_and_own_gptbot_group(make_site):
     site, reg = make_site()
     first_match, longest_match = parsers(robots.render(site, reg, OWN_ROBOTS).decode())
-    for parser_can in (lambda t, p: first_match.can_fetch(t, ORIGIN + p),
-                       lambda t, p: longest_match.can_fetch(ORIGIN + p, t)):
+    for parser_can in (
+        lambda t, p: first_match.can_fetch(t, ORIGIN + p),
+        lambda t, p: longest_match.can_fetch(ORIGIN + p, t),
+    ):
         assert not parser_can("GPTBot", "/gallery/a.jpg")
         assert parser_can("GPTBot", "/press/portrait.jpg")
         assert not parser_can("GPTBot", "/press/private/x")  # the site's own GPTBot rule
@@ -143,14 +164,17 @@ def test_spot_verdicts_with_own_rules_and_own_gptbot_group(make_site):
 
 
 def test_site_agent_settings(make_site):
-    site, reg = make_site(JANE_SITE + """\
+    site, reg = make_site(
+        JANE_SITE
+        + """\
     agents:
       block: [Twitterbot, SomeScraper]
       allow: [PerplexityBot]
       categories: {user-fetch: allow}
       add:
         - {token: NewBot, operator: New AI Inc., category: train}
-""")
+"""
+    )
     text = assert_agrees(site, reg, OWN_ROBOTS, tokens=[a.token for a in reg] + ["SomeScraper"])
     _, protego = parsers(text)
     assert not protego.can_fetch(ORIGIN + "/press/x", "Twitterbot")
@@ -181,8 +205,10 @@ sites:
 
 def _groups(text: str) -> list[tuple[list[str], list[str]]]:
     doc = rt.parse(text)
-    return [([doc.lines[i].value for i in g.agents], [doc.lines[i].text for i in g.members])
-            for g in doc.groups]
+    return [
+        ([doc.lines[i].value for i in g.agents], [doc.lines[i].text for i in g.members])
+        for g in doc.groups
+    ]
 
 
 def test_signal_lines_in_every_group_that_may_crawl(make_site):
@@ -221,8 +247,9 @@ def test_only_valid_tokens_and_rules_longest_first(make_site):
             assert name == "*" or TOKEN_RE.match(name), name
             assert name.casefold() not in seen, f"{name} in two groups"
             seen.add(name.casefold())
-        patterns = [m.split(":", 1)[1].strip() for m in members
-                    if m.startswith(("Allow:", "Disallow:"))]
+        patterns = [
+            m.split(":", 1)[1].strip() for m in members if m.startswith(("Allow:", "Disallow:"))
+        ]
         assert patterns == sorted(patterns, key=lambda p: -len(p.encode()))
 
 
@@ -234,8 +261,9 @@ def test_bytespider_gets_a_group_of_its_own(make_site):
 
 def test_global_records_go_before_the_first_group(make_site):
     site, reg = make_site()
-    text = robots.render(site, reg, OWN_ROBOTS,
-                         records=["License: https://jane.example/license.xml"]).decode()
+    text = robots.render(
+        site, reg, OWN_ROBOTS, records=["License: https://jane.example/license.xml"]
+    ).decode()
     assert text.index("License: https://") < text.index("User-agent:")
     with pytest.raises(SignalError):
         robots.render(site, reg, None, records=["License: a\nUser-agent: x"])
@@ -256,9 +284,17 @@ def test_site_lines_preserved_and_reversible(make_site):
     assert rt.parse(text).text == text
 
 
-@pytest.mark.parametrize("original", [None, b"", OWN_ROBOTS, OWN_ROBOTS.replace(b"\n", b"\r\n"),
-                                      b"\xef\xbb\xbfUser-agent: *\r\nDisallow: /x",
-                                      b"Disallow: /orphan/\nUser-agent: *\nDisallow:\n"])
+@pytest.mark.parametrize(
+    "original",
+    [
+        None,
+        b"",
+        OWN_ROBOTS,
+        OWN_ROBOTS.replace(b"\n", b"\r\n"),
+        b"\xef\xbb\xbfUser-agent: *\r\nDisallow: /x",
+        b"Disallow: /orphan/\nUser-agent: *\nDisallow:\n",
+    ],
+)
 def test_idempotent(make_site, original):
     site, reg = make_site()
     once = robots.render(site, reg, original)
@@ -291,8 +327,9 @@ def test_rules_before_any_user_agent_stay_ignored(make_site):
 def test_block_replaced_in_place(make_site):
     site, reg = make_site()
     once = robots.render(site, reg, OWN_ROBOTS).decode()
-    moved_block = once[once.index("\n\n# Jane's") + 2:] + "\n" + once[:once.index("\n\n# Jane's")] \
-        + "\n"
+    moved_block = (
+        once[once.index("\n\n# Jane's") + 2 :] + "\n" + once[: once.index("\n\n# Jane's")] + "\n"
+    )
     again = robots.render(site, reg, moved_block.encode()).decode()
     assert again.startswith("# Jane's own robots.txt\n")
     assert again.count(rt.BEGIN) == 1
@@ -312,7 +349,7 @@ def test_size_limit(make_site):
     with pytest.raises(rt.RobotsTxtError, match="500 KiB"):
         robots.render(site, reg, huge)
     big = huge[:100_000]  # ~5,500 rules of the site's, copied into each group standing for '*'
-    out = robots.render(site, reg, big[:big.rindex(b"\n") + 1])
+    out = robots.render(site, reg, big[: big.rindex(b"\n") + 1])
     assert len(out) <= robots.MAX_BYTES
 
 
@@ -349,52 +386,111 @@ sites:
 """
 
 
-@pytest.mark.parametrize("original", [
-    b"User-agent: *\nDisallow: /x\nAllow: *.css\n",
-    b"User-agent: *\nAllow: /press/\nDisallow: /*.pdf$\nDisallow: /*/x\n",
-    b"User-agent: *\nAllow: /a$\nDisallow: /\n",
-])
+@pytest.mark.parametrize(
+    "original",
+    [
+        b"User-agent: *\nDisallow: /x\nAllow: *.css\n",
+        b"User-agent: *\nAllow: /press/\nDisallow: /*.pdf$\nDisallow: /*/x\n",
+        b"User-agent: *\nAllow: /a$\nDisallow: /\n",
+    ],
+)
 def test_wildcard_rules_on_either_side(make_site, original):
     """urllib cannot read '*' or '$'; Protego and RFC 9309 can, and must agree with us."""
     site, reg = make_site(WILDCARD_POLICY)
     protego = Protego.parse(robots.render(site, reg, original).decode())
-    paths = ("/", "/a", "/a.jpg", "/x/b.jpg", "/x/s.css", "/press/a", "/press/a.pdf",
-             "/press/open/a.jpg", "/press/x/y", "/blog/s.css")
-    wrong = [(a.token, path) for a in reg for path in paths
-             if protego.can_fetch(ORIGIN + path, a.token)
-             != expected(site, reg, original, a.token, path)]
+    paths = (
+        "/",
+        "/a",
+        "/a.jpg",
+        "/x/b.jpg",
+        "/x/s.css",
+        "/press/a",
+        "/press/a.pdf",
+        "/press/open/a.jpg",
+        "/press/x/y",
+        "/blog/s.css",
+    )
+    wrong = [
+        (a.token, path)
+        for a in reg
+        for path in paths
+        if protego.can_fetch(ORIGIN + path, a.token) != expected(site, reg, original, a.token, path)
+    ]
     assert not wrong, wrong[:10]
 
 
 # --- properties -------------------------------------------------------------------------------
 
-_TOKENS = ["*", "GPTBot", "Googlebot", "Googlebot-Image", "Spider", "Baiduspider", "Applebot",
-           "FooBot", "MySpider", "google", "bingbot", "facebookexternalhit", "Google-Extended"]
+_TOKENS = [
+    "*",
+    "GPTBot",
+    "Googlebot",
+    "Googlebot-Image",
+    "Spider",
+    "Baiduspider",
+    "Applebot",
+    "FooBot",
+    "MySpider",
+    "google",
+    "bingbot",
+    "facebookexternalhit",
+    "Google-Extended",
+]
 _PATHS = ["/", "/press/", "/press/a", "/blog/", "/drafts/", "/drafts/public/", "/x"]
 _line = st.one_of(
     st.sampled_from(_TOKENS).map(lambda t: f"User-agent: {t}"),
     st.sampled_from(_TOKENS).map(lambda t: f"user-agent:{t}  # c"),
-    st.tuples(st.sampled_from(["Allow", "Disallow", "disallow"]), st.sampled_from(_PATHS))
-    .map(lambda fp: f"{fp[0]}: {fp[1]}"),
-    st.sampled_from(["", "# a comment", "Disallow:", "Crawl-delay: 3", "garbage line",
-                     "Sitemap: https://jane.example/s.xml", "Content-Signal: ai-train=yes",
-                     "  Allow: /press/a # x"]),
+    st.tuples(st.sampled_from(["Allow", "Disallow", "disallow"]), st.sampled_from(_PATHS)).map(
+        lambda fp: f"{fp[0]}: {fp[1]}"
+    ),
+    st.sampled_from(
+        [
+            "",
+            "# a comment",
+            "Disallow:",
+            "Crawl-delay: 3",
+            "garbage line",
+            "Sitemap: https://jane.example/s.xml",
+            "Content-Signal: ai-train=yes",
+            "  Allow: /press/a # x",
+        ]
+    ),
 )
-_robots = st.tuples(st.lists(_line, max_size=14), st.sampled_from(["\n", "\r\n"]),
-                    st.booleans(), st.booleans()).map(
-    lambda t: (("\ufeff" if t[2] else "") + t[1].join(t[0]) + (t[1] if t[3] else ""))
-    .encode("utf-8"))
+_robots = st.tuples(
+    st.lists(_line, max_size=14), st.sampled_from(["\n", "\r\n"]), st.booleans(), st.booleans()
+).map(
+    lambda t: (("\ufeff" if t[2] else "") + t[1].join(t[0]) + (t[1] if t[3] else "")).encode(
+        "utf-8"
+    )
+)
 
 
 @pytest.mark.slow  # ~10 s
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(original=_robots)
 def test_merge_is_idempotent_reversible_and_parsers_agree(make_site, original):
     site, reg = make_site()
     once = robots.render(site, reg, original)
     assert robots.render(site, reg, once) == once
     assert robots.remove(once) == original
-    check = ["GPTBot", "Googlebot", "Googlebot-Image", "Spider", "Baiduspider", "Applebot",
-             "Applebot-Extended", "facebookexternalhit", "Google-Extended", "Bytespider"]
-    assert_agrees(site, reg, original, tokens=check,
-                  paths=("/", "/press/a", "/blog/b", "/drafts/public/c", "/x"))
+    check = [
+        "GPTBot",
+        "Googlebot",
+        "Googlebot-Image",
+        "Spider",
+        "Baiduspider",
+        "Applebot",
+        "Applebot-Extended",
+        "facebookexternalhit",
+        "Google-Extended",
+        "Bytespider",
+    ]
+    assert_agrees(
+        site,
+        reg,
+        original,
+        tokens=check,
+        paths=("/", "/press/a", "/blog/b", "/drafts/public/c", "/x"),
+    )

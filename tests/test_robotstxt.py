@@ -62,9 +62,14 @@ def test_groups_follow_rfc_9309():
     assert names == [["GPTBot", "ClaudeBot"], ["*"]]
     first, star = doc.groups
     assert [doc.lines[i].text for i in first.members] == [
-        "Disallow: /private/ # why", "Allow:", "Crawl-delay: 5"]  # the Sitemap is site-wide
+        "Disallow: /private/ # why",
+        "Allow:",
+        "Crawl-delay: 5",
+    ]  # the Sitemap is site-wide
     assert [doc.lines[i].text for i in star.members] == [
-        "Disallow:", "Content-Usage: /ai-ok/ train-ai=y"]
+        "Disallow:",
+        "Content-Usage: /ai-ok/ train-ai=y",
+    ]
     assert [doc.lines[i].text for i in doc.orphans] == ["Disallow: /before-any-agent/"]
 
 
@@ -75,8 +80,10 @@ def test_sitemap_between_user_agents_does_not_split_a_group():
 
 def test_unmerge_removes_blocks_and_restores_merged_lines():
     own = "User-agent: *\nDisallow: /x/\n"
-    merged = (f"{rt.BEGIN}: ours\nUser-agent: *\nDisallow: /x/\n{rt.END}\n\n"
-              f"{rt.MERGED}User-agent: *\n{rt.MERGED}Disallow: /x/\n")
+    merged = (
+        f"{rt.BEGIN}: ours\nUser-agent: *\nDisallow: /x/\n{rt.END}\n\n"
+        f"{rt.MERGED}User-agent: *\n{rt.MERGED}Disallow: /x/\n"
+    )
     doc, position = rt.unmerge(rt.parse(merged))
     assert doc.text == own
     assert position == 0
@@ -90,11 +97,14 @@ def test_unmerge_keeps_the_block_position():
     assert position == 2
 
 
-@pytest.mark.parametrize("text, message", [
-    (f"{rt.BEGIN}\nUser-agent: *\n", "has no"),
-    (f"{rt.END}\n", "without"),
-    (f"{rt.BEGIN}\n{rt.BEGIN}\n{rt.END}\n", "inside"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (f"{rt.BEGIN}\nUser-agent: *\n", "has no"),
+        (f"{rt.END}\n", "without"),
+        (f"{rt.BEGIN}\n{rt.BEGIN}\n{rt.END}\n", "inside"),
+    ],
+)
 def test_broken_blocks_are_reported_with_their_line(text, message):
     with pytest.raises(rt.RobotsTxtError, match=message):
         rt.blocks(rt.parse(text).lines)
@@ -107,36 +117,58 @@ def test_token_of_reads_the_product_token():
     assert rt.token_of("2bot") == ""
 
 
-@pytest.mark.parametrize("rules, path, allowed", [
-    ([(False, "/")], "/a", False),
-    ([(False, "/"), (True, "/press/")], "/press/a.jpg", True),
-    ([(True, "/press/"), (False, "/press/private/")], "/press/private/x", False),
-    ([(False, "/a"), (True, "/a")], "/a", True),  # a tie goes to allow
-    ([(False, "")], "/a", True),  # an empty Disallow matches nothing
-    ([(False, "/*.pdf$")], "/x/y.pdf", False),
-    ([(False, "/*.pdf$")], "/x/y.pdf?z", True),
-    ([(False, "/fish*")], "/fishheads", False),
-    ([(False, "/a$")], "/a/b", True),
-    ([], "/", True),
-])
+@pytest.mark.parametrize(
+    "rules, path, allowed",
+    [
+        ([(False, "/")], "/a", False),
+        ([(False, "/"), (True, "/press/")], "/press/a.jpg", True),
+        ([(True, "/press/"), (False, "/press/private/")], "/press/private/x", False),
+        ([(False, "/a"), (True, "/a")], "/a", True),  # a tie goes to allow
+        ([(False, "")], "/a", True),  # an empty Disallow matches nothing
+        ([(False, "/*.pdf$")], "/x/y.pdf", False),
+        ([(False, "/*.pdf$")], "/x/y.pdf?z", True),
+        ([(False, "/fish*")], "/fishheads", False),
+        ([(False, "/a$")], "/a/b", True),
+        ([], "/", True),
+    ],
+)
 def test_longest_match(rules, path, allowed):
     assert rt.allowed(rules, path) is allowed
 
 
 # --- properties -------------------------------------------------------------------------------
 
-_field = st.sampled_from(["User-agent", "user-agent", "Allow", "DISALLOW", "Sitemap", "Crawl-delay",
-                          "Content-Usage", "Content-Signal", "License", "Host", "X"])
-_value = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
-                 max_size=12)
-_record = st.tuples(st.sampled_from(["", " ", "\t"]), _field, st.sampled_from([":", " :", ": "]),
-                    _value).map("".join)
+_field = st.sampled_from(
+    [
+        "User-agent",
+        "user-agent",
+        "Allow",
+        "DISALLOW",
+        "Sitemap",
+        "Crawl-delay",
+        "Content-Usage",
+        "Content-Signal",
+        "License",
+        "Host",
+        "X",
+    ]
+)
+_value = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12
+)
+_record = st.tuples(
+    st.sampled_from(["", " ", "\t"]), _field, st.sampled_from([":", " :", ": "]), _value
+).map("".join)
 _robots_line = st.one_of(_record, _value, _value.map(lambda v: "#" + v), st.just(""))
 _robots_text = st.tuples(
     st.lists(st.tuples(_robots_line, st.sampled_from(["\n", "\r\n", "\r"])), max_size=20),
-    st.booleans(), st.booleans(),
-).map(lambda t: ("\ufeff" if t[1] else "") + "".join(a + b for a, b in t[0])
-      + ("tail" if t[2] else ""))
+    st.booleans(),
+    st.booleans(),
+).map(
+    lambda t: (
+        ("\ufeff" if t[1] else "") + "".join(a + b for a, b in t[0]) + ("tail" if t[2] else "")
+    )
+)
 
 
 @settings(max_examples=100)
@@ -170,7 +202,9 @@ def test_any_bytes_round_trip(data):
 @given(_robots_text)
 def test_commenting_out_is_reversible(text):
     doc = rt.parse(text.replace(rt.MERGED, ""))
-    commented = rt.Document(doc.bom, tuple(
-        ln.comment_out() if ln.kind in ("user-agent", "rule") else ln for ln in doc.lines))
+    commented = rt.Document(
+        doc.bom,
+        tuple(ln.comment_out() if ln.kind in ("user-agent", "rule") else ln for ln in doc.lines),
+    )
     assert all(ln.kind == "comment" for ln in commented.lines if ln.merged)
     assert rt.unmerge(commented)[0] == doc

@@ -183,5 +183,3 @@ def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:
 def _ignore_interrupts() -> None:
     # Ctrl-C reaches the whole process group; only the parent decides how to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-

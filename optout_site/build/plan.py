@@ -37,7 +37,9 @@ def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
     if entry.rel.suffix.lower() in page_tags.HTML_SUFFIXES:
         return Task(rel, entry.path, dst, "page", dry_run, page=_wanted(site, decision))
     if site.images.enabled and images.is_image(entry.path):
-        return Task(rel, entry.path, dst, "image", dry_run, image=image_rights.for_decision(site, decision))
+        return Task(
+            rel, entry.path, dst, "image", dry_run, image=image_rights.for_decision(site, decision)
+        )
     return Task(rel, entry.path, dst, "file", dry_run)
 
 

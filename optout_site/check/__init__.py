@@ -32,8 +32,9 @@ __all__ = [
 
 
 def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
-    report = CheckReport(target=source.label, mode=source.mode,
-                         site=site.name if site else None, policy_source="")
+    report = CheckReport(
+        target=source.label, mode=source.mode, site=site.name if site else None, policy_source=""
+    )
     if isinstance(source, FolderSource):
         report.root = str(source.root)
     ctx = Context(source, report)
@@ -66,9 +67,14 @@ def _reservation_page(ctx: Context) -> None:
         return
     ctx.count(LEGAL)
     if not ctx.get(page.path).ok:
-        ctx.add("warning", LEGAL, page.path, "the human-readable reservation page is missing; "
-                "a court or a licensee reads words, not robots.txt",
-                "Rebuild with `optout-site build` (reservation_page in sites.yaml).")
+        ctx.add(
+            "warning",
+            LEGAL,
+            page.path,
+            "the human-readable reservation page is missing; "
+            "a court or a licensee reads words, not robots.txt",
+            "Rebuild with `optout-site build` (reservation_page in sites.yaml).",
+        )
 
 
 def check_folder(root: Path, site: Site | None = None, *, sample: int | None = None) -> CheckReport:
@@ -77,8 +83,9 @@ def check_folder(root: Path, site: Site | None = None, *, sample: int | None = N
     return _run(FolderSource(Path(root), origins), site, sample)
 
 
-def check_url(base: str, site: Site | None = None, sample: int = 20,
-              timeout: float = 10.0) -> CheckReport:
+def check_url(
+    base: str, site: Site | None = None, sample: int = 20, timeout: float = 10.0
+) -> CheckReport:
     """Check a served site at ``base`` (http or https), sampling ``sample`` pages and images."""
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -22,17 +22,29 @@ def check(ctx: Context) -> None:
     if not got.ok:
         if needed:
             reason = got.error or f"HTTP {got.status}"
-            ctx.add("error", AI_TXT, PATH, f"ai.txt is missing ({reason}); Spawning's API and the "
-                    "datasets that use it see no reservation",
-                    "Publish /ai.txt (optout-site build writes it).")
+            ctx.add(
+                "error",
+                AI_TXT,
+                PATH,
+                f"ai.txt is missing ({reason}); Spawning's API and the "
+                "datasets that use it see no reservation",
+                "Publish /ai.txt (optout-site build writes it).",
+            )
         for path in ctx.pages + ctx.images:
             ctx.cell(path, AI_TXT, BAD, "ai.txt missing")
         return
     text = got.body.decode("utf-8", "replace")
-    if not any(line.split("#")[0].strip().lower().replace(" ", "") == "user-agent:*"
-               for line in text.splitlines()):
-        ctx.add("warning", AI_TXT, PATH, "ai.txt has no `User-Agent: *` line",
-                "Start the rules with `User-Agent: *`.")
+    if not any(
+        line.split("#")[0].strip().lower().replace(" ", "") == "user-agent:*"
+        for line in text.splitlines()
+    ):
+        ctx.add(
+            "warning",
+            AI_TXT,
+            PATH,
+            "ai.txt has no `User-Agent: *` line",
+            "Start the rules with `User-Agent: *`.",
+        )
     parser = Protego.parse(text)
     wrong: dict[tuple[bool, bool], list[str]] = defaultdict(list)
     for path in ctx.sample_paths():
@@ -46,7 +58,12 @@ def check(ctx: Context) -> None:
     for (disallowed, want), paths in wrong.items():
         said = "disallows" if disallowed else "allows"
         meaning = "reserves dataset training" if want else "allows it"
-        ctx.add("error", AI_TXT, paths[0], f"ai.txt {said} {short_list(paths)}, but the policy "
-                f"{meaning} there; {ctx.tdm_says(paths[0])}",
-                "Rebuild with `optout-site build`; ai.txt is generated from sites.yaml.",
-                file=PATH)
+        ctx.add(
+            "error",
+            AI_TXT,
+            paths[0],
+            f"ai.txt {said} {short_list(paths)}, but the policy "
+            f"{meaning} there; {ctx.tdm_says(paths[0])}",
+            "Rebuild with `optout-site build`; ai.txt is generated from sites.yaml.",
+            file=PATH,
+        )

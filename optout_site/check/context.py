@@ -14,6 +14,7 @@ from optout_site.policy import Decision
 if TYPE_CHECKING:
     from optout_site.check.expect import Expect
 
+
 def short_list(items: Iterable[str], limit: int = 6) -> str:
     items = list(dict.fromkeys(items))
     head = ", ".join(items[:limit])
@@ -55,8 +56,16 @@ class Context:
     def decision(self, path: str) -> Decision:
         return self.exp.site.policy.resolve(path)
 
-    def add(self, severity: Severity, signal: str, path: str, message: str, fix: str,
-            line: int | None = None, file: str | None = None) -> None:
+    def add(
+        self,
+        severity: Severity,
+        signal: str,
+        path: str,
+        message: str,
+        fix: str,
+        line: int | None = None,
+        file: str | None = None,
+    ) -> None:
         finding = Finding(severity, signal, path, message, fix, line, file)
         if finding not in self.report.findings:
             self.report.findings.append(finding)

@@ -57,8 +57,9 @@ def _refine(reserved: set[Use], signal: dict[str, str], usage: dict[str, str]) -
     """Narrow TDMRep's single bit with the finer robots.txt vocabularies."""
     if signal.get("ai-input") == "yes":
         reserved.discard(Use.AI_INPUT)
-    if signal.get("ai-train") == "yes" or (usage.get("train-ai") == "y"
-                                          and "ai-train" not in signal):
+    if signal.get("ai-train") == "yes" or (
+        usage.get("train-ai") == "y" and "ai-train" not in signal
+    ):
         reserved -= {Use.TRAIN, Use.GENAI_TRAIN}
     if signal.get("search") == "no" or usage.get("search") == "n":
         reserved.add(Use.SEARCH)
@@ -99,14 +100,17 @@ def infer(ctx: Context, origin: str | None) -> Expect:
             if rule.location == "/":
                 default = reserved
             else:
-                rules.append(Rule(rule.location, frozenset(reserved),
-                                  frozenset(ALL_USES - reserved)))
+                rules.append(
+                    Rule(rule.location, frozenset(reserved), frozenset(ALL_USES - reserved))
+                )
             policy_url = policy_url or rule.policy
     elif signal or usage:
         default = _refine(set(_AI_USES), signal, usage)
     if not sources:
-        sources.append("nothing: the site publishes no tdmrep.json and no robots.txt "
-                       "preference, so nothing is taken as reserved")
+        sources.append(
+            "nothing: the site publishes no tdmrep.json and no robots.txt "
+            "preference, so nothing is taken as reserved"
+        )
     policy = Policy(frozenset(default), frozenset(ALL_USES - default), tuple(rules))
     base = origin or _origin(policy_url) or _origin(rsl_url) or "https://site.invalid"
     policy_path = urlsplit(policy_url).path if policy_url else TdmPolicyConfig.path
@@ -148,10 +152,12 @@ def describe(expect: Expect) -> list[PolicyLine]:
     """The policy in plain words, one line per scope, most specific first."""
     out = []
     for path, decision in expect.site.policy.ordered_decisions:
-        out.append(PolicyLine(
-            path=path,
-            reserved=tuple(u.value for u in Use if u in decision.reserved),
-            allowed=tuple(u.value for u in Use if u not in decision.reserved),
-            text=dialects.describe(decision),
-        ))
+        out.append(
+            PolicyLine(
+                path=path,
+                reserved=tuple(u.value for u in Use if u in decision.reserved),
+                allowed=tuple(u.value for u in Use if u not in decision.reserved),
+                text=dialects.describe(decision),
+            )
+        )
     return out

@@ -16,8 +16,10 @@ from optout_site.policy import Use
 
 NAMES = ("tdm-reservation", "tdm-policy", "X-Robots-Tag", "Content-Usage")
 OVERBLOCK = frozenset({"noindex", "none", "noimageindex"})
-_FIX = ("Configure the host's headers (optout-site writes them for the hosts named in "
-        "sites.yaml `hosts:`), then redeploy.")
+_FIX = (
+    "Configure the host's headers (optout-site writes them for the hosts named in "
+    "sites.yaml `hosts:`), then redeploy."
+)
 
 
 def _directives(values: list[str]) -> set[str]:
@@ -42,13 +44,25 @@ def check(ctx: Context) -> None:
         # One finding, not one per file: the host config is missing or not deployed.
         where = ", ".join(repr(h) for h in hosts)
         if hosts:
-            ctx.add("error", HEADERS, "/", f"the server sends no opt-out headers at all, though "
-                    f"sites.yaml names host(s) {where} whose config sets them: the generated "
-                    "config is not deployed or not read", _FIX)
+            ctx.add(
+                "error",
+                HEADERS,
+                "/",
+                f"the server sends no opt-out headers at all, though "
+                f"sites.yaml names host(s) {where} whose config sets them: the generated "
+                "config is not deployed or not read",
+                _FIX,
+            )
         else:
-            ctx.add("warning", HEADERS, "/", "the host sends no opt-out headers; images are "
-                    "then covered only by tdmrep.json and their XMP, and the dataset tools that "
-                    "read only X-Robots-Tag see no reservation", _FIX)
+            ctx.add(
+                "warning",
+                HEADERS,
+                "/",
+                "the host sends no opt-out headers; images are "
+                "then covered only by tdmrep.json and their XMP, and the dataset tools that "
+                "read only X-Robots-Tag see no reservation",
+                _FIX,
+            )
         for path, _ in responses:
             ctx.cell(path, HEADERS, BAD if hosts else WARN, "no opt-out headers")
         ctx.count(HEADERS, len(responses))
@@ -70,23 +84,36 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
             problems.append(message.split(";")[0])
 
     if not any(response.header_values(n) for n in NAMES):
-        ctx.add("error", HEADERS, path, f"no opt-out headers at all on {path}, while other "
-                f"responses carry them (missing: tdm-reservation {want}, X-Robots-Tag, "
-                "Content-Usage); a path rule of the host config does not cover it", _FIX)
+        ctx.add(
+            "error",
+            HEADERS,
+            path,
+            f"no opt-out headers at all on {path}, while other "
+            f"responses carry them (missing: tdm-reservation {want}, X-Robots-Tag, "
+            "Content-Usage); a path rule of the host config does not cover it",
+            _FIX,
+        )
         ctx.cell(path, HEADERS, BAD, "no opt-out headers")
         return
     values = [v.strip() for v in response.header_values("tdm-reservation")]
     meta = ctx.page_meta.get(path)
     if not values:
-        bad("error", f"no tdm-reservation header on {path} (policy: {want}); other responses "
-            "carry it")
+        bad(
+            "error",
+            f"no tdm-reservation header on {path} (policy: {want}); other responses carry it",
+        )
     elif len(set(values)) > 1 or values[0] not in ("0", "1"):
-        bad("error", f"tdm-reservation header {', '.join(values)!r} is invalid: TDM agents read "
-            "it as unset")
+        bad(
+            "error",
+            f"tdm-reservation header {', '.join(values)!r} is invalid: TDM agents read it as unset",
+        )
     elif values[0] != want:
         also = f"; the page's meta says {meta}" if meta is not None else ""
-        bad("error", f"tdm-reservation header says {values[0]} but the policy says {want}{also}"
-            f"; {ctx.tdm_says(path)}")
+        bad(
+            "error",
+            f"tdm-reservation header says {values[0]} but the policy says {want}{also}"
+            f"; {ctx.tdm_says(path)}",
+        )
     elif meta is not None and meta in ("0", "1") and meta != values[0]:
         bad("error", f"tdm-reservation header says {values[0]} but the page's meta says {meta}")
     if want == "1" and not response.header_values("tdm-policy"):
@@ -95,12 +122,18 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
     tags = _directives(response.header_values("X-Robots-Tag"))
     blocked = tags & OVERBLOCK
     if blocked and not decision.reserves(Use.SEARCH):
-        bad("error", f"over-blocking: X-Robots-Tag says {', '.join(sorted(blocked))} on {path}; "
-            "search engines drop it and img2dataset skips it, although the policy allows search")
+        bad(
+            "error",
+            f"over-blocking: X-Robots-Tag says {', '.join(sorted(blocked))} on {path}; "
+            "search engines drop it and img2dataset skips it, although the policy allows search",
+        )
     want_noai = set(dialects.noai_directives(decision))
     if want_noai - tags:
-        bad("error", f"X-Robots-Tag lacks {', '.join(sorted(want_noai - tags))} although the "
-            "policy reserves AI use here")
+        bad(
+            "error",
+            f"X-Robots-Tag lacks {', '.join(sorted(want_noai - tags))} although the "
+            "policy reserves AI use here",
+        )
     if {"noai", "noimageai"} & tags - want_noai:
         bad("error", "X-Robots-Tag says noai but the policy allows AI use here")
 
@@ -110,18 +143,21 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
         want_usage = parse_usage(dialects.content_usage(decision))[1] or {}
         for label, value in want_usage.items():
             if (got or {}).get(label, "?") != value:
-                bad("error", f"Content-Usage header says {usage[-1]!r} but the policy says "
-                    f"{label}={value} here")
+                bad(
+                    "error",
+                    f"Content-Usage header says {usage[-1]!r} but the policy says "
+                    f"{label}={value} here",
+                )
                 break
     else:
         bad("error", f"no Content-Usage header on {path}")
 
     rsl_url = ctx.exp.rsl_url
-    if rsl_url and not any(rsl_url in v and "license" in v
-                           for v in response.header_values("Link")):
-        bad("error", f"no `Link: <{rsl_url}>; rel=\"license\"` header")
-    ctx.cell(path, HEADERS, BAD if problems else OK,
-             "; ".join(problems) if problems else "headers agree")
+    if rsl_url and not any(rsl_url in v and "license" in v for v in response.header_values("Link")):
+        bad("error", f'no `Link: <{rsl_url}>; rel="license"` header')
+    ctx.cell(
+        path, HEADERS, BAD if problems else OK, "; ".join(problems) if problems else "headers agree"
+    )
 
 
 def _host_files(ctx: Context) -> None:
@@ -130,7 +166,13 @@ def _host_files(ctx: Context) -> None:
         ctx.count(HOSTS)
         got = ctx.get("/" + name)
         if not got.ok:
-            ctx.add("error", HOSTS, "/" + name, f"sites.yaml names host {host!r} but {name} is "
-                    "missing, so the host sends no opt-out headers", _FIX)
+            ctx.add(
+                "error",
+                HOSTS,
+                "/" + name,
+                f"sites.yaml names host {host!r} but {name} is "
+                "missing, so the host sends no opt-out headers",
+                _FIX,
+            )
         elif b"tdm-reservation" not in got.body.lower():
             ctx.add("error", HOSTS, "/" + name, f"{name} sets no tdm-reservation header", _FIX)

@@ -53,9 +53,15 @@ def check(ctx: Context) -> None:
             ctx.cell(path, XMP, BAD, "unreadable")
             continue
         if packet is None:
-            ctx.add(ctx.missing_severity(), XMP, path, "the image has no XMP metadata, so the "
-                    f"reservation does not travel with it (policy: {_code(want)}; "
-                    f"{ctx.tdm_says(path)})", _FIX)
+            ctx.add(
+                ctx.missing_severity(),
+                XMP,
+                path,
+                "the image has no XMP metadata, so the "
+                f"reservation does not travel with it (policy: {_code(want)}; "
+                f"{ctx.tdm_says(path)})",
+                _FIX,
+            )
             ctx.cell(path, XMP, BAD, "no XMP")
             continue
         try:
@@ -66,16 +72,33 @@ def check(ctx: Context) -> None:
             continue
         codes = list(dict.fromkeys(_code(v) for v in values))
         if not codes:
-            ctx.add(ctx.missing_severity(), XMP, path, "the XMP has no plus:DataMining value "
-                    f"(policy: {_code(want)}; {ctx.tdm_says(path)})", _FIX)
+            ctx.add(
+                ctx.missing_severity(),
+                XMP,
+                path,
+                "the XMP has no plus:DataMining value "
+                f"(policy: {_code(want)}; {ctx.tdm_says(path)})",
+                _FIX,
+            )
             ctx.cell(path, XMP, BAD, "DataMining missing")
         elif codes != [_code(want)]:
-            ctx.add("error", XMP, path, f"plus:DataMining says {', '.join(codes)} but the policy "
-                    f"needs {_code(want)} here; {ctx.tdm_says(path)}", _FIX)
+            ctx.add(
+                "error",
+                XMP,
+                path,
+                f"plus:DataMining says {', '.join(codes)} but the policy "
+                f"needs {_code(want)} here; {ctx.tdm_says(path)}",
+                _FIX,
+            )
             ctx.cell(path, XMP, BAD, f"{', '.join(codes)}, want {_code(want)}")
         else:
             ctx.report.coverage.images_reserved += 1
             ctx.cell(path, XMP, OK, codes[0])
             if values[0] != want:
-                ctx.add("warning", XMP, path, f"plus:DataMining is {values[0]!r}, not the "
-                        f"vocabulary URI {want}", _FIX)
+                ctx.add(
+                    "warning",
+                    XMP,
+                    path,
+                    f"plus:DataMining is {values[0]!r}, not the vocabulary URI {want}",
+                    _FIX,
+                )

@@ -21,8 +21,18 @@ XMP = "image XMP"
 HEADERS = "HTTP headers"
 HOSTS = "host config"
 LEGAL = "reservation page"
-SIGNALS: tuple[str, ...] = (ROBOTS, TDMREP, TDM_POLICY, AI_TXT, RSL, META, XMP, HEADERS, HOSTS,
-                            LEGAL)
+SIGNALS: tuple[str, ...] = (
+    ROBOTS,
+    TDMREP,
+    TDM_POLICY,
+    AI_TXT,
+    RSL,
+    META,
+    XMP,
+    HEADERS,
+    HOSTS,
+    LEGAL,
+)
 
 OK, BAD, WARN = "ok", "bad", "warn"
 
@@ -123,8 +133,11 @@ class CheckReport:
             errors = sum(1 for f in self.errors if f.signal == name)
             warnings = sum(1 for f in self.warnings if f.signal == name)
             if name in self.checked or errors or warnings:
-                out[name] = {"checked": self.checked.get(name, 0), "errors": errors,
-                             "warnings": warnings}
+                out[name] = {
+                    "checked": self.checked.get(name, 0),
+                    "errors": errors,
+                    "warnings": warnings,
+                }
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,8 +152,11 @@ class CheckReport:
             "signals": self.signal_summary(),
             "findings": [asdict(f) for f in self.findings],
             "grid": [
-                {"path": r.path, "kind": r.kind,
-                 "cells": {k: asdict(c) for k, c in r.cells.items()}}
+                {
+                    "path": r.path,
+                    "kind": r.kind,
+                    "cells": {k: asdict(c) for k, c in r.cells.items()},
+                }
                 for r in self.rows
             ],
         }

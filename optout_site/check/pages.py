@@ -29,8 +29,9 @@ def parse_html(body: bytes, content_type: str = "") -> ElementTree.Element | Non
     if "charset=" in content_type.lower():
         charset = content_type.lower().split("charset=")[1].split(";")[0].strip(" \"'")
     try:
-        return html5lib.parse(body, treebuilder="etree", namespaceHTMLElements=False,
-                              transport_encoding=charset)
+        return html5lib.parse(
+            body, treebuilder="etree", namespaceHTMLElements=False, transport_encoding=charset
+        )
     except (ValueError, LookupError):
         return None
 
@@ -100,8 +101,7 @@ def _sitemap(ctx: Context) -> list[str]:
     if not got.ok:
         return []
     try:
-        root = etree.fromstring(got.body, etree.XMLParser(resolve_entities=False,
-                                                          no_network=True))
+        root = etree.fromstring(got.body, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return []
     locs = [el.text.strip() for el in root.iter("{*}loc") if el.text]
@@ -117,8 +117,13 @@ def check(ctx: Context) -> None:
         ctx.report.coverage.pages += 1
         got = ctx.get(path)
         if not got.ok:
-            ctx.add("error", META, path, f"the page cannot be read ({got.error or got.status})",
-                    "Check the file.")
+            ctx.add(
+                "error",
+                META,
+                path,
+                f"the page cannot be read ({got.error or got.status})",
+                "Check the file.",
+            )
             ctx.cell(path, META, BAD, "unreadable")
             ctx.page_meta[path] = None
             continue
@@ -130,63 +135,120 @@ def check(ctx: Context) -> None:
         distinct = list(dict.fromkeys(values))
         ctx.page_meta[path] = distinct[0] if len(distinct) == 1 else None
         if not values:
-            ctx.add(ctx.missing_severity(), META, path, "no <meta name=\"tdm-reservation\"> "
-                    f"(policy: {want}; {ctx.tdm_says(path)})", _REBUILD)
+            ctx.add(
+                ctx.missing_severity(),
+                META,
+                path,
+                f'no <meta name="tdm-reservation"> (policy: {want}; {ctx.tdm_says(path)})',
+                _REBUILD,
+            )
             ctx.cell(path, META, BAD, "tdm-reservation missing")
         elif len(distinct) > 1:
-            ctx.add("error", META, path, f"several tdm-reservation meta tags disagree: "
-                    f"{', '.join(distinct)}", "Keep exactly one. " + _REBUILD)
+            ctx.add(
+                "error",
+                META,
+                path,
+                f"several tdm-reservation meta tags disagree: {', '.join(distinct)}",
+                "Keep exactly one. " + _REBUILD,
+            )
             ctx.cell(path, META, BAD, "conflicting tdm-reservation")
         elif distinct[0] not in ("0", "1"):
-            ctx.add("error", META, path, f"tdm-reservation is {distinct[0]!r}; only 1 and 0 are "
-                    "valid, so TDM agents read it as unset", f'Write content="{want}".')
+            ctx.add(
+                "error",
+                META,
+                path,
+                f"tdm-reservation is {distinct[0]!r}; only 1 and 0 are "
+                "valid, so TDM agents read it as unset",
+                f'Write content="{want}".',
+            )
             ctx.cell(path, META, BAD, f"invalid value {distinct[0]!r}")
         elif distinct[0] != want:
-            ctx.add("error", META, path, f"the page's meta says tdm-reservation {distinct[0]} but "
-                    f"the policy says {want} here; {ctx.tdm_says(path)}. HTML meta overrides "
-                    "tdmrep.json and headers for TDM agents", _REBUILD)
+            ctx.add(
+                "error",
+                META,
+                path,
+                f"the page's meta says tdm-reservation {distinct[0]} but "
+                f"the policy says {want} here; {ctx.tdm_says(path)}. HTML meta overrides "
+                "tdmrep.json and headers for TDM agents",
+                _REBUILD,
+            )
             ctx.cell(path, META, BAD, f"tdm-reservation {distinct[0]}, want {want}")
         else:
             ctx.report.coverage.pages_reserved += 1
             ctx.cell(path, META, OK, f"tdm-reservation {want}")
         _policy_link(ctx, path, found, want)
         _robots_meta(ctx, path, found, decision)
-        if exp.rsl_url and root is not None and not any(
-            "license" in (el.get("rel") or "").lower().split()
-            and (el.get("type") or "").lower() == "application/rsl+xml"
-            for el in root.iter("link")
+        if (
+            exp.rsl_url
+            and root is not None
+            and not any(
+                "license" in (el.get("rel") or "").lower().split()
+                and (el.get("type") or "").lower() == "application/rsl+xml"
+                for el in root.iter("link")
+            )
         ):
-            ctx.add("warning", META, path, "no <link rel=\"license\" type=\"application/rsl+xml\">"
-                    " pointing at license.xml", _REBUILD)
+            ctx.add(
+                "warning",
+                META,
+                path,
+                'no <link rel="license" type="application/rsl+xml"> pointing at license.xml',
+                _REBUILD,
+            )
 
 
 def _policy_link(ctx: Context, path: str, found: dict[str, list[str]], want: str) -> None:
     links = found.get("tdm-policy", [])
     if want == "1" and not links:
-        ctx.add("warning", META, path, "no <meta name=\"tdm-policy\">: TDM agents cannot learn how "
-                "to ask for a licence", _REBUILD)
+        ctx.add(
+            "warning",
+            META,
+            path,
+            'no <meta name="tdm-policy">: TDM agents cannot learn how to ask for a licence',
+            _REBUILD,
+        )
     elif want == "1" and ctx.strict and links[0] != ctx.exp.policy_url:
-        ctx.add("warning", META, path, f"tdm-policy points at {links[0]}, not "
-                f"{ctx.exp.policy_url}", _REBUILD)
+        ctx.add(
+            "warning",
+            META,
+            path,
+            f"tdm-policy points at {links[0]}, not {ctx.exp.policy_url}",
+            _REBUILD,
+        )
 
 
-def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]],
-                 decision: Decision) -> None:
+def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision: Decision) -> None:
     got = directives(found.get("robots", []))
     want = set(dialects.noai_directives(decision))
     missing = want - got
     if missing:
-        ctx.add(ctx.missing_severity(), META, path, f"the robots meta lacks "
-                f"{', '.join(sorted(missing))} although the policy reserves AI use here", _REBUILD)
+        ctx.add(
+            ctx.missing_severity(),
+            META,
+            path,
+            f"the robots meta lacks "
+            f"{', '.join(sorted(missing))} although the policy reserves AI use here",
+            _REBUILD,
+        )
         ctx.cell(path, META, BAD, "noai missing")
     extra = {"noai", "noimageai"} & got - want
     if extra:
-        ctx.add("error", META, path, f"the robots meta says {', '.join(sorted(extra))} but the "
-                f"policy allows AI use here ({dialects.describe(decision)})", _REBUILD)
+        ctx.add(
+            "error",
+            META,
+            path,
+            f"the robots meta says {', '.join(sorted(extra))} but the "
+            f"policy allows AI use here ({dialects.describe(decision)})",
+            _REBUILD,
+        )
         ctx.cell(path, META, BAD, "noai where allowed")
     noindex = got & NOINDEX
     if noindex and not decision.reserves(Use.SEARCH):
-        ctx.add("warning", META, path, f"the robots meta says {', '.join(sorted(noindex))}: "
-                "search engines drop this page although the policy allows search",
-                "Remove noindex unless this page should not be found.")
+        ctx.add(
+            "warning",
+            META,
+            path,
+            f"the robots meta says {', '.join(sorted(noindex))}: "
+            "search engines drop this page although the policy allows search",
+            "Remove noindex unless this page should not be found.",
+        )
         ctx.cell(path, META, WARN, "noindex")

@@ -38,8 +38,9 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     out = ["  " + "  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
     out.append("  " + "  ".join("-" * w for w in widths))
-    out += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-            for r in rows]
+    out += [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
     return out
 
 
@@ -49,8 +50,10 @@ def _where(f: Finding) -> str:
 
 def text(report: CheckReport) -> str:
     c = report.coverage
-    lines = [f"optout-site check: {report.target} ({report.mode})",
-             f"Policy {report.policy_source}:"]
+    lines = [
+        f"optout-site check: {report.target} ({report.mode})",
+        f"Policy {report.policy_source}:",
+    ]
     width = max((len(p.path) for p in report.policy), default=1)
     lines += [f"  {p.path.ljust(width)}  {p.text}" for p in report.policy]
     lines.append("")
@@ -58,14 +61,17 @@ def text(report: CheckReport) -> str:
     rows = []
     for name, counts in summary.items():
         state = "FAIL" if counts["errors"] else ("warn" if counts["warnings"] else "ok")
-        rows.append((name, str(counts["checked"]), str(counts["errors"]),
-                     str(counts["warnings"]), state))
+        rows.append(
+            (name, str(counts["checked"]), str(counts["errors"]), str(counts["warnings"]), state)
+        )
     lines += _table(("signal", "checked", "errors", "warnings", "status"), rows)
     lines.append("")
-    lines.append(f"Coverage: pages {c.pages_reserved}/{c.pages} "
-                 f"({Coverage.percent(c.pages_reserved, c.pages):g}%) carry the policy's "
-                 f"reservation; images {c.images_reserved}/{c.images} "
-                 f"({Coverage.percent(c.images_reserved, c.images):g}%)")
+    lines.append(
+        f"Coverage: pages {c.pages_reserved}/{c.pages} "
+        f"({Coverage.percent(c.pages_reserved, c.pages):g}%) carry the policy's "
+        f"reservation; images {c.images_reserved}/{c.images} "
+        f"({Coverage.percent(c.images_reserved, c.images):g}%)"
+    )
     for name in SIGNALS:
         found = [f for f in report.findings if f.signal == name]
         if not found:

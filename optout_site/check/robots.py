@@ -25,9 +25,22 @@ from optout_site.policy import Use
 from optout_site.signals.robots import agents as agents_mod
 
 MAX_BYTES = 500 * 1024
-KNOWN_FIELDS = frozenset({"user-agent", "allow", "disallow", "sitemap", "license", "host",
-                          "content-usage", "content-signal", "crawl-delay", "clean-param",
-                          "request-rate", "visit-time"})
+KNOWN_FIELDS = frozenset(
+    {
+        "user-agent",
+        "allow",
+        "disallow",
+        "sitemap",
+        "license",
+        "host",
+        "content-usage",
+        "content-signal",
+        "crawl-delay",
+        "clean-param",
+        "request-rate",
+        "visit-time",
+    }
+)
 _REBUILD = "Rebuild with `optout-site build`; robots.txt groups are generated from sites.yaml."
 
 __all__ = ["PATH", "RobotsFile", "check", "parse", "read"]
@@ -39,27 +52,51 @@ def read(ctx: Context) -> RobotsFile | None:
     if not got.ok:
         ctx.count(ROBOTS)
         if got.status >= 500 or got.status == 0:
-            message = (f"robots.txt is unreachable ({got.error or got.status}); RFC 9309 crawlers "
-                       "then assume the whole site is disallowed, search engines included")
+            message = (
+                f"robots.txt is unreachable ({got.error or got.status}); RFC 9309 crawlers "
+                "then assume the whole site is disallowed, search engines included"
+            )
         else:
-            message = (f"robots.txt is missing (HTTP {got.status}); crawlers may take everything, "
-                       "AI training crawlers included")
-        ctx.add("error", ROBOTS, PATH, message, "Publish /robots.txt (optout-site build writes "
-                "it, merged with the site's own rules).")
+            message = (
+                f"robots.txt is missing (HTTP {got.status}); crawlers may take everything, "
+                "AI training crawlers included"
+            )
+        ctx.add(
+            "error",
+            ROBOTS,
+            PATH,
+            message,
+            "Publish /robots.txt (optout-site build writes it, merged with the site's own rules).",
+        )
         return None
     if len(got.body) > MAX_BYTES:
-        ctx.add("error", ROBOTS, PATH, f"robots.txt is {len(got.body):,} bytes; crawlers only "
-                "have to read the first 500 KiB (RFC 9309 §2.5), so later groups may be ignored",
-                "Shorten the site's own rules; keep robots.txt well under 500 KiB.")
+        ctx.add(
+            "error",
+            ROBOTS,
+            PATH,
+            f"robots.txt is {len(got.body):,} bytes; crawlers only "
+            "have to read the first 500 KiB (RFC 9309 §2.5), so later groups may be ignored",
+            "Shorten the site's own rules; keep robots.txt well under 500 KiB.",
+        )
     try:
         text = got.body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        ctx.add("error", ROBOTS, PATH, f"robots.txt is not UTF-8 (byte {exc.start}); RFC 9309 "
-                "requires UTF-8", "Save robots.txt as UTF-8.")
+        ctx.add(
+            "error",
+            ROBOTS,
+            PATH,
+            f"robots.txt is not UTF-8 (byte {exc.start}); RFC 9309 requires UTF-8",
+            "Save robots.txt as UTF-8.",
+        )
         text = got.body.decode("utf-8", "replace")
     if ctx.source.mode == "url" and got.content_type != "text/plain":
-        ctx.add("warning", ROBOTS, PATH, f"served as {got.content_type or 'no Content-Type'}, "
-                "not text/plain", "Serve robots.txt as text/plain; charset=utf-8.")
+        ctx.add(
+            "warning",
+            ROBOTS,
+            PATH,
+            f"served as {got.content_type or 'no Content-Type'}, not text/plain",
+            "Serve robots.txt as text/plain; charset=utf-8.",
+        )
     _lint(ctx, text.removeprefix("\ufeff"))
     return parse(text.removeprefix("\ufeff"))
 
@@ -73,27 +110,55 @@ def _lint(ctx: Context, text: str) -> None:
         name, colon, value = line.partition(":")
         name, value = name.strip().lower(), value.strip()
         if not colon:
-            ctx.add("warning", ROBOTS, PATH, f"line {number} is not a 'field: value' record: "
-                    f"{raw.strip()!r}; parsers skip it", "Fix or remove the line.", line=number)
+            ctx.add(
+                "warning",
+                ROBOTS,
+                PATH,
+                f"line {number} is not a 'field: value' record: {raw.strip()!r}; parsers skip it",
+                "Fix or remove the line.",
+                line=number,
+            )
         elif name == "user-agent":
             seen_agent = True
             if value != "*" and not TOKEN_RE.match(value):
                 token = re.match(r"[A-Za-z_-]*", value).group(0)  # type: ignore[union-attr]
-                ctx.add("error", ROBOTS, PATH,
-                        f"line {number}: invalid product token {value!r} in User-agent; RFC 9309 "
-                        "allows only letters, '_' and '-', so crawlers may not recognise this "
-                        "group", f"Write the bare token (e.g. {token or 'GPTBot'!r}), one per "
-                        "User-agent line.", line=number)
+                ctx.add(
+                    "error",
+                    ROBOTS,
+                    PATH,
+                    f"line {number}: invalid product token {value!r} in User-agent; RFC 9309 "
+                    "allows only letters, '_' and '-', so crawlers may not recognise this "
+                    "group",
+                    f"Write the bare token (e.g. {token or 'GPTBot'!r}), one per User-agent line.",
+                    line=number,
+                )
         elif name not in KNOWN_FIELDS:
-            ctx.add("warning", ROBOTS, PATH, f"line {number}: unknown field {name!r}; crawlers "
-                    "ignore it", "Check the spelling (Allow, Disallow, User-agent, Sitemap).",
-                    line=number)
+            ctx.add(
+                "warning",
+                ROBOTS,
+                PATH,
+                f"line {number}: unknown field {name!r}; crawlers ignore it",
+                "Check the spelling (Allow, Disallow, User-agent, Sitemap).",
+                line=number,
+            )
         elif name in ("allow", "disallow") and not seen_agent:
-            ctx.add("warning", ROBOTS, PATH, f"line {number}: {name} before any User-agent line "
-                    "is ignored (RFC 9309)", "Move it into a group.", line=number)
+            ctx.add(
+                "warning",
+                ROBOTS,
+                PATH,
+                f"line {number}: {name} before any User-agent line is ignored (RFC 9309)",
+                "Move it into a group.",
+                line=number,
+            )
         elif name in ("allow", "disallow") and value and not value.startswith(("/", "*")):
-            ctx.add("warning", ROBOTS, PATH, f"line {number}: path {value!r} does not start with "
-                    "'/'", "Start every path with '/'.", line=number)
+            ctx.add(
+                "warning",
+                ROBOTS,
+                PATH,
+                f"line {number}: path {value!r} does not start with '/'",
+                "Start every path with '/'.",
+                line=number,
+            )
 
 
 def check(ctx: Context) -> None:
@@ -109,8 +174,14 @@ def check(ctx: Context) -> None:
         if any(v == "*" or TOKEN_RE.match(v) for v, _ in group.agents):
             usage.check_group(ctx, robots, group, parsers, paths)
     if not robots.star():
-        ctx.add("warning", ROBOTS, PATH, "robots.txt has no `User-agent: *` group, so agents it "
-                "does not name get no Content-Usage or Content-Signal", _REBUILD)
+        ctx.add(
+            "warning",
+            ROBOTS,
+            PATH,
+            "robots.txt has no `User-agent: *` group, so agents it "
+            "does not name get no Content-Usage or Content-Signal",
+            _REBUILD,
+        )
     _license(ctx, robots)
 
 
@@ -153,7 +224,8 @@ def _agents(ctx: Context, robots: RobotsFile, parsers: Parsers, paths: list[str]
             elif not want_blocked and not got and star_ok and not site_named:
                 use = agents_mod.CATEGORY_USE[agent.category]
                 if agent.category == "search-engine" or (
-                        agent.category == "preview" and not decision.reserves(Use.SEARCH)):
+                    agent.category == "preview" and not decision.reserves(Use.SEARCH)
+                ):
                     issues[(f"over-{agent.category}", path)].append(token)
                 elif use is not None and token.casefold() not in own_named:
                     issues[("over", path)].append(token)
@@ -171,9 +243,14 @@ def _agents(ctx: Context, robots: RobotsFile, parsers: Parsers, paths: list[str]
         if kind != "disagree":
             bad_paths.update(where)
     for path in set(paths) & set(ctx.pages + ctx.images):
-        ctx.cell(path, ROBOTS, BAD if path in bad_paths else OK,
-                 "agent groups disagree with the policy" if path in bad_paths
-                 else "AI agents blocked as the policy says")
+        ctx.cell(
+            path,
+            ROBOTS,
+            BAD if path in bad_paths else OK,
+            "agent groups disagree with the policy"
+            if path in bad_paths
+            else "AI agents blocked as the policy says",
+        )
 
 
 def _report_agents(ctx: Context, kind: str, where: list[str], tokens: list[str]) -> None:
@@ -181,37 +258,72 @@ def _report_agents(ctx: Context, kind: str, where: list[str], tokens: list[str])
     policy = dialects.describe(ctx.decision(path))
     names = short_list(tokens)
     if kind == "open":
-        ctx.add("error", ROBOTS, path, f"{len(tokens)} agent(s) the policy blocks may crawl "
-                f"{paths}: {names}. The policy there: {policy} ({ctx.tdm_says(path)})",
-                "Give these agents a group that disallows the path. " + _REBUILD, file=PATH)
+        ctx.add(
+            "error",
+            ROBOTS,
+            path,
+            f"{len(tokens)} agent(s) the policy blocks may crawl "
+            f"{paths}: {names}. The policy there: {policy} ({ctx.tdm_says(path)})",
+            "Give these agents a group that disallows the path. " + _REBUILD,
+            file=PATH,
+        )
     elif kind == "over-search-engine":
-        ctx.add("error", ROBOTS, path, f"over-blocking: search engine(s) {names} may not crawl "
-                f"{paths} although the policy allows search; the pages drop out of search "
-                "results", "Remove the Disallow for search engines, or reserve `search` in "
-                "sites.yaml if that is intended.", file=PATH)
+        ctx.add(
+            "error",
+            ROBOTS,
+            path,
+            f"over-blocking: search engine(s) {names} may not crawl "
+            f"{paths} although the policy allows search; the pages drop out of search "
+            "results",
+            "Remove the Disallow for search engines, or reserve `search` in "
+            "sites.yaml if that is intended.",
+            file=PATH,
+        )
     elif kind == "over-preview":
-        ctx.add("error", ROBOTS, path, f"over-blocking: link-preview agent(s) {names} may not "
-                f"fetch {paths}; shared links lose their preview card although search is "
-                "allowed", "Remove the Disallow for link-preview agents (or list them in "
-                "agents.block).", file=PATH)
+        ctx.add(
+            "error",
+            ROBOTS,
+            path,
+            f"over-blocking: link-preview agent(s) {names} may not "
+            f"fetch {paths}; shared links lose their preview card although search is "
+            "allowed",
+            "Remove the Disallow for link-preview agents (or list them in agents.block).",
+            file=PATH,
+        )
     elif kind == "over":
         severity = "error" if ctx.strict else "warning"
-        ctx.add(severity, ROBOTS, path, f"robots.txt blocks {names} at {paths}, where the "
-                f"policy allows their use ({policy})", "Allow these agents here, or add them "
-                "to agents.block in sites.yaml. " + _REBUILD, file=PATH)
+        ctx.add(
+            severity,
+            ROBOTS,
+            path,
+            f"robots.txt blocks {names} at {paths}, where the policy allows their use ({policy})",
+            "Allow these agents here, or add them to agents.block in sites.yaml. " + _REBUILD,
+            file=PATH,
+        )
     elif kind in ("lost", "lost-own"):
         severity = "error" if kind == "lost" else "warning"
-        ctx.add(severity, ROBOTS, path, f"named group(s) for {names} let them crawl {paths}, "
-                "which the site's own `User-agent: *` group disallows: a named group replaces "
-                "`*` entirely (RFC 9309), so the site's own rules were lost for them",
-                "Repeat the `*` group's Disallow lines in every named group. " + _REBUILD,
-                file=PATH)
+        ctx.add(
+            severity,
+            ROBOTS,
+            path,
+            f"named group(s) for {names} let them crawl {paths}, "
+            "which the site's own `User-agent: *` group disallows: a named group replaces "
+            "`*` entirely (RFC 9309), so the site's own rules were lost for them",
+            "Repeat the `*` group's Disallow lines in every named group. " + _REBUILD,
+            file=PATH,
+        )
     elif kind == "disagree":
-        ctx.add("warning", ROBOTS, path, f"parsers disagree on {names} at {paths}: Protego "
-                "(RFC 9309 longest match) and Python's urllib.robotparser (first match) give "
-                "different answers", "Put longer rules first and avoid wildcards where a "
-                "prefix does; list a token containing another one in the earlier group.",
-                file=PATH)
+        ctx.add(
+            "warning",
+            ROBOTS,
+            path,
+            f"parsers disagree on {names} at {paths}: Protego "
+            "(RFC 9309 longest match) and Python's urllib.robotparser (first match) give "
+            "different answers",
+            "Put longer rules first and avoid wildcards where a "
+            "prefix does; list a token containing another one in the earlier group.",
+            file=PATH,
+        )
 
 
 def _license(ctx: Context, robots: RobotsFile) -> None:
@@ -219,9 +331,20 @@ def _license(ctx: Context, robots: RobotsFile) -> None:
     if url is None:
         return
     if not robots.licenses:
-        ctx.add(ctx.missing_severity(), ROBOTS, PATH, "no `License:` record pointing at the RSL "
-                f"licence ({url})", f"Add `License: {url}` before the first group. " + _REBUILD)
+        ctx.add(
+            ctx.missing_severity(),
+            ROBOTS,
+            PATH,
+            f"no `License:` record pointing at the RSL licence ({url})",
+            f"Add `License: {url}` before the first group. " + _REBUILD,
+        )
     elif ctx.strict and url not in [v for v, _ in robots.licenses]:
         value, number = robots.licenses[0]
-        ctx.add("error", ROBOTS, PATH, f"line {number}: License: {value} is not the site's RSL "
-                f"licence {url}", _REBUILD, line=number)
+        ctx.add(
+            "error",
+            ROBOTS,
+            PATH,
+            f"line {number}: License: {value} is not the site's RSL licence {url}",
+            _REBUILD,
+            line=number,
+        )

@@ -39,17 +39,33 @@ def check(ctx: Context) -> None:
     ctx.count(RSL)
     path = ctx.source.site_path(url)
     if path is None:
-        ctx.add("warning", RSL, url, "license.xml is on another site; not checked",
-                "Host license.xml on this site.")
+        ctx.add(
+            "warning",
+            RSL,
+            url,
+            "license.xml is on another site; not checked",
+            "Host license.xml on this site.",
+        )
         return
     got = ctx.get(path)
     if not got.ok:
-        ctx.add("error", RSL, path, f"license.xml is missing ({got.error or f'HTTP {got.status}'})"
-                "; RSL readers treat the content as unlicensed", _FIX)
+        ctx.add(
+            "error",
+            RSL,
+            path,
+            f"license.xml is missing ({got.error or f'HTTP {got.status}'})"
+            "; RSL readers treat the content as unlicensed",
+            _FIX,
+        )
         return
     if ctx.source.mode == "url" and got.content_type != "application/rsl+xml":
-        ctx.add("warning", RSL, path, f"served as {got.content_type or 'no Content-Type'}, not "
-                "application/rsl+xml", "Configure the host to serve it as application/rsl+xml.")
+        ctx.add(
+            "warning",
+            RSL,
+            path,
+            f"served as {got.content_type or 'no Content-Type'}, not application/rsl+xml",
+            "Configure the host to serve it as application/rsl+xml.",
+        )
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     try:
         root = etree.fromstring(got.body, parser)
@@ -57,8 +73,13 @@ def check(ctx: Context) -> None:
         ctx.add("error", RSL, path, f"license.xml is not well-formed XML: {exc}", _FIX)
         return
     if root.tag != f"{{{NAMESPACE}}}rsl":
-        ctx.add("error", RSL, path, f"the root element is {root.tag!r}, not <rsl> in the "
-                f"namespace {NAMESPACE}", _FIX)
+        ctx.add(
+            "error",
+            RSL,
+            path,
+            f"the root element is {root.tag!r}, not <rsl> in the namespace {NAMESPACE}",
+            _FIX,
+        )
         return
     entries = []
     for content in root.iter(f"{{{NAMESPACE}}}content"):
@@ -81,8 +102,9 @@ def check(ctx: Context) -> None:
             continue
         pattern, permits, prohibits = max(found, key=lambda e: paths.specificity(e[0]))
         want_permits, want_prohibits = dialects.rsl_usage(ctx.decision(sample))
-        problems = [f"{t} is not prohibited" for t in want_prohibits
-                    if t not in prohibits or t in permits]
+        problems = [
+            f"{t} is not prohibited" for t in want_prohibits if t not in prohibits or t in permits
+        ]
         problems += [f"{t} is prohibited" for t in want_permits if t in prohibits]
         if problems:
             wrong[(pattern, "; ".join(problems))].append(sample)
@@ -91,6 +113,12 @@ def check(ctx: Context) -> None:
             ctx.cell(sample, RSL, OK, f"<content url={pattern!r}>")
     for (pattern, problem), samples in wrong.items():
         where = f"<content url={pattern!r}>" if pattern else "license.xml"
-        ctx.add("error", RSL, samples[0], f"{where}: {problem} for {short_list(samples)}, "
-                f"contradicting the policy there ({dialects.describe(ctx.decision(samples[0]))})",
-                _FIX, file=path)
+        ctx.add(
+            "error",
+            RSL,
+            samples[0],
+            f"{where}: {problem} for {short_list(samples)}, "
+            f"contradicting the policy there ({dialects.describe(ctx.decision(samples[0]))})",
+            _FIX,
+            file=path,
+        )

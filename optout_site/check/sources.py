@@ -22,8 +22,23 @@ from optout_site.build.scan import scan
 TIMEOUT = 10.0
 MAX_BODY = 32 * 1024 * 1024
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".webp", ".tif",
-                            ".tiff", ".gif", ".avif", ".heic", ".heif"})
+IMAGE_SUFFIXES = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".apng",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".gif",
+        ".avif",
+        ".heic",
+        ".heif",
+    }
+)
 USER_AGENT = "optout-site-check/1 (+https://github.com/optout-site)"
 
 

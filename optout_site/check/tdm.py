@@ -40,25 +40,43 @@ def parse(ctx: Context) -> list[TdmRule] | None:
     got = ctx.get(PATH)
     ctx.count(TDMREP)
     if not got.ok:
-        ctx.add("error", TDMREP, FILE,
-                f"tdmrep.json is missing ({got.error or f'HTTP {got.status}'}): TDM agents will "
-                "assume nothing is reserved on this site",
-                "Publish /.well-known/tdmrep.json (optout-site build writes it).")
+        ctx.add(
+            "error",
+            TDMREP,
+            FILE,
+            f"tdmrep.json is missing ({got.error or f'HTTP {got.status}'}): TDM agents will "
+            "assume nothing is reserved on this site",
+            "Publish /.well-known/tdmrep.json (optout-site build writes it).",
+        )
         return None
     try:
         data = json.loads(got.body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        ctx.add("error", TDMREP, FILE, f"tdmrep.json is not valid JSON: {exc}",
-                "Fix the JSON syntax (no trailing commas, double quotes only). " + _REBUILD)
+        ctx.add(
+            "error",
+            TDMREP,
+            FILE,
+            f"tdmrep.json is not valid JSON: {exc}",
+            "Fix the JSON syntax (no trailing commas, double quotes only). " + _REBUILD,
+        )
         return None
     if ctx.source.mode == "url" and got.content_type not in JSON_TYPES:
-        ctx.add("warning", TDMREP, FILE,
-                f"served as {got.content_type or 'no Content-Type'}, not application/json",
-                "Configure the host to serve .json files as application/json.")
+        ctx.add(
+            "warning",
+            TDMREP,
+            FILE,
+            f"served as {got.content_type or 'no Content-Type'}, not application/json",
+            "Configure the host to serve .json files as application/json.",
+        )
     if not isinstance(data, list):
-        ctx.add("error", TDMREP, FILE, "tdmrep.json must be a JSON array of rules "
-                "(the brackets are mandatory even for one rule)",
-                'Wrap the rules in [ ... ], e.g. [{"location": "/", "tdm-reservation": 1}].')
+        ctx.add(
+            "error",
+            TDMREP,
+            FILE,
+            "tdmrep.json must be a JSON array of rules "
+            "(the brackets are mandatory even for one rule)",
+            'Wrap the rules in [ ... ], e.g. [{"location": "/", "tdm-reservation": 1}].',
+        )
         return None
     return [rule for i, item in enumerate(data, 1) if (rule := _rule(ctx, i, item))]
 
@@ -66,24 +84,43 @@ def parse(ctx: Context) -> list[TdmRule] | None:
 def _rule(ctx: Context, index: int, item: Any) -> TdmRule | None:
     where = f"rule #{index}"
     if not isinstance(item, dict) or not isinstance(item.get("location"), str):
-        ctx.add("error", TDMREP, FILE, f"{where} has no 'location' string; it is ignored",
-                "Every rule needs a 'location' path pattern and a 'tdm-reservation'.")
+        ctx.add(
+            "error",
+            TDMREP,
+            FILE,
+            f"{where} has no 'location' string; it is ignored",
+            "Every rule needs a 'location' path pattern and a 'tdm-reservation'.",
+        )
         return None
     location = item["location"]
     value = item.get("tdm-reservation")
     reservation: int | None = value if type(value) is int and value in (0, 1) else None
     if "tdm-reservation" not in item:
-        ctx.add("error", TDMREP, FILE, f"{where} ({location!r}) has no 'tdm-reservation'",
-                "Add \"tdm-reservation\": 1 (reserved) or 0 (not reserved).")
+        ctx.add(
+            "error",
+            TDMREP,
+            FILE,
+            f"{where} ({location!r}) has no 'tdm-reservation'",
+            'Add "tdm-reservation": 1 (reserved) or 0 (not reserved).',
+        )
     elif reservation is None:
-        ctx.add("error", TDMREP, FILE,
-                f"{where} ({location!r}) has \"tdm-reservation\": {json.dumps(value)}; only the "
-                "numbers 1 and 0 are valid, so TDM agents read the reservation as unset",
-                "Write the JSON number 1 (not true, \"1\" or \"yes\").")
+        ctx.add(
+            "error",
+            TDMREP,
+            FILE,
+            f'{where} ({location!r}) has "tdm-reservation": {json.dumps(value)}; only the '
+            "numbers 1 and 0 are valid, so TDM agents read the reservation as unset",
+            'Write the JSON number 1 (not true, "1" or "yes").',
+        )
     policy = item.get("tdm-policy")
     if policy is not None and not (isinstance(policy, str) and urlsplit(policy).scheme):
-        ctx.add("warning", TDMREP, FILE, f"{where} ({location!r}): tdm-policy {policy!r} is not "
-                "an absolute URL", "Use the policy's full https:// URL.")
+        ctx.add(
+            "warning",
+            TDMREP,
+            FILE,
+            f"{where} ({location!r}): tdm-policy {policy!r} is not an absolute URL",
+            "Use the policy's full https:// URL.",
+        )
         policy = None
     return TdmRule(index, location, reservation, policy)
 
@@ -104,25 +141,40 @@ def check(ctx: Context) -> None:
         if got == want:
             ctx.cell(path, TDMREP, OK, f"tdm-reservation {got}")
             continue
-        said = "no rule matches" if rule is None else (
-            f"rule #{rule.index} ({rule.location!r}) says "
-            + ("an invalid value (unset)" if got is None else str(got)))
+        said = (
+            "no rule matches"
+            if rule is None
+            else (
+                f"rule #{rule.index} ({rule.location!r}) says "
+                + ("an invalid value (unset)" if got is None else str(got))
+            )
+        )
         problems[(rule.index if rule else 0, said, want)].append(path)
         ctx.cell(path, TDMREP, BAD, f"{said}; policy wants {want}")
     for (_, said, want), where in problems.items():
         meaning = "reserves TDM" if want else "reserves nothing"
-        ctx.add("error", TDMREP, where[0],
-                f"{said} for {short_list(where)}, but the policy {meaning} there "
-                f"(tdm-reservation {want})",
-                "Order rules most specific first with \"/\" last, and use the policy's value. "
-                + _REBUILD, file=FILE)
+        ctx.add(
+            "error",
+            TDMREP,
+            where[0],
+            f"{said} for {short_list(where)}, but the policy {meaning} there "
+            f"(tdm-reservation {want})",
+            'Order rules most specific first with "/" last, and use the policy\'s value. '
+            + _REBUILD,
+            file=FILE,
+        )
     if ctx.strict:
         for rule in rules:
             if rule.reservation == 1 and rule.policy != ctx.exp.policy_url:
                 said = "no tdm-policy" if rule.policy is None else f"tdm-policy {rule.policy}"
-                ctx.add("warning", TDMREP, FILE,
-                        f"rule #{rule.index} ({rule.location!r}) has {said}; expected "
-                        f"{ctx.exp.policy_url}", _REBUILD)
+                ctx.add(
+                    "warning",
+                    TDMREP,
+                    FILE,
+                    f"rule #{rule.index} ({rule.location!r}) has {said}; expected "
+                    f"{ctx.exp.policy_url}",
+                    _REBUILD,
+                )
     _check_policy_documents(ctx, [r.policy for r in rules if r.reservation == 1 and r.policy])
 
 
@@ -132,11 +184,15 @@ def _shadowed(ctx: Context, rules: list[TdmRule]) -> None:
         probe = paths.example(rule.location)
         earlier = next((r for r in rules[:i] if paths.matches(r.location, probe)), None)
         if earlier is not None and earlier.reservation != rule.reservation:
-            ctx.add("error", TDMREP, FILE,
-                    f"rule #{rule.index} ({rule.location!r}) never applies: rule #{earlier.index} "
-                    f"({earlier.location!r}) comes first and matches the same paths (tdmrep.json "
-                    "is first-match, unlike robots.txt)",
-                    "Put specific rules first and \"/\" last. " + _REBUILD)
+            ctx.add(
+                "error",
+                TDMREP,
+                FILE,
+                f"rule #{rule.index} ({rule.location!r}) never applies: rule #{earlier.index} "
+                f"({earlier.location!r}) comes first and matches the same paths (tdmrep.json "
+                "is first-match, unlike robots.txt)",
+                'Put specific rules first and "/" last. ' + _REBUILD,
+            )
 
 
 def _check_policy_documents(ctx: Context, urls: list[str]) -> None:
@@ -146,8 +202,13 @@ def _check_policy_documents(ctx: Context, urls: list[str]) -> None:
     for url in dict.fromkeys(urls):
         path = ctx.source.site_path(url)
         if path is None:
-            ctx.add("warning", TDM_POLICY, url, "the TDM policy is on another site; not checked",
-                    "Host the TDM policy on this site so that it can be checked.")
+            ctx.add(
+                "warning",
+                TDM_POLICY,
+                url,
+                "the TDM policy is on another site; not checked",
+                "Host the TDM policy on this site so that it can be checked.",
+            )
             continue
         check_policy(ctx, path)
 
@@ -158,14 +219,24 @@ def check_policy(ctx: Context, path: str) -> None:
     ctx.count(TDM_POLICY)
     fix = "Rebuild with `optout-site build`; the TDM policy is generated from sites.yaml."
     if not got.ok:
-        ctx.add("error", TDM_POLICY, path, f"the TDM policy is missing "
-                f"({got.error or f'HTTP {got.status}'}); tdm-policy links point at nothing", fix)
+        ctx.add(
+            "error",
+            TDM_POLICY,
+            path,
+            f"the TDM policy is missing "
+            f"({got.error or f'HTTP {got.status}'}); tdm-policy links point at nothing",
+            fix,
+        )
         return
     if ctx.source.mode == "url" and got.content_type not in JSON_TYPES:
-        ctx.add("warning", TDM_POLICY, path,
-                f"served as {got.content_type or 'no Content-Type'}; only application/json or "
-                "application/ld+json count as machine-readable",
-                "Configure the host to serve it as application/ld+json.")
+        ctx.add(
+            "warning",
+            TDM_POLICY,
+            path,
+            f"served as {got.content_type or 'no Content-Type'}; only application/json or "
+            "application/ld+json count as machine-readable",
+            "Configure the host to serve it as application/ld+json.",
+        )
     try:
         doc = json.loads(got.body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -201,8 +272,10 @@ def _policy_problems(doc: dict[str, Any]) -> list[str]:
         out.append("'permission' must be a non-empty array")
     else:
         for i, perm in enumerate(permission, 1):
-            if not isinstance(perm, dict) or perm.get("action") not in ("tdm:mine",
-                                                                       PROFILE + "#mine"):
+            if not isinstance(perm, dict) or perm.get("action") not in (
+                "tdm:mine",
+                PROFILE + "#mine",
+            ):
                 out.append(f"permission #{i}: 'action' must be \"tdm:mine\"")
                 continue
             for duty in perm.get("duty", []) or []:

@@ -14,8 +14,9 @@ from optout_site.check.model import ROBOTS
 from optout_site.check.robotsfile import PATH, TOKEN_RE, UNNAMED, Group, Parsers, RobotsFile
 
 AIPREF_LABELS = frozenset({"train-ai", "search"})
-OBSOLETE_LABELS = frozenset({"bots", "train-genai", "ai-use", "ai-output", "ai", "genai", "tdm",
-                             "inference", "all"})
+OBSOLETE_LABELS = frozenset(
+    {"bots", "train-genai", "ai-use", "ai-output", "ai", "genai", "tdm", "inference", "all"}
+)
 SIGNAL_KEYS = ("search", "ai-input", "ai-train")
 _REBUILD = "Rebuild with `optout-site build`; robots.txt groups are generated from sites.yaml."
 
@@ -65,8 +66,9 @@ def usage_at(group_rules: list[tuple[str, dict[str, str]]], path: str) -> dict[s
     return combined
 
 
-def check_group(ctx: Context, robots: RobotsFile, group: Group, parsers: Parsers,
-           paths: list[str]) -> None:
+def check_group(
+    ctx: Context, robots: RobotsFile, group: Group, parsers: Parsers, paths: list[str]
+) -> None:
     token = next(v for v, _ in group.agents if v == "*" or TOKEN_RE.match(v))
     probe = UNNAMED if token == "*" else token
     if robots.groups_for(probe) and group not in robots.groups_for(probe):
@@ -78,21 +80,39 @@ def check_group(ctx: Context, robots: RobotsFile, group: Group, parsers: Parsers
     for value, number in group.values("content-usage"):
         rule_path, prefs, unknown = parse_usage(value)
         if prefs is None:
-            ctx.add("error", ROBOTS, PATH, f"line {number}: Content-Usage {value!r} does not "
-                    "parse (labels are lowercase), so every preference in it is unknown",
-                    "Write e.g. `Content-Usage: train-ai=n, search=y`.", line=number)
+            ctx.add(
+                "error",
+                ROBOTS,
+                PATH,
+                f"line {number}: Content-Usage {value!r} does not "
+                "parse (labels are lowercase), so every preference in it is unknown",
+                "Write e.g. `Content-Usage: train-ai=n, search=y`.",
+                line=number,
+            )
             continue
         old = sorted(set(unknown) & OBSOLETE_LABELS)
         if old:
-            ctx.add("warning", ROBOTS, PATH, f"line {number}: obsolete Content-Usage label(s) "
-                    f"{', '.join(old)}; readers of the current draft ignore them",
-                    "Use only train-ai and search (draft-ietf-aipref-vocab).", line=number)
+            ctx.add(
+                "warning",
+                ROBOTS,
+                PATH,
+                f"line {number}: obsolete Content-Usage label(s) "
+                f"{', '.join(old)}; readers of the current draft ignore them",
+                "Use only train-ai and search (draft-ietf-aipref-vocab).",
+                line=number,
+            )
         rules.append((rule_path, prefs))
     line = group.agents[0][1]
     if not rules:
-        ctx.add(ctx.missing_severity(), ROBOTS, PATH, f"group `{group.label}` (line {line}) "
-                "has no Content-Usage record; a named group hides the `*` group's",
-                "Repeat `Content-Usage` in every group that may crawl. " + _REBUILD, line=line)
+        ctx.add(
+            ctx.missing_severity(),
+            ROBOTS,
+            PATH,
+            f"group `{group.label}` (line {line}) "
+            "has no Content-Usage record; a named group hides the `*` group's",
+            "Repeat `Content-Usage` in every group that may crawl. " + _REBUILD,
+            line=line,
+        )
     else:
         wrong: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         for path in crawlable:
@@ -103,36 +123,62 @@ def check_group(ctx: Context, robots: RobotsFile, group: Group, parsers: Parsers
                     wrong[(label, got.get(label, "absent"), value)].append(path)
         for (label, got_v, want_v), where in wrong.items():
             blocked = _blocked_note(ctx, robots, parsers, where[0])
-            ctx.add("error", ROBOTS, where[0],
-                    f"group `{group.label}` (line {line}): Content-Usage says {label}={got_v} "
-                    f"for {short_list(where)}, but the policy says {label}={want_v} there"
-                    f"{blocked}; {ctx.tdm_says(where[0])}",
-                    "Make Content-Usage state the policy. " + _REBUILD, line=line, file=PATH)
+            ctx.add(
+                "error",
+                ROBOTS,
+                where[0],
+                f"group `{group.label}` (line {line}): Content-Usage says {label}={got_v} "
+                f"for {short_list(where)}, but the policy says {label}={want_v} there"
+                f"{blocked}; {ctx.tdm_says(where[0])}",
+                "Make Content-Usage state the policy. " + _REBUILD,
+                line=line,
+                file=PATH,
+            )
     _signal(ctx, group, line)
 
 
 def _blocked_note(ctx: Context, robots: RobotsFile, parsers: Parsers, path: str) -> str:
-    blocked = [a.token for a in ctx.exp.registry.by_category("train")
-               if not parsers.allowed(a.token, path)[0]]
+    blocked = [
+        a.token
+        for a in ctx.exp.registry.by_category("train")
+        if not parsers.allowed(a.token, path)[0]
+    ]
     return f" (while robots.txt itself blocks {short_list(blocked, 3)} there)" if blocked else ""
 
 
 def _signal(ctx: Context, group: Group, line: int) -> None:
     values = group.values("content-signal")
     if not values:
-        ctx.add(ctx.missing_severity(), ROBOTS, PATH, f"group `{group.label}` (line {line}) has "
-                "no Content-Signal record", "Repeat `Content-Signal` in every group that may "
-                "crawl. " + _REBUILD, line=line)
+        ctx.add(
+            ctx.missing_severity(),
+            ROBOTS,
+            PATH,
+            f"group `{group.label}` (line {line}) has no Content-Signal record",
+            "Repeat `Content-Signal` in every group that may crawl. " + _REBUILD,
+            line=line,
+        )
         return
     want = parse_signal(dialects.content_signal(ctx.exp.site.policy.default))
     for value, number in values:
         got = parse_signal(value)
         for key in SIGNAL_KEYS:
             if key in want and got.get(key) != want[key]:
-                ctx.add("error", ROBOTS, PATH, f"line {number}: Content-Signal says "
-                        f"{key}={got.get(key, '(absent)')} but the site's policy says "
-                        f"{key}={want[key]}", "Make Content-Signal state the policy. " + _REBUILD,
-                        line=number)
+                ctx.add(
+                    "error",
+                    ROBOTS,
+                    PATH,
+                    f"line {number}: Content-Signal says "
+                    f"{key}={got.get(key, '(absent)')} but the site's policy says "
+                    f"{key}={want[key]}",
+                    "Make Content-Signal state the policy. " + _REBUILD,
+                    line=number,
+                )
             elif key not in want and got.get(key) == "yes":
-                ctx.add("error", ROBOTS, PATH, f"line {number}: Content-Signal grants "
-                        f"{key}=yes, which the policy does not", _REBUILD, line=number)
+                ctx.add(
+                    "error",
+                    ROBOTS,
+                    PATH,
+                    f"line {number}: Content-Signal grants {key}=yes, which the policy does not",
+                    _REBUILD,
+                    line=number,
+                )

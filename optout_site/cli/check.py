@@ -36,21 +36,51 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         ),
         epilog="Exit codes: 0 all consistent, 1 problems found, 2 usage or config error.",
     )
-    p.add_argument("target", metavar="TARGET", help="a built site folder, or a base URL "
-                   "(http:// or https://)")
-    p.add_argument("-c", "--config", type=Path, default=None, metavar="FILE",
-                   help="the sites.yaml stating the intended policy")
-    p.add_argument("--site", metavar="NAME", default=None,
-                   help="which site of the config (needed when it has several)")
+    p.add_argument(
+        "target", metavar="TARGET", help="a built site folder, or a base URL (http:// or https://)"
+    )
+    p.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the sites.yaml stating the intended policy",
+    )
+    p.add_argument(
+        "--site",
+        metavar="NAME",
+        default=None,
+        help="which site of the config (needed when it has several)",
+    )
     p.add_argument("--json", action="store_true", help="same as --format json")
-    p.add_argument("--format", choices=FORMATS, default=None,
-                   help="text (default), json, or github (Actions annotations)")
-    p.add_argument("--html", type=Path, metavar="FILE", default=None,
-                   help="also write a self-contained HTML report to FILE")
-    p.add_argument("--sample", type=int, default=20, metavar="N",
-                   help="URL mode: pages and images to sample (default 20)")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="URL mode: timeout per request (default 10)")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="text (default), json, or github (Actions annotations)",
+    )
+    p.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="also write a self-contained HTML report to FILE",
+    )
+    p.add_argument(
+        "--sample",
+        type=int,
+        default=20,
+        metavar="N",
+        help="URL mode: pages and images to sample (default 20)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="URL mode: timeout per request (default 10)",
+    )
     return p
 
 

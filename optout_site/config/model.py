@@ -142,9 +142,7 @@ class Config:
         if missing:
             raise ConfigError(
                 [
-                    Problem(
-                        self.file, 1, 1, f"no site named {n!r}; sites: {', '.join(known)}"
-                    )
+                    Problem(self.file, 1, 1, f"no site named {n!r}; sites: {', '.join(known)}")
                     for n in missing
                 ]
             )

@@ -46,9 +46,14 @@ def _check_xml_text(owner: object) -> None:
             continue
         for ch in value:
             code = ord(ch)
-            if (code < 0x20 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (
-                0xFFFE,
-                0xFFFF,
+            if (
+                (code < 0x20 and ch not in "\t\n\r")
+                or 0xD800 <= code <= 0xDFFF
+                or code
+                in (
+                    0xFFFE,
+                    0xFFFF,
+                )
             ):
                 name = unicodedata.name(ch, f"U+{code:04X}")
                 where = f"{type(owner).__name__}.{f.name}"
@@ -115,8 +120,18 @@ FORMATS: dict[str, str] = {
     ".heif": "bmff",
 }
 
-_BMFF_BRANDS = {b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
-                b"msf1"}
+_BMFF_BRANDS = {
+    b"avif",
+    b"avis",
+    b"heic",
+    b"heix",
+    b"heim",
+    b"heis",
+    b"hevc",
+    b"hevx",
+    b"mif1",
+    b"msf1",
+}
 
 
 def _sniff(head: bytes) -> str | None:
@@ -189,8 +204,9 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
         return StampResult("unchanged"), None
     if getattr(container, "c2pa", False):
         # A manifest hard-binds every byte; editing would void its signature.
-        return StampResult("skipped", "file carries a C2PA manifest; writing XMP would "
-                                      "invalidate its signature"), None
+        return StampResult(
+            "skipped", "file carries a C2PA manifest; writing XMP would invalidate its signature"
+        ), None
     return StampResult("changed", container.note), plan
 
 

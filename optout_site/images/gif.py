@@ -42,8 +42,10 @@ class _Stream:
             self.buf = os.pread(self.source.fd, want, self.pos)
             self.base, rel = self.pos, 0
             if len(self.buf) < n:
-                raise ImageError(f"truncated: {what} at byte offset {self.pos} runs past the "
-                                 f"end of the file ({self.source.size} bytes)")
+                raise ImageError(
+                    f"truncated: {what} at byte offset {self.pos} runs past the "
+                    f"end of the file ({self.source.size} bytes)"
+                )
         self.pos += n
         return self.buf[rel : rel + n]
 

@@ -34,8 +34,13 @@ def parse_irb(data: bytes) -> tuple[list[Resource], bytes]:
     """Resources and any trailing bytes that are not a resource (kept verbatim)."""
     out: list[Resource] = []
     pos = 0
-    while pos + 12 <= len(data) and data[pos : pos + 4] in (b"8BIM", b"PHUT", b"AgHg", b"DCSR",
-                                                              b"MeSa"):
+    while pos + 12 <= len(data) and data[pos : pos + 4] in (
+        b"8BIM",
+        b"PHUT",
+        b"AgHg",
+        b"DCSR",
+        b"MeSa",
+    ):
         sig, rid = data[pos : pos + 4], struct.unpack(">H", data[pos + 4 : pos + 6])[0]
         name_len = data[pos + 6]
         name_end = pos + 6 + name_len + 1 + ((name_len + 1) & 1)
@@ -53,8 +58,14 @@ def parse_irb(data: bytes) -> tuple[list[Resource], bytes]:
 def build_irb(resources: list[Resource], trailer: bytes) -> bytes:
     parts = []
     for sig, rid, name, payload in resources:
-        parts += [sig, struct.pack(">H", rid), name, struct.pack(">I", len(payload)), payload,
-                  b"\x00" * (len(payload) & 1)]
+        parts += [
+            sig,
+            struct.pack(">H", rid),
+            name,
+            struct.pack(">I", len(payload)),
+            payload,
+            b"\x00" * (len(payload) & 1),
+        ]
     return b"".join(parts) + trailer
 
 
@@ -124,8 +135,10 @@ def update_iim(data: bytes, rights: ImageRights) -> bytes | None:
             raise LegacySkip("IPTC not written: existing IIM uses another character set")
         if not charset:
             if any(not d[2].isascii() for d in datasets if d[:2] not in written):
-                raise LegacySkip("IPTC not written: existing IIM has text in an unknown "
-                                 "character set; declaring UTF-8 would change its meaning")
+                raise LegacySkip(
+                    "IPTC not written: existing IIM has text in an unknown "
+                    "character set; declaring UTF-8 would change its meaning"
+                )
             _insert_sorted(datasets, (1, 90, UTF8))
     if not any(d[0] == 2 and d[1] == 0 for d in datasets):
         _insert_sorted(datasets, (2, 0, b"\x00\x04"))  # ApplicationRecordVersion 4
@@ -142,8 +155,10 @@ def update_irb(data: bytes, rights: ImageRights) -> bytes | None:
     if index is not None:
         resources[index] = (*resources[index][:3], new_iim)
     else:
-        at = next((i for i, r in enumerate(resources) if r[0] == b"8BIM" and r[1] > IPTC_NAA),
-                  len(resources))
+        at = next(
+            (i for i, r in enumerate(resources) if r[0] == b"8BIM" and r[1] > IPTC_NAA),
+            len(resources),
+        )
         resources.insert(at, (b"8BIM", IPTC_NAA, b"\x00\x00", new_iim))
     digest = hashlib.md5(new_iim, usedforsecurity=False).digest()
     resources = [(*r[:3], digest) if r[:2] == (b"8BIM", IPTC_DIGEST) else r for r in resources]

@@ -58,7 +58,7 @@ class Jpeg:
         self._check_mpf_images()
         self.c2pa = any(s.kind == "c2pa" for s in self.segments)
         xmp = [s for s in self.segments if s.kind == "xmp"]
-        self.xmp = self._payload(xmp[0])[len(XMP_SIG):] if xmp else None
+        self.xmp = self._payload(xmp[0])[len(XMP_SIG) :] if xmp else None
 
     def _payload(self, seg: Segment) -> bytes:
         return self.source.read(seg.body, seg.end - seg.body, f"segment at byte offset {seg.start}")
@@ -80,8 +80,9 @@ class Jpeg:
                 self.segments.append(Segment(marker, start, pos, pos, "other"))
                 continue
             if marker in (0x00, 0xD8, 0xD9):
-                raise ImageError(f"unexpected marker 0xFF{marker:02X} at byte offset {pos - 2} "
-                                 "before any scan")
+                raise ImageError(
+                    f"unexpected marker 0xFF{marker:02X} at byte offset {pos - 2} before any scan"
+                )
             (length,) = struct.unpack(">H", read(pos, 2, "segment length"))
             if length < 2:
                 raise ImageError(f"segment length {length} at byte offset {pos} is invalid")
@@ -127,8 +128,9 @@ class Jpeg:
             if os.pread(fd, min(hi + 1, size) - lo, lo).rfind(b"\xff\xd9") >= 0:
                 return
             hi = lo
-        raise ImageError(f"no EOI marker after the scan starting at byte offset {self.sos}: "
-                         "file is truncated")
+        raise ImageError(
+            f"no EOI marker after the scan starting at byte offset {self.sos}: file is truncated"
+        )
 
     def _check_mpf_images(self) -> None:
         """MPO / Ultra HDR secondary images live after EOI; the MPF index says where, so a
@@ -136,7 +138,7 @@ class Jpeg:
         mpf = next((s for s in self.segments if s.kind == "mpf"), None)
         if mpf is None:
             return
-        blob = self._payload(mpf)[len(MPF_SIG):]
+        blob = self._payload(mpf)[len(MPF_SIG) :]
         base = mpf.body + len(MPF_SIG)  # MPF offsets count from this TIFF header
 
         def read(offset: int, length: int, what: str) -> bytes:
@@ -153,8 +155,10 @@ class Jpeg:
         for i in range(0, len(table) - 15, 16):
             size, offset = struct.unpack(bo + "II", table[i + 4 : i + 12])
             if offset and base + offset + size > self.source.size:
-                raise ImageError(f"MPF image {i // 16 + 1} at byte offset {base + offset} runs "
-                                 "past the end of the file: truncated")
+                raise ImageError(
+                    f"MPF image {i // 16 + 1} at byte offset {base + offset} runs "
+                    "past the end of the file: truncated"
+                )
 
     def _insert_at(self) -> int:
         at = 0
@@ -171,7 +175,7 @@ class Jpeg:
         new_xmp = segment(0xE1, XMP_SIG + packet)
         xmp_at = [i for i, s in enumerate(segs) if s.kind == "xmp"]
         if xmp_at:
-            if self._payload(segs[xmp_at[0]])[len(XMP_SIG):] != packet:
+            if self._payload(segs[xmp_at[0]])[len(XMP_SIG) :] != packet:
                 replace[xmp_at[0]] = new_xmp
             for i in xmp_at[1:]:
                 replace[i] = b""  # readers disagree on which duplicate wins: keep one
@@ -204,11 +208,18 @@ class Jpeg:
                 seg = self.segments[i]
                 delta += len(new) - (seg.end - seg.start)
         if delta:
-            raise ImageError(f"metadata segment after the APP2 MPF segment at byte offset "
-                             f"{self.segments[mpf].start} would move the MPF images; refused")
+            raise ImageError(
+                f"metadata segment after the APP2 MPF segment at byte offset "
+                f"{self.segments[mpf].start} would move the MPF images; refused"
+            )
 
-    def _legacy(self, rights: ImageRights, replace: dict[int, bytes],
-                inserts: dict[int, list[bytes]], after_xmp: int) -> None:
+    def _legacy(
+        self,
+        rights: ImageRights,
+        replace: dict[int, bytes],
+        inserts: dict[int, list[bytes]],
+        after_xmp: int,
+    ) -> None:
         notes = []
         exif_at = next((i for i, s in enumerate(self.segments) if s.kind == "exif"), None)
         try:
@@ -227,11 +238,13 @@ class Jpeg:
             notes.append(str(exc))
         ps_at = [i for i, s in enumerate(self.segments) if s.kind == "ps"]
         try:
-            old = b"".join(self._payload(self.segments[i])[len(iim.PS_SIG):] for i in ps_at)
+            old = b"".join(self._payload(self.segments[i])[len(iim.PS_SIG) :] for i in ps_at)
             irb = iim.update_irb(old, rights)
             if irb is not None:
-                new = b"".join(segment(0xED, iim.PS_SIG + irb[k : k + iim.MAX_IRB_CHUNK])
-                               for k in range(0, len(irb), iim.MAX_IRB_CHUNK))
+                new = b"".join(
+                    segment(0xED, iim.PS_SIG + irb[k : k + iim.MAX_IRB_CHUNK])
+                    for k in range(0, len(irb), iim.MAX_IRB_CHUNK)
+                )
                 if ps_at:
                     replace[ps_at[0]] = new
                     replace.update({i: b"" for i in ps_at[1:]})

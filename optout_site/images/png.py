@@ -97,7 +97,7 @@ class Png:
 
 def _text(data: bytes, offset: int) -> bytes:
     """The XMP text of an iTXt payload, inflating it when another tool compressed it."""
-    rest = data[len(KEYWORD):]
+    rest = data[len(KEYWORD) :]
     if len(rest) < 2:
         raise ImageError(f"XMP iTXt chunk at byte offset {offset} is cut short")
     flag, method = rest[0], rest[1]

@@ -20,8 +20,24 @@ MAX_PACKET = None
 
 XMP_TAG = 700
 # Bytes per value for each TIFF field type (TIFF 6.0 §2 plus the BigTIFF/IFD types).
-TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8,
-              13: 4, 16: 8, 17: 8, 18: 8}
+TYPE_SIZES = {
+    1: 1,
+    2: 1,
+    3: 2,
+    4: 4,
+    5: 8,
+    6: 1,
+    7: 1,
+    8: 2,
+    9: 4,
+    10: 8,
+    11: 4,
+    12: 8,
+    13: 4,
+    16: 8,
+    17: 8,
+    18: 8,
+}
 MAX_IFDS = 4096
 MAX_ARRAY = 16 * 1024 * 1024  # bytes; offset tables larger than this are not sane input
 
@@ -41,8 +57,10 @@ def read_ifd(read: Reader, bo: str, offset: int, where: str) -> tuple[list[Entry
     """Entries (raw) and the next-IFD pointer of the IFD at ``offset``."""
     (count,) = struct.unpack(bo + "H", read(offset, 2, f"{where} entry count"))
     raw = read(offset + 2, 12 * count + 4, f"{where} ({count} entries)")
-    entries = [(struct.unpack(bo + "H", raw[i : i + 2])[0], raw[i : i + 12])
-               for i in range(0, 12 * count, 12)]
+    entries = [
+        (struct.unpack(bo + "H", raw[i : i + 2])[0], raw[i : i + 12])
+        for i in range(0, 12 * count, 12)
+    ]
     return entries, struct.unpack(bo + "I", raw[-4:])[0]
 
 
@@ -70,8 +88,13 @@ def make_entry(bo: str, tag: int, typ: int, count: int, value_or_offset: bytes |
     return struct.pack(bo + "HHI", tag, typ, count) + value_or_offset.ljust(4, b"\x00")
 
 
-def append_ifd(bo: str, entries: list[Entry], next_ifd: int, base: int,
-               updates: dict[int, tuple[int, int, bytes]]) -> tuple[bytes, int]:
+def append_ifd(
+    bo: str,
+    entries: list[Entry],
+    next_ifd: int,
+    base: int,
+    updates: dict[int, tuple[int, int, bytes]],
+) -> tuple[bytes, int]:
     """Bytes to append at ``base``: new out-of-line values, then a new IFD.
 
     ``updates`` maps tag -> (type, count, value bytes) and replaces or adds entries.
@@ -137,12 +160,15 @@ class Tiff:
             for tag, raw in entries:
                 start, length, inline = value_span(self.bo, raw)
                 if not inline and start + length > self.source.size:
-                    raise ImageError(f"{where}: tag {tag} value at byte offset {start} "
-                                     f"runs past the end of the file (truncated)")
+                    raise ImageError(
+                        f"{where}: tag {tag} value at byte offset {start} "
+                        f"runs past the end of the file (truncated)"
+                    )
                 if not inline and length and start < 8:
                     # The header's IFD0 pointer is the one thing we patch in place.
-                    raise ImageError(f"{where}: tag {tag} value at byte offset {start} "
-                                     "overlaps the TIFF header")
+                    raise ImageError(
+                        f"{where}: tag {tag} value at byte offset {start} overlaps the TIFF header"
+                    )
                 tags.setdefault(tag, []).append(raw)
             for offs_tag, counts_tag in ((273, 279), (324, 325)):
                 # Every copy of a duplicated tag: readers differ on which one they use.
@@ -171,11 +197,14 @@ class Tiff:
         for start, length in zip(*arrays, strict=False):
             if start < 8 and length != 0:
                 # We patch the IFD0 pointer in the header; pixels read from there would change.
-                raise ImageError(f"{where}: image data at byte offset {start} overlaps the "
-                                 "TIFF header")
+                raise ImageError(
+                    f"{where}: image data at byte offset {start} overlaps the TIFF header"
+                )
             if length is not None and start + length > self.source.size:
-                raise ImageError(f"{where}: image data at byte offset {start} (+{length}) "
-                                 f"runs past the end of the file (truncated)")
+                raise ImageError(
+                    f"{where}: image data at byte offset {start} (+{length}) "
+                    f"runs past the end of the file (truncated)"
+                )
 
     def _ints(self, raw: bytes, where: str) -> tuple[int, ...] | None:
         """An entry's values as integers (SHORT, LONG, LONG8), or None for another type."""
@@ -213,21 +242,26 @@ class Tiff:
         for offs_raw in tags[273]:
             offsets = self._ints(offs_raw, where) or ()
             if len(offsets) < needed:
-                raise ImageError(f"{where}: {len(offsets)} strips listed where the image "
-                                 f"needs {needed} (corrupt)")
+                raise ImageError(
+                    f"{where}: {len(offsets)} strips listed where the image "
+                    f"needs {needed} (corrupt)"
+                )
             for i, start in enumerate(offsets[:needed]):
                 plane, k = divmod(i, per_plane)
                 length = min(rows_per_strip, height - k * rows_per_strip) * row_bytes[plane]
                 if start + length > self.source.size:
-                    raise ImageError(f"{where}: uncompressed strip {i} at byte offset {start} "
-                                     f"needs {length} bytes; the file ends first (truncated)")
+                    raise ImageError(
+                        f"{where}: uncompressed strip {i} at byte offset {start} "
+                        f"needs {length} bytes; the file ends first (truncated)"
+                    )
 
     def plan(self, packet: bytes, rights: object) -> list | None:
         if self.xmp == packet and self.xmp_entries == 1:
             return None
         size = self.source.size
-        tail, ifd_offset = append_ifd(self.bo, self.entries, self.next_ifd, size,
-                                      {XMP_TAG: (1, len(packet), packet)})
+        tail, ifd_offset = append_ifd(
+            self.bo, self.entries, self.next_ifd, size, {XMP_TAG: (1, len(packet), packet)}
+        )
         if size + len(tail) >= 1 << 32:
             raise ImageError("stamped file would pass 4 GiB, the limit of classic TIFF offsets")
         header = self.source.read(0, 4) + struct.pack(self.bo + "I", ifd_offset)

@@ -35,16 +35,20 @@ class Webp:
             raise ImageError("bad RIFF/WEBP header at byte offset 0")
         self.riff_end = 8 + size
         if self.riff_end > source.size:
-            raise ImageError(f"RIFF header (byte offset 4) declares {self.riff_end} bytes but "
-                             f"the file has {source.size}: truncated")
+            raise ImageError(
+                f"RIFF header (byte offset 4) declares {self.riff_end} bytes but "
+                f"the file has {source.size}: truncated"
+            )
         self.chunks: list[tuple[bytes, int, int]] = []  # (fourcc, start, end incl. padding)
         pos = 12
         while pos + 8 <= self.riff_end:
             fourcc, length = struct.unpack("<4sI", read(pos, 8, "chunk header"))
             end = pos + 8 + length + (length & 1)
             if pos + 8 + length > self.riff_end:
-                raise ImageError(f"chunk {fourcc!r} at byte offset {pos} runs past the RIFF "
-                                 "end: truncated or corrupt")
+                raise ImageError(
+                    f"chunk {fourcc!r} at byte offset {pos} runs past the RIFF "
+                    "end: truncated or corrupt"
+                )
             # A writer that dropped the final pad byte: copy what is there, pad on output.
             self.chunks.append((fourcc, pos, min(end, self.riff_end)))
             pos = end
@@ -81,8 +85,10 @@ class Webp:
             w, h = struct.unpack("<HH", head[6:10])
             if not (w & 0x3FFF and h & 0x3FFF):
                 # A zero canvas cannot be written to VP8X (it stores size - 1).
-                raise ImageError(f"VP8 key frame at byte offset {start + 8} declares a "
-                                 f"{w & 0x3FFF}x{h & 0x3FFF} image")
+                raise ImageError(
+                    f"VP8 key frame at byte offset {start + 8} declares a "
+                    f"{w & 0x3FFF}x{h & 0x3FFF} image"
+                )
             return w & 0x3FFF, h & 0x3FFF, False
         bits = struct.unpack("<I", head[1:5])[0]
         if head[0] != 0x2F or bits >> 29:
@@ -91,8 +97,12 @@ class Webp:
 
     def plan(self, packet: bytes, rights: object) -> list | None:
         new = chunk(b"XMP ", packet)
-        if self.kind == b"VP8X" and self.flags & FLAG_XMP and self.xmp_count == 1 \
-                and self.xmp == packet:
+        if (
+            self.kind == b"VP8X"
+            and self.flags & FLAG_XMP
+            and self.xmp_count == 1
+            and self.xmp == packet
+        ):
             return None
         body: list = []
         if self.kind == b"VP8X":
@@ -104,8 +114,11 @@ class Webp:
         else:
             w, h, alpha = self.canvas
             flags = FLAG_XMP | (FLAG_ALPHA if alpha else 0)
-            payload = bytes([flags, 0, 0, 0]) + (w - 1).to_bytes(3, "little") + \
-                (h - 1).to_bytes(3, "little")
+            payload = (
+                bytes([flags, 0, 0, 0])
+                + (w - 1).to_bytes(3, "little")
+                + (h - 1).to_bytes(3, "little")
+            )
             body.append(chunk(b"VP8X", payload))
             rest = self.chunks
         last_known = max((i for i, c in enumerate(rest) if c[0] in KNOWN), default=-1)

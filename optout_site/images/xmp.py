@@ -53,9 +53,7 @@ _FORBIDDEN = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _is_utf16(packet: bytes) -> bool:
@@ -121,20 +119,30 @@ def _struct(parent: etree._Element, tag: str, fields: list[tuple[str, str | None
 
 def _contact_info(desc: etree._Element, c: Contact) -> None:
     ns = NS_IPTC
-    _struct(desc, CONTACT_INFO, [
-        (f"{{{ns}}}CiAdrExtadr", c.address), (f"{{{ns}}}CiAdrCity", c.city),
-        (f"{{{ns}}}CiAdrPcode", c.postal_code), (f"{{{ns}}}CiAdrCtry", c.country),
-        (f"{{{ns}}}CiTelWork", c.phone), (f"{{{ns}}}CiEmailWork", c.email),
-        (f"{{{ns}}}CiUrlWork", c.url),
-    ])
+    _struct(
+        desc,
+        CONTACT_INFO,
+        [
+            (f"{{{ns}}}CiAdrExtadr", c.address),
+            (f"{{{ns}}}CiAdrCity", c.city),
+            (f"{{{ns}}}CiAdrPcode", c.postal_code),
+            (f"{{{ns}}}CiAdrCtry", c.country),
+            (f"{{{ns}}}CiTelWork", c.phone),
+            (f"{{{ns}}}CiEmailWork", c.email),
+            (f"{{{ns}}}CiUrlWork", c.url),
+        ],
+    )
 
 
 def _licensor(desc: etree._Element, c: Contact) -> None:
     seq = etree.SubElement(etree.SubElement(desc, LICENSOR), f"{{{NS_RDF}}}Seq")
     li = etree.SubElement(seq, RDF_LI)
     li.set(RDF_PARSETYPE, "Resource")
-    for name, value in (("LicensorName", c.name), ("LicensorEmail", c.email),
-                        ("LicensorURL", c.url)):
+    for name, value in (
+        ("LicensorName", c.name),
+        ("LicensorEmail", c.email),
+        ("LicensorURL", c.url),
+    ):
         if value:
             _simple(li, f"{{{NS_PLUS}}}{name}", value)
 
@@ -196,8 +204,9 @@ def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int 
     # OtherConstraints qualifies DataMining, so it is always ours: a stale one from an
     # earlier decision must not outlive a change of DataMining.
     if r.other_constraints:
-        steps.append((OTHER_CONSTRAINTS,
-                      lambda d: _lang_alt(d, OTHER_CONSTRAINTS, r.other_constraints)))
+        steps.append(
+            (OTHER_CONSTRAINTS, lambda d: _lang_alt(d, OTHER_CONSTRAINTS, r.other_constraints))
+        )
     else:
         steps.append((OTHER_CONSTRAINTS, _nothing))  # removed, not rewritten
     if r.contact is not None:
@@ -234,9 +243,11 @@ def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int 
 
 def serialize(root: etree._Element, padding: int, limit: int | None) -> bytes:
     etree.indent(root, space=" ")
-    body = PACKET_HEADER + etree.tostring(
-        root, encoding="utf-8", xml_declaration=False, with_tail=False
-    ) + b"\n"
+    body = (
+        PACKET_HEADER
+        + etree.tostring(root, encoding="utf-8", xml_declaration=False, with_tail=False)
+        + b"\n"
+    )
     if limit is not None:
         room = limit - len(body) - len(PACKET_TRAILER)
         if room < 0:
@@ -276,9 +287,15 @@ def summary(packet: bytes) -> dict[str, list[str]]:
     Accepts the element, attribute and ``rdf:resource`` forms of DataMining.
     """
     root = parse(packet)
-    names = {DATA_MINING: "data_mining", OTHER_CONSTRAINTS: "other_constraints",
-             DC_RIGHTS: "copyright", DC_CREATOR: "creator", MARKED: "marked",
-             WEB_STATEMENT: "web_statement", USAGE_TERMS: "usage_terms"}
+    names = {
+        DATA_MINING: "data_mining",
+        OTHER_CONSTRAINTS: "other_constraints",
+        DC_RIGHTS: "copyright",
+        DC_CREATOR: "creator",
+        MARKED: "marked",
+        WEB_STATEMENT: "web_statement",
+        USAGE_TERMS: "usage_terms",
+    }
     result: dict[str, list[str]] = {}
     # Top-level descriptions only, as merge sees them: a nested rdf:Description is a
     # struct value of some other property, not the resource's own DataMining.

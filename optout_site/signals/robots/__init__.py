@@ -95,8 +95,9 @@ class _Spec:
     signal: str | None
 
 
-def render(site: Site, registry: Registry, existing: bytes | None,
-           *, records: Sequence[str] = ()) -> bytes:
+def render(
+    site: Site, registry: Registry, existing: bytes | None, *, records: Sequence[str] = ()
+) -> bytes:
     """The site's robots.txt (``existing``, or none) with our block merged in.
 
     ``records`` are site-wide lines (say ``License: https://…/license.xml``) written
@@ -126,8 +127,10 @@ def render(site: Site, registry: Registry, existing: bytes | None,
 
 
 def _too_big(size: int, what: str) -> str:
-    return (f"{what} {size:,} bytes, over the 500 KiB that crawlers must read "
-            "(RFC 9309 §2.5); shorten the site's own rules")
+    return (
+        f"{what} {size:,} bytes, over the 500 KiB that crawlers must read "
+        "(RFC 9309 §2.5); shorten the site's own rules"
+    )
 
 
 def remove(existing: bytes) -> bytes:
@@ -189,9 +192,9 @@ class _Plan:
             for key in linked:
                 self.specs[key] = self._spec(key)
         taken = {i for i, key in ua_keys.items() if key in self.specs}
-        self.absorbed_lines = sorted(taken | {
-            i for group in groups if set(group.agents) <= taken for i in group.members
-        })
+        self.absorbed_lines = sorted(
+            taken | {i for group in groups if set(group.agents) <= taken for i in group.members}
+        )
 
     def _site_key(self, value: str) -> str:
         """The key a site user-agent value names: a registry token (or alias), else the
@@ -222,8 +225,10 @@ class _Plan:
         star = self.specs["*"]
         differ = {k for k, s in self.specs.items() if k != "*" and s != star}
         self.written = differ | {
-            k for k in self.specs
-            if k != "*" and k not in differ
+            k
+            for k in self.specs
+            if k != "*"
+            and k not in differ
             and any(t in k for t in differ | remaining | self.unnamed)
         }
 
@@ -233,8 +238,9 @@ class _Plan:
             blocked_by: dict[Decision, bool] = {d: False for _, d in self.decisions}
         else:
             name = self.name(key)
-            blocked_by = {d: agents_mod.blocked(self.site, name, d, self.reg)
-                          for _, d in self.decisions}
+            blocked_by = {
+                d: agents_mod.blocked(self.site, name, d, self.reg) for _, d in self.decisions
+            }
         # Most agents share the '*' rules and one of a few verdicts: build each spec once.
         cache_key = (source, tuple(blocked_by.values()))
         if cache_key not in self._cache:
@@ -246,14 +252,19 @@ class _Plan:
         rules = _combine(site_rules, [(p, blocked_by[d]) for p, d in self.decisions])
         if _fully_blocked(rules):
             return _Spec(rules, (), (), None)
-        extras = tuple(dict.fromkeys(
-            ln.text.strip() for ln in lines
-            if ln.kind == "record" and rt.FIELD_RE.match(ln.field) and ln.field not in _OWNED
-        ))
+        extras = tuple(
+            dict.fromkeys(
+                ln.text.strip()
+                for ln in lines
+                if ln.kind == "record" and rt.FIELD_RE.match(ln.field) and ln.field not in _OWNED
+            )
+        )
         usage = tuple(
-            f"Content-Usage: {dialects.content_usage(d)}" if path == "/"
+            f"Content-Usage: {dialects.content_usage(d)}"
+            if path == "/"
             else f"Content-Usage: {path} {dialects.content_usage(d)}"
-            for path, d in self.decisions if not blocked_by[d]
+            for path, d in self.decisions
+            if not blocked_by[d]
         )
         signal = f"Content-Signal: {dialects.content_signal(self.site.policy.default)}"
         return _Spec(rules, extras, usage, signal)
@@ -276,9 +287,14 @@ class _Plan:
                 buckets.setdefault(k if k in alone else self.specs[k], []).append(k)
             # A bucket holding every key left with its spec never needs a second group.
             left = [self.specs[k] for k in keys - done]
-            group = max(buckets.values(), key=lambda ks: (
-                ks[0] in alone or left.count(self.specs[ks[0]]) == len(ks),
-                len(ks), [-ord(c) for c in ks[0]]))
+            group = max(
+                buckets.values(),
+                key=lambda ks: (
+                    ks[0] in alone or left.count(self.specs[ks[0]]) == len(ks),
+                    len(ks),
+                    [-ord(c) for c in ks[0]],
+                ),
+            )
             out.append(group)
             done |= set(group)
         return out
@@ -362,8 +378,13 @@ def _minimal(verdicts: dict[str, bool]) -> tuple[Rule, ...]:
             # Without q, its paths fall to the longest shorter prefix (or to "allowed"),
             # unless a wildcard rule of a length in between catches some of them.
             parent_len, parent_v = next(
-                ((len(q[:end]), plain[q[:end]]) for end in range(len(q) - 1, 0, -1)
-                 if q[:end] in plain), (0, True))
+                (
+                    (len(q[:end]), plain[q[:end]])
+                    for end in range(len(q) - 1, 0, -1)
+                    if q[:end] in plain
+                ),
+                (0, True),
+            )
             risky = any(parent_len <= n <= size and v != verdict for n, v in special)
             if parent_v == verdict and not risky:
                 continue
@@ -405,11 +426,19 @@ def _block_text(site: Site, plan: _Plan, records: Sequence[str], merged: bool) -
         if any(a is None for a in agents):
             categories.append("named by the site")
         out += ["", f"# categories: {', '.join(categories)}"]
-        contained = sorted({plan.name(t) for u in keys for t in plan.written
-                            if t != u and t in u and plan.specs[t] != plan.specs[u]})
+        contained = sorted(
+            {
+                plan.name(t)
+                for u in keys
+                for t in plan.written
+                if t != u and t in u and plan.specs[t] != plan.specs[u]
+            }
+        )
         if contained:
-            out.append(f"# (listed before {', '.join(contained)}: some parsers take the first "
-                       "group whose token occurs anywhere in the agent's name)")
+            out.append(
+                f"# (listed before {', '.join(contained)}: some parsers take the first "
+                "group whose token occurs anywhere in the agent's name)"
+            )
         if len(keys) == 1 and agents[0] and agents[0].honours_robots == "own-group-only":
             out.append("# (a group of its own: reported to obey only a group naming it alone)")
         out += [f"User-agent: {plan.name(k)}" for k in sorted(keys, key=plan.rank)]

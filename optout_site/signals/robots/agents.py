@@ -47,26 +47,26 @@ CATEGORY_LABEL: dict[str, str] = {
 BLOCK_COST: dict[str, str] = {
     "train": "Keeps your pages out of {op}'s model training; search results are not affected.",
     "dataset": "Keeps your pages out of a dataset that others download, often to train models; "
-               "search results are not affected.",
+    "search results are not affected.",
     "ai-search": "{op}'s AI search stops indexing your pages, so its answers will not cite or "
-                 "link to you.",
+    "link to you.",
     "user-fetch": "Assistants stop fetching your pages when a user asks them to (for example "
-                  "when someone pastes your link into a chat).",
+    "when someone pastes your link into a chat).",
     "agent": "AI agents acting for a user (browsing, shopping, coding tools) stop reading your "
-             "pages.",
+    "pages.",
     "search-engine": "Drops your site from {op}'s search results and from everything built on "
-                     "that index.",
+    "that index.",
     "preview": "Links to your site shared in chats and social networks lose their preview card "
-               "(title, image, description).",
+    "(title, image, description).",
 }
 
 HONOURS_NOTE: dict[str, str] = {
     "yes": "yes: its operator says it obeys robots.txt.",
     "no": "no: documented or reported not to obey robots.txt (often because a person "
-          "triggered the fetch), so a robots.txt rule only states your intent; enforce it at "
-          "the server or CDN.",
+    "triggered the fetch), so a robots.txt rule only states your intent; enforce it at "
+    "the server or CDN.",
     "own-group-only": "only a group naming it alone, reportedly; optout-site gives it its own "
-                      "group.",
+    "group.",
     "unknown": "unknown: no reliable statement either way.",
 }
 
@@ -92,12 +92,16 @@ def registry_for(site: Site | None = None) -> Registry:
     for pairs in site.agents.add:
         record = dict(pairs)
         known = reg.get(record["token"])
-        base = dataclasses.asdict(known) if known is not None else {
-            "honours_robots": "unknown",
-            "purpose": "Added in sites.yaml.",
-            "source": SITE_SOURCE,
-            "verified": _SITE_VERIFIED,
-        }
+        base = (
+            dataclasses.asdict(known)
+            if known is not None
+            else {
+                "honours_robots": "unknown",
+                "purpose": "Added in sites.yaml.",
+                "source": SITE_SOURCE,
+                "verified": _SITE_VERIFIED,
+            }
+        )
         fields = {**base, **record}
         if known is not None:
             fields["token"] = known.token  # keep one spelling; the index is case-insensitive
@@ -168,17 +172,22 @@ def list_agents(reg: Registry, categories: list[str] | None = None, as_json: boo
     chosen = list(dict.fromkeys(categories)) if categories else list(CATEGORIES)
     agents = _sorted(reg.by_category(*chosen))
     if as_json:
-        records = [
-            {**dataclasses.asdict(a), "aliases": list(a.aliases)} for a in agents
-        ]
-        return json.dumps({"version": reg.version, "categories": chosen, "agents": records},
-                          indent=2, ensure_ascii=False) + "\n"
+        records = [{**dataclasses.asdict(a), "aliases": list(a.aliases)} for a in agents]
+        return (
+            json.dumps(
+                {"version": reg.version, "categories": chosen, "agents": records},
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     header = ("TOKEN", "CATEGORY", "OPERATOR", "HONOURS")
     rows = [(a.token, a.category, a.operator, a.honours_robots) for a in agents]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
-        + "  " + row[3]
+        + "  "
+        + row[3]
         for row in [header, *rows]
     ]
     lines.append(f"{len(rows)} agents (registry {reg.version})")
@@ -205,10 +214,16 @@ def explain(reg: Registry, token: str, site: Site | None = None) -> str:
     if agent is None:
         raise UnknownAgent(_suggest(reg, token))
     use = CATEGORY_USE[agent.category]
-    by_default = (f"blocked where the policy reserves {use}" if use is not None
-                  else "never blocked unless the site names it in agents.block")
-    source = ("added in sites.yaml (not verified by optout-site)" if agent.source == SITE_SOURCE
-              else agent.source)
+    by_default = (
+        f"blocked where the policy reserves {use}"
+        if use is not None
+        else "never blocked unless the site names it in agents.block"
+    )
+    source = (
+        "added in sites.yaml (not verified by optout-site)"
+        if agent.source == SITE_SOURCE
+        else agent.source
+    )
     lines = [
         f"{agent.token} ({agent.operator})",
         f"  category:  {agent.category}: {CATEGORY_LABEL[agent.category]}",

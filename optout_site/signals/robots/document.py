@@ -37,8 +37,9 @@ GLOBAL_FIELDS = frozenset({"sitemap", "sitemaps", "site-map", "host", "license"}
 # The spellings that Google's parser and Protego accept, so that we group lines as they do.
 USER_AGENT_FIELDS = frozenset({"user-agent", "useragent", "user agent"})
 ALLOW_FIELDS = frozenset({"allow"})
-DISALLOW_FIELDS = frozenset({"disallow", "dissallow", "dissalow", "disalow", "diasllow",
-                             "disallaw"})
+DISALLOW_FIELDS = frozenset(
+    {"disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
+)
 _KNOWN = USER_AGENT_FIELDS | ALLOW_FIELDS | DISALLOW_FIELDS | GLOBAL_FIELDS
 _LINE_RE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 FIELD_RE = re.compile(r"^[a-z][a-z0-9_-]*$")  # a field name worth copying
@@ -117,7 +118,7 @@ class Line:
         return Line(MERGED + self.text, self.eol)
 
     def restored(self) -> Line:
-        return Line(self.text[len(MERGED):], self.eol) if self.merged else self
+        return Line(self.text[len(MERGED) :], self.eol) if self.merged else self
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class Document:
 
 def parse(text: str) -> Document:
     bom = BOM if text.startswith(BOM) else ""
-    return Document(bom, tuple(split_lines(text[len(bom):])))
+    return Document(bom, tuple(split_lines(text[len(bom) :])))
 
 
 def decode(data: bytes) -> str:

@@ -19,8 +19,16 @@ from optout_site.errors import RegistryError
 from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
 
 _PACKAGE = "optout_site"
-_RECORD_KEYS = {"token", "operator", "category", "honours_robots", "purpose", "source",
-                "verified", "aliases"}
+_RECORD_KEYS = {
+    "token",
+    "operator",
+    "category",
+    "honours_robots",
+    "purpose",
+    "source",
+    "verified",
+    "aliases",
+}
 _TOP_KEYS = {"version", "agents", "dropped"}
 
 
@@ -38,13 +46,15 @@ class Agent:
     def __post_init__(self) -> None:
         # Validated here, not only in load(), so agents built from sites.yaml get the same checks.
         if not isinstance(self.token, str) or not TOKEN_RE.match(self.token):
-            raise ValueError(f"token {self.token!r} is not an RFC 9309 product token "
-                             "(letters, '_' and '-' only)")
+            raise ValueError(
+                f"token {self.token!r} is not an RFC 9309 product token (letters, '_' and '-' only)"
+            )
         if self.category not in CATEGORIES:
             raise ValueError(f"category {self.category!r} is not one of {', '.join(CATEGORIES)}")
         if self.honours_robots not in HONOURS:
-            raise ValueError(f"honours_robots {self.honours_robots!r} is not one of "
-                             f"{', '.join(HONOURS)}")
+            raise ValueError(
+                f"honours_robots {self.honours_robots!r} is not one of {', '.join(HONOURS)}"
+            )
         for name in ("operator", "purpose", "source"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -72,8 +82,10 @@ class Registry:
             for name in (agent.token, *agent.aliases):
                 other = index.setdefault(name.casefold(), agent)
                 if other is not agent:
-                    raise ValueError(f"{name!r} of {agent.token!r} duplicates {other.token!r} "
-                                     "(tokens and aliases compare case-insensitively)")
+                    raise ValueError(
+                        f"{name!r} of {agent.token!r} duplicates {other.token!r} "
+                        "(tokens and aliases compare case-insensitively)"
+                    )
         object.__setattr__(self, "_index", index)
 
     def get(self, token: str) -> Agent | None:
@@ -127,8 +139,9 @@ def _parse(text: str, name: str) -> Registry:
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RegistryError(name, f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                            mark.line + 1 if mark else None) from exc
+        raise RegistryError(
+            name, f"invalid YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None
+        ) from exc
     finally:
         loader.dispose()
 
@@ -155,9 +168,12 @@ def _parse(text: str, name: str) -> Registry:
         for key, alias in names.items():
             if key in first:
                 other, other_line = first[key]
-                raise RegistryError(name, f"{agent.token}: {alias!r} duplicates {other!r} "
-                                    f"(line {other_line}); tokens compare case-insensitively",
-                                    line)
+                raise RegistryError(
+                    name,
+                    f"{agent.token}: {alias!r} duplicates {other!r} "
+                    f"(line {other_line}); tokens compare case-insensitively",
+                    line,
+                )
         first.update((key, (agent.token, line)) for key in names)
         agents.append(agent)
 
@@ -165,10 +181,14 @@ def _parse(text: str, name: str) -> Registry:
     dropped: list[tuple[str, str]] = []
     for i, item in enumerate(data.get("dropped") or ()):
         line = dropped_lines[i] if i < len(dropped_lines) else None
-        if not (isinstance(item, dict) and set(item) == {"name", "reason"}
-                and all(isinstance(v, str) and v.strip() for v in item.values())):
-            raise RegistryError(name, "each dropped entry needs a non-empty 'name' and 'reason'",
-                                line)
+        if not (
+            isinstance(item, dict)
+            and set(item) == {"name", "reason"}
+            and all(isinstance(v, str) and v.strip() for v in item.values())
+        ):
+            raise RegistryError(
+                name, "each dropped entry needs a non-empty 'name' and 'reason'", line
+            )
         dropped.append((item["name"], item["reason"]))
 
     return Registry(version, tuple(agents), tuple(dropped))
