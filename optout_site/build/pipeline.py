@@ -68,7 +68,28 @@ def build(
     ``force`` rebuilds every file, ignoring the incremental state kept in ``state_dir``
     (default: the user's cache folder, see :func:`default_state_dir`).
     """
-    cfg = config.load(Path(config_path))
+    return build_config(
+        config.load(Path(config_path)),
+        sites=sites,
+        dry_run=dry_run,
+        jobs=jobs,
+        progress=progress,
+        force=force,
+        state_dir=state_dir,
+    )
+
+
+def build_config(
+    cfg: config.Config,
+    *,
+    sites: list[str] | None = None,
+    dry_run: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+    state_dir: Path | None = None,
+) -> BuildReport:
+    """Build every selected site of a loaded config (see :func:`build`)."""
     report = BuildReport()
     for site in cfg.select(sites):
         path = state_path(site, state_dir)

@@ -18,6 +18,7 @@ from optout_site.check.context import Context
 from optout_site.check.model import LEGAL, CheckReport, Coverage, Finding, PolicyLine, Row
 from optout_site.check.sources import FolderSource, HttpSource, Source
 from optout_site.config import Site
+from optout_site.errors import UsageError
 
 __all__ = [
     "CheckReport",
@@ -89,7 +90,7 @@ def check_url(
     """Check a served site at ``base`` (http or https), sampling ``sample`` pages and images."""
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) URL: {base!r}")
+        raise UsageError(f"not an http(s) URL: {base!r}")
     origins = (site.url,) if site is not None else ()
     return _run(HttpSource(base, origins, timeout=timeout), site, sample)
 

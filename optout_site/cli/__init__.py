@@ -1,48 +1,45 @@
-"""The ``optout-site`` command. Typed errors from the layers below are caught here, once."""
+"""The ``optout-site`` command: one module per subcommand, errors caught once, here.
+
+Each subcommand module has ``add_parser(subparsers)`` and ``run(args) -> int``. Building
+the parser imports nothing but the standard library, so ``--help`` and ``sites`` start
+fast; a subcommand imports the stages it needs when it runs. Every deliberate error of
+the layers below (:mod:`optout_site.errors`) is turned into a message and an exit code by
+the one table below; anything else is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Protocol, cast
 
-from optout_site import config
 from optout_site._version import __version__
-from optout_site.build import pipeline
-from optout_site.cli import check as check_cli
-from optout_site.cli import progress
-from optout_site.config.yamlnodes import ConfigError
-from optout_site.signals.robots import agents, registry
+from optout_site.errors import (
+    ConfigError,
+    OptoutSiteError,
+    RegistryError,
+    UnknownAgent,
+    UsageError,
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 COMMANDS = ("build", "check", "agents", "init", "sites")
 
-STARTER = """\
-# optout-site configuration: one entry per site. Every key: docs/configuration.md
-defaults:
-  # Uses: tdm, train, genai-train, ai-input, search
-  reserve: [tdm, train, ai-input]
-  allow: [search]
-  language: [en]
+# Error → (heading printed before the message, exit code). First match wins.
+ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (
+    (ConfigError, "config error", EXIT_USAGE),
+    (RegistryError, "agent registry error", EXIT_USAGE),
+    (UnknownAgent, None, EXIT_USAGE),
+    (UsageError, None, EXIT_USAGE),
+)
 
-sites:
-  - name: portfolio
-    url: https://www.example.com
-    input: public          # the built site (Hugo: public/, Jekyll: _site/)
-    output: build          # leave out to stamp the input folder in place
-    rightsholder:
-      name: Your Name
-      email: rights@example.com
-      url: https://www.example.com/about/
-    rules:
-      - path: /press/
-        allow: [train, tdm, ai-input]
-"""
+_INTACT = "every file is either as it was or complete; run again to finish"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,91 +47,31 @@ def _parser() -> argparse.ArgumentParser:
         prog="optout-site",
         description=(
             "Publish one AI/TDM rights reservation in every machine-readable dialect "
-            "(TDMRep, meta tags, ai.txt, image metadata) for static sites."
+            "(robots.txt, TDMRep, ai.txt, meta tags, headers, RSL, image metadata) "
+            "for static sites."
         ),
         epilog="Exit codes: 0 ok, 1 problems found, 2 usage or config error.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("build", help="stamp every site of a sites.yaml (the default command)")
-    p.add_argument(
-        "-c",
-        "--config",
-        type=Path,
-        default=config.DEFAULT_CONFIG,
-        help="the sites.yaml to read (default: ./sites.yaml)",
-    )
-    p.add_argument(
-        "--site", action="append", metavar="NAME", help="build only this site (repeatable)"
-    )
-    p.add_argument(
-        "-n", "--dry-run", action="store_true", help="report what would change, write nothing"
-    )
-    p.add_argument("--json", action="store_true", help="print a machine-readable report")
-    p.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help="worker processes (default: one per core)",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-    p.add_argument(
-        "--force", action="store_true", help="rebuild every file, ignoring the incremental state"
-    )
-    p.add_argument(
-        "--state-dir",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="where incremental state is kept (default: ~/.cache/optout-site)",
-    )
-
-    p.add_argument(
-        "--check",
-        action="store_true",
-        help="after building, check every built site's signals (like `check`)",
-    )
-
-    check_cli.add_parser(sub)
-
-    p = sub.add_parser(
-        "agents",
-        help="list the AI agent registry, or explain one token",
-        description="List the robots.txt product tokens optout-site knows, by purpose; "
-        "'agents explain TOKEN' says what one is and what blocking it costs.",
-    )
-    p.add_argument("action", nargs="?", choices=["list", "explain"], default="list")
-    p.add_argument("token", nargs="?", help="with 'explain': the product token")
-    p.add_argument(
-        "--category",
-        action="append",
-        choices=registry.CATEGORIES,
-        help="only this category (repeatable)",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument(
-        "-c",
-        "--config",
-        type=Path,
-        default=None,
-        help="a sites.yaml whose agents settings and policy to apply",
-    )
-    p.add_argument("--site", default=None, help="the site of --config to use")
-
-    p = sub.add_parser("init", help="write a starter sites.yaml")
-    p.add_argument("path", nargs="?", type=Path, default=config.DEFAULT_CONFIG)
-    p.add_argument("--force", action="store_true", help="overwrite an existing file")
-
-    p = sub.add_parser("sites", help="list the sites of a sites.yaml (for CI matrices)")
-    p.add_argument("-c", "--config", type=Path, default=config.DEFAULT_CONFIG)
-    p.add_argument("--json", action="store_true", help="print a JSON list")
+    for name in COMMANDS:
+        _command(name).add_parser(sub)
     return parser
 
 
-_INTACT = "every file is either as it was or complete; run again to finish"
+Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]  # argparse's own alias
+
+
+class Command(Protocol):
+    """What a subcommand module provides."""
+
+    def add_parser(self, subparsers: Subparsers) -> argparse.ArgumentParser: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _command(name: str) -> Command:
+    return cast(Command, importlib.import_module(f"optout_site.cli.{name}"))
 
 
 class Terminated(Exception):
@@ -160,101 +97,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list.insert(0, "build")
     args = _parser().parse_args(args_list)
     try:
-        if args.command == "init":
-            return _init(args)
-        if args.command == "sites":
-            return _sites(args)
-        if args.command == "check":
-            return check_cli.run(args)
-        if args.command == "agents":
-            return _agents(args)
-        return _build(args)
-    except ConfigError as exc:
-        print(f"optout-site: config error\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except registry.RegistryError as exc:
-        print(f"optout-site: agent registry error\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _command(args.command).run(args)
+    except OptoutSiteError as exc:
+        for kind, heading, exit_code in ERRORS:
+            if isinstance(exc, kind):
+                prefix = f"optout-site: {heading}\n" if heading else "optout-site: "
+                print(f"{prefix}{exc}", file=sys.stderr)
+                return exit_code
+        raise
     except BrokenPipeError:
         # The reader (say `| head`) went away; stop quietly as other Unix tools do.
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (flush at exit must not fail)
         return EXIT_OK
     except KeyboardInterrupt:
         print(f"optout-site: interrupted; {_INTACT}", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Terminated:
         print(f"optout-site: terminated; {_INTACT}", file=sys.stderr)
-        return 143
-
-
-def _build(args: argparse.Namespace) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        print("optout-site: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
-    bar = progress.Bar() if progress.wanted() and not (args.quiet or args.json) else None
-    report = pipeline.build(
-        args.config,
-        sites=args.site,
-        dry_run=args.dry_run,
-        jobs=args.jobs,
-        progress=bar,
-        force=args.force,
-        state_dir=args.state_dir,
-    )
-    if args.json:
-        print(report.to_json())
-    elif args.quiet:
-        for site in report.sites:
-            for problem in site.problems:
-                print(f"{site.name}: {problem.path}: {problem.message}", file=sys.stderr)
-    else:
-        print(report.render())
-    code = EXIT_OK if report.ok else EXIT_PROBLEMS
-    if args.check and not args.dry_run:
-        sites = config.load(args.config).select(args.site)
-        code = max(code, check_cli.check_sites(sites, stream=sys.stderr if args.json else None))
-    return code
-
-
-def _agents(args: argparse.Namespace) -> int:
-    site = None
-    if args.config is not None:
-        cfg = config.load(args.config)
-        chosen = cfg.select([args.site] if args.site else None)
-        site = chosen[0]
-    reg = agents.registry_for(site)
-    if args.action == "explain":
-        if not args.token:
-            print("optout-site: agents explain needs a TOKEN", file=sys.stderr)
-            return EXIT_USAGE
-        try:
-            print(agents.explain(reg, args.token, site))
-        except agents.UnknownAgent as exc:
-            print(f"optout-site: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        return EXIT_OK
-    print(agents.list_agents(reg, args.category, as_json=args.json))
-    return EXIT_OK
-
-
-def _init(args: argparse.Namespace) -> int:
-    if args.path.exists() and not args.force:
-        print(f"optout-site: {args.path} exists; use --force to overwrite", file=sys.stderr)
-        return EXIT_USAGE
-    args.path.write_text(STARTER, encoding="utf-8")
-    print(f"wrote {args.path}; edit it, then run: optout-site build -c {args.path}")
-    return EXIT_OK
-
-
-def _sites(args: argparse.Namespace) -> int:
-    cfg = config.load(args.config)
-    rows = [
-        {"name": s.name, "url": s.url, "input": str(s.input), "output": str(s.output_dir)}
-        for s in cfg.sites
-    ]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        for row in rows:
-            print(f"{row['name']}\t{row['url']}\t{row['input']} -> {row['output']}")
-    return EXIT_OK
+        return EXIT_TERMINATED

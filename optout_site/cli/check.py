@@ -1,31 +1,28 @@
 """``optout-site check TARGET``: the command line around :mod:`optout_site.check`.
 
-Registered by ``cli.py`` with :func:`add_parser` and dispatched to :func:`run`. Exit
-codes: 0 every signal agrees, 1 problems found, 2 usage or config error.
+Exit codes: 0 every signal agrees, 1 problems found, 2 usage or config error.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from optout_site import config
-from optout_site.check import CheckReport, check_built_site, check_folder, check_url
-from optout_site.config import Site
-from optout_site.config.yamlnodes import ConfigError
+from optout_site.cli import EXIT_OK, EXIT_PROBLEMS, Subparsers, options
+from optout_site.errors import UsageError
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from optout_site.check import CheckReport
+    from optout_site.config import Site
+
 FORMATS = ("text", "json", "github")
 
-__all__ = ["add_parser", "check_built_site", "check_sites", "run"]
 
-
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p = subparsers.add_parser(
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "check",
         help="audit a built folder or a served URL: every signal, and whether they agree",
         description=(
@@ -39,14 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         "target", metavar="TARGET", help="a built site folder, or a base URL (http:// or https://)"
     )
-    p.add_argument(
-        "-c",
-        "--config",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="the sites.yaml stating the intended policy",
-    )
+    options.config(p, default=None)
     p.add_argument(
         "--site",
         metavar="NAME",
@@ -84,18 +74,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-class UsageError(Exception):
-    pass
-
-
 def _is_url(target: str) -> bool:
     return target.startswith(("http://", "https://"))
 
 
 def _pick_site(args: argparse.Namespace) -> Site | None:
+    from optout_site import config
+
     if args.config is None and args.site is None:
         return None
-    cfg = config.load(args.config or config.DEFAULT_CONFIG)
+    cfg = config.load(args.config or options.DEFAULT_CONFIG)
     if args.site:
         return cfg.select([args.site])[0]
     if _is_url(args.target):
@@ -127,32 +115,26 @@ def render(report: CheckReport, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``check`` for parsed arguments; returns the exit code."""
-    try:
-        fmt = _format(args)
-        if args.sample < 1:
-            raise UsageError("--sample must be at least 1")
-        if args.timeout <= 0:
-            raise UsageError("--timeout must be positive")
-        site = _pick_site(args)
-        if _is_url(args.target):
-            report = check_url(args.target, site, sample=args.sample, timeout=args.timeout)
-        elif Path(args.target).is_dir():
-            report = check_folder(Path(args.target), site)
-        else:
-            raise UsageError(f"{args.target}: not a folder, and not an http(s) URL")
-    except ConfigError as exc:
-        print(f"optout-site: config error\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (UsageError, ValueError) as exc:
-        print(f"optout-site check: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    from optout_site.check import check_folder, check_url
+
+    fmt = _format(args)
+    if args.sample < 1:
+        raise UsageError("--sample must be at least 1")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    site = _pick_site(args)
+    if _is_url(args.target):
+        report = check_url(args.target, site, sample=args.sample, timeout=args.timeout)
+    elif Path(args.target).is_dir():
+        report = check_folder(Path(args.target), site)
+    else:
+        raise UsageError(f"{args.target}: not a folder, and not an http(s) URL")
     print(render(report, fmt))
     if args.html is not None:
         try:
             args.html.write_text(report.render_html(), encoding="utf-8")
         except OSError as exc:
-            print(f"optout-site check: cannot write {args.html}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            raise UsageError(f"cannot write {args.html}: {exc}") from exc
         if fmt == "text":
             print(f"HTML report: {args.html}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
@@ -164,6 +146,10 @@ def check_sites(sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None 
     ``auto`` prints the text summary, plus GitHub annotations when running in GitHub
     Actions, so the composite action marks the files to fix without extra flags.
     """
+    import os
+
+    from optout_site.check import check_built_site
+
     stream = stream or sys.stdout
     code = EXIT_OK
     for site in sites:
