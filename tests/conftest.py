@@ -3,13 +3,23 @@ real web servers the host tests start. Plain helpers are in ``support.py``."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from support import EXAMPLE, apache_server, caddy_server, nginx_server, world_readable_dir
+
+# CI runs a fixed, derandomised set of examples, so a red run is the code's fault and
+# repeats; locally each run explores new examples (HYPOTHESIS_PROFILE=ci to reproduce CI).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from support import CHROMIUM, EXAMPLE, chromium_screenshot, errors, make_example
 
 from optout_site import config, dialects, images
 from optout_site.build import work
-from optout_site.check import check_built_site, check_folder
+from optout_site.check import check_built_site, check_folder, render
 from optout_site.cli import check as check_cli
 
 # --- building the example once per module ------------------------------------------------
@@ -74,14 +74,14 @@ def test_check_built_site_helper_and_text_summary(example):
     _, site = example
     report = check_built_site(site)
     assert report.ok
-    text = report.render_text()
+    text = render.text(report)
     assert "Result: OK" in text and "image XMP" in text and "Coverage: pages" in text
 
 
 def test_without_config_the_policy_is_inferred_from_the_site(example):
     _, site = example
     report = check_folder(site.output_dir, None)
-    assert report.ok, report.render_text()
+    assert report.ok, render.text(report)
     assert report.policy_source.startswith("inferred from tdmrep.json")
     scopes = {p.path: set(p.reserved) for p in report.policy}
     assert scopes["/"] == {"tdm", "train", "genai-train", "ai-input"}
@@ -388,7 +388,7 @@ def test_html_report_escapes_what_the_site_says(example, tmp_path):
         '<meta name="tdm-reservation" content="1">',
         '<meta name="tdm-reservation" content="<script>x</script>">',
     )
-    text = check_folder(folder, example[1]).render_html()
+    text = render.html(check_folder(folder, example[1]))
     assert "<script>x" not in text and "&lt;script&gt;x" in text
     html5lib.HTMLParser(strict=True).parse(text)
 

@@ -16,7 +16,7 @@ import html5lib
 import pytest
 from support import errors, make_example, run_cli
 
-from optout_site.check import check_url
+from optout_site.check import check_url, render
 from optout_site.signals import headers as headers_signal
 
 pytestmark = pytest.mark.slow  # an HTTP server on loopback per test
@@ -133,7 +133,7 @@ def test_served_without_config_infers_the_policy(example):
     _, site = example
     with serve(site.output_dir, good_headers(site)) as base:
         report = check_url(base, None, sample=10, timeout=5)
-    assert report.ok, report.render_text()
+    assert report.ok, render.text(report)
     assert report.policy_source.startswith("inferred from tdmrep.json")
     assert {p.path for p in report.policy} == {"/", "/press/"}
 
@@ -224,7 +224,7 @@ def test_html_report_from_url_mode(example, tmp_path):
     _, site = example
     with serve(site.output_dir, good_headers(site)) as base:
         report = check_url(base, site, sample=5, timeout=5)
-    text = report.render_html()
+    text = render.html(report)
     assert "HTTP headers" in text and "http://127.0.0.1" in text
     assert 'href="http' not in text and 'src="http' not in text
     html5lib.HTMLParser(strict=True).parse(text)

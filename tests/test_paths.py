@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from protego import Protego
 
 from optout_site import config, paths
-from optout_site.check.tdm import TdmRule, first_match
+from optout_site.check.readings import TdmRule, first_match
 from optout_site.dialects import tdm_reservation
 from optout_site.policy import Policy, Rule, Use
 from optout_site.signals import robots, tdmrep

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from optout_site import paths
 from optout_site.check.model import BAD, OK, WARN, Cell, CheckReport, Finding, Row, Severity
+from optout_site.check.readings import TdmRule, first_match
 from optout_site.check.sources import Fetched, Source
 from optout_site.policy import Decision
 
@@ -30,7 +31,7 @@ class Context:
     images: list[str] = field(default_factory=list)
     fetched: dict[str, Fetched] = field(default_factory=dict)
     # Parsed site-level signals, for cross-channel messages.
-    tdm_rules: list[Any] | None = None
+    tdm_rules: list[TdmRule] | None = None
     robots: Any = None
     page_meta: dict[str, str | None] = field(default_factory=dict)  # page path -> reservation
     _rows: dict[str, Row] = field(default_factory=dict)
@@ -112,8 +113,6 @@ class Context:
         """What tdmrep.json says for ``path``, in words, for cross-channel messages."""
         if self.tdm_rules is None:
             return "tdmrep.json is missing"
-        from optout_site.check.tdm import first_match
-
         rule = first_match(self.tdm_rules, path)
         if rule is None:
             return "tdmrep.json has no rule for it"

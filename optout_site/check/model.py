@@ -163,18 +163,3 @@ class CheckReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-
-    def render_text(self) -> str:
-        from optout_site.check import render
-
-        return render.text(self)
-
-    def render_github(self) -> str:
-        from optout_site.check import render
-
-        return render.github(self)
-
-    def render_html(self) -> str:
-        from optout_site.check import render
-
-        return render.html(self)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from optout_site import dialects, paths
 from optout_site.check.context import Context, short_list
 from optout_site.check.model import BAD, OK, TDM_POLICY, TDMREP
+from optout_site.check.readings import TdmRule, first_match
 
 PATH = "/.well-known/tdmrep.json"
 FILE = "/.well-known/tdmrep.json"
@@ -21,18 +21,6 @@ PROFILE = "http://www.w3.org/ns/tdmrep"
 DUTIES = ("obtainConsent", "compensate")
 JSON_TYPES = ("application/json", "application/ld+json")
 _REBUILD = "Rebuild with `optout-site build`; tdmrep.json is generated from sites.yaml."
-
-
-@dataclass(frozen=True)
-class TdmRule:
-    index: int  # position in the array, from 1
-    location: str
-    reservation: int | None  # None: a protocol error, which TDM agents read as unset
-    policy: str | None
-
-
-def first_match(rules: list[TdmRule], path: str) -> TdmRule | None:
-    return next((r for r in rules if paths.matches(r.location, path)), None)
 
 
 def parse(ctx: Context) -> list[TdmRule] | None:

@@ -106,16 +106,19 @@ def _format(args: argparse.Namespace) -> str:
 
 
 def render(report: CheckReport, fmt: str) -> str:
+    from optout_site.check import render as rendering
+
     if fmt == "json":
         return report.to_json()
     if fmt == "github":
-        return report.render_github()
-    return report.render_text()
+        return rendering.github(report)
+    return rendering.text(report)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``check`` for parsed arguments; returns the exit code."""
     from optout_site.check import check_folder, check_url
+    from optout_site.check import render as rendering
 
     fmt = _format(args)
     if args.sample < 1:
@@ -132,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     print(render(report, fmt))
     if args.html is not None:
         try:
-            args.html.write_text(report.render_html(), encoding="utf-8")
+            args.html.write_text(rendering.html(report), encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {args.html}: {exc}") from exc
         if fmt == "text":
@@ -149,15 +152,16 @@ def check_sites(sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None 
     import os
 
     from optout_site.check import check_built_site
+    from optout_site.check import render as rendering
 
     stream = stream or sys.stdout
     code = EXIT_OK
     for site in sites:
         report = check_built_site(site)
         if fmt == "auto":
-            print(report.render_text(), file=stream)
+            print(rendering.text(report), file=stream)
             if os.environ.get("GITHUB_ACTIONS") == "true":
-                print(report.render_github(), file=stream)
+                print(rendering.github(report), file=stream)
         else:
             print(render(report, fmt), file=stream)
         if not report.ok:

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Never, TextIO
 
 from tqdm import tqdm
 
 from optout_site.build.report import FileResult
 
 
-def wanted(stream: TextIO = sys.stderr) -> bool:
+def wanted(stream: TextIO | None = None) -> bool:
     """A bar only for a person at a terminal; CI logs get the summary alone."""
+    # sys.stderr is looked up per call: it can be replaced after this module is imported.
+    stream = stream or sys.stderr
     ci = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
     return stream.isatty() and not ci
 
 
 class Bar:
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self._stream = stream
-        self._bar: tqdm | None = None
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+        self._bar: tqdm[Never] | None = None  # a bar with no iterable
         self._bytes = 0
 
     def start(self, site: str, total: int) -> None:

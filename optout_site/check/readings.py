@@ -1,0 +1,26 @@
+"""What the checker has read from the site, typed, shared by the check modules.
+
+A reading is parsed once by the module that owns its format (``tdm.parse``) and then
+consulted by the others for cross-channel messages ("tdmrep.json says 0 here").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from optout_site import paths
+
+
+@dataclass(frozen=True)
+class TdmRule:
+    """One rule of ``/.well-known/tdmrep.json``, as a TDM agent reads it."""
+
+    index: int  # position in the array, from 1
+    location: str
+    reservation: int | None  # None: a protocol error, which TDM agents read as unset
+    policy: str | None
+
+
+def first_match(rules: list[TdmRule], path: str) -> TdmRule | None:
+    """TDMRep is first-match: the first rule whose location matches decides."""
+    return next((r for r in rules if paths.matches(r.location, path)), None)
