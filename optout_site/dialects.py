@@ -1,4 +1,4 @@
-"""How one decision is spelled in every dialect (DESIGN.md §3), in one place.
+"""How one decision is spelled in every dialect, in one place.
 
 Each function takes a :class:`~optout_site.policy.Decision` and returns that dialect's
 value. Where a dialect cannot say a combination exactly, it gets the most protective

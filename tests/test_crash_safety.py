@@ -1,4 +1,4 @@
-"""Invariant 3 (DESIGN.md §7): an interrupted build leaves every file old or new, never half.
+"""Atomic writes: an interrupted build leaves every file old or new, never half.
 
 The build runs as a real ``optout-site`` process (in place, ``--jobs 2``) and is killed
 at random moments: SIGKILL to its whole process group (workers included, as a power cut

@@ -1,4 +1,4 @@
-"""One table per dialect: how each reserved set is spelled (DESIGN.md §3)."""
+"""One table per dialect: how each reserved set is spelled."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile and broken inputs, through the whole build (DESIGN.md §7, invariants 2, 3, 5).
+"""Hostile and broken inputs, through the whole build.
 
 Every case stamps a site in place (the photographer's only copy) next to two ordinary
 files, and checks: the build completes (the ordinary files are stamped), the exit code

@@ -195,7 +195,7 @@ def test_exiv2_reads_rights(corpus: dict, name: str) -> None:
     if not EXIV2:
         pytest.skip("exiv2 not installed")
     if name.endswith(".gif"):
-        pytest.skip("exiv2 has no GIF metadata support (images.md §3.3); exiftool covers GIF")
+        pytest.skip("exiv2 has no GIF metadata support; exiftool covers GIF")
     proc = subprocess.run(
         [
             EXIV2,

@@ -1,5 +1,5 @@
 """``optout-site check``: read a built site, or a served one, the way outside readers do,
-and prove that every signal says what the policy says (DESIGN.md §7, invariant 4).
+and prove that every signal says what the policy says.
 
 Every verdict comes from a reader that is not ours: Protego and urllib.robotparser for
 robots.txt and ai.txt, ``json`` for tdmrep.json and the TDM policy, html5lib for pages,

@@ -1,5 +1,6 @@
 """TDMRep as a TDM agent reads it: ``/.well-known/tdmrep.json`` (first match wins) and the
-TDM policy its rules point at (specs.md §1.3, §1.8)."""
+TDM policy its rules point at (the W3C TDMRep Community Group report: the well-known
+file and the ODRL-based TDM policy)."""
 
 from __future__ import annotations
 

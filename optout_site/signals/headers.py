@@ -4,7 +4,8 @@ One function says which headers a decision gets; the host modules only translate
 list into their own syntax and path matching. Headers go on HTML *and* media: TDMRep's
 ``<meta>`` and ``noai`` robots meta only protect the page itself, while the two known
 ``X-Robots-Tag`` consumers (datadiligence, img2dataset) read the header of the image
-response and nothing else (specs.md §1.5, §6).
+response and nothing else (datadiligence's XRobotsTagHeader rule; img2dataset's
+``--disallowed_header_directives``).
 
 ``X-Robots-Tag`` never carries ``noindex``/``noimageindex``: img2dataset drops files on
 those too, and search engines would drop the page, which the creator wants found.
@@ -62,7 +63,8 @@ def content_types(site: Site) -> list[tuple[str, str]]:
 
     Static hosts guess types from extensions: ``.json`` is usually right, but the TDM
     policy is JSON-LD and license.xml would go out as ``text/xml``/``application/xml``.
-    Stating all three keeps the files machine-readable as their specs ask (specs.md §8).
+    Stating all three keeps the files machine-readable as their specs ask (TDMRep:
+    ``application/json``; ODRL: ``application/ld+json``; RSL: ``application/rsl+xml``).
     """
     out = [
         (WELL_KNOWN_PATH, "application/json"),

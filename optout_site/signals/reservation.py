@@ -1,6 +1,6 @@
 """The human-readable rights reservation page, one per configured language.
 
-A court reads words, not robots.txt. Modelled on the ADAGP declaration (specs.md §7.5),
+A court reads words, not robots.txt. Modelled on the ADAGP's published opt-out declaration,
 each page names the legal basis (Art. 4(3) Directive (EU) 2019/790, the French
 transposition where it applies, AI Act Art. 53(1)(c)), states what is reserved and what
 stays allowed (the site default and every path rule, from the same policy as the other
@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 import yaml
@@ -51,7 +51,9 @@ class Page:
 
 @functools.cache
 def _shipped_texts() -> dict[str, dict[str, Any]]:
-    return yaml.safe_load((TEMPLATES / TEXTS_FILE).read_text(encoding="utf-8"))
+    # Our own file, shipped with the package: language -> key -> text.
+    texts = yaml.safe_load((TEMPLATES / TEXTS_FILE).read_text(encoding="utf-8"))
+    return cast(dict[str, dict[str, Any]], texts)
 
 
 def texts(site: Site) -> dict[str, dict[str, Any]]:

@@ -6,7 +6,7 @@ last. The usage tokens come from :func:`optout_site.dialects.rsl_usage`; RSL spe
 ``ai-train``, ``ai-input``, ``search`` (not AIPREF's ``train-ai``).
 
 RSL says little about overlapping ``<content>`` entries beyond "most restrictive wins"
-(known only from secondary digests, specs.md §5). A reader that applies that across
+(known only from secondary digests of the RSL 1.0 specification). A reader that applies that across
 our entries would treat an exempt sub-path as reserved: the error then falls on the
 protective side, and every other signal states the exemption exactly. Only elements
 whose syntax is confirmed are written (no ``<copyright>``/``<terms>``); the legal page

@@ -48,7 +48,8 @@ from optout_site.policy import Decision
 from optout_site.signals.robots import agents as agents_mod
 from optout_site.signals.robots import document as rt
 from optout_site.signals.robots.document import Line
-from optout_site.signals.robots.registry import CATEGORIES, Registry
+from optout_site.signals.robots.registry import Registry
+from optout_site.spec import CATEGORIES
 
 PATH = "/robots.txt"
 MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: the least a crawler must parse

@@ -1,6 +1,7 @@
 """What the policy does with each AI agent, and the text of ``optout-site agents``.
 
-A registry category stands for one use (DESIGN.md §4): an agent is blocked where the
+A registry category stands for one use (``train`` and ``dataset`` → ``train``;
+``ai-search``, ``user-fetch``, ``agent`` → ``ai-input``; ``search-engine`` → ``search``): an agent is blocked where the
 decision for a path reserves its category's use. A site can then override per category
 (``agents.categories``) and per token (``agents.block`` / ``agents.allow``); tokens beat
 categories, and ``block`` beats everything, because an explicit "never this one" is the
@@ -20,7 +21,8 @@ from optout_site.config import Site
 from optout_site.errors import UnknownAgent
 from optout_site.policy import Decision, Use
 from optout_site.signals.robots import registry as registry_mod
-from optout_site.signals.robots.registry import CATEGORIES, Agent, Registry
+from optout_site.signals.robots.registry import Agent, Registry
+from optout_site.spec import CATEGORIES
 
 # The use whose reservation blocks a category; None: never blocked by the policy itself.
 CATEGORY_USE: dict[str, Use | None] = {

@@ -224,7 +224,8 @@ def _agent(record: Any, name: str, line: int | None) -> Agent:
 
 def _value_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value  # PyYAML types it Any
+        for k, v in pairs:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
                 return v
     return None
