@@ -1,10 +1,11 @@
 """What the policy does with each AI agent, and the text of ``optout-site agents``.
 
 A registry category stands for one use (``train`` and ``dataset`` → ``train``;
-``ai-search``, ``user-fetch``, ``agent`` → ``ai-input``; ``search-engine`` → ``search``): an agent is blocked where the
-decision for a path reserves its category's use. A site can then override per category
-(``agents.categories``) and per token (``agents.block`` / ``agents.allow``); tokens beat
-categories, and ``block`` beats everything, because an explicit "never this one" is the
+``ai-search``, ``user-fetch``, ``agent`` → ``ai-input``; ``search-engine`` → ``search``):
+an agent is blocked where the decision for a path reserves its category's use. A site
+can then override per category (``agents.categories``) and per token (``agents.block`` /
+``agents.allow``); tokens beat categories, and ``block`` beats everything, because an
+explicit "never this one" is the
 one instruction a creator must never see silently undone.
 
 Everything here is a pure function returning data or text, so the CLI only prints.
