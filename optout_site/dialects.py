@@ -8,6 +8,8 @@ dialect has room for them (``describe``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from optout_site.policy import Decision, Use
 
 PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
@@ -27,8 +29,14 @@ def tdm_reservation(decision: Decision) -> int:
 
 
 def noai(decision: Decision) -> bool:
-    """``noai, noimageai`` (meta robots, X-Robots-Tag): any AI use reserved."""
-    return bool(decision.reserved & {Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT})
+    """``noai, noimageai`` (meta robots, X-Robots-Tag): all training *and* AI input reserved.
+
+    DeviantArt defined the directives as "may not be used as input to AI models" and
+    "to train machine-learning models of any kind": one signal for both. Emitting it where
+    either stays allowed would forbid what the creator allows, so there it is left out
+    (absent, it grants nothing; every other signal states the reservation exactly).
+    """
+    return decision.reserves(Use.TRAIN) and decision.reserves(Use.AI_INPUT)
 
 
 def noai_directives(decision: Decision) -> tuple[str, ...]:
@@ -36,27 +44,55 @@ def noai_directives(decision: Decision) -> tuple[str, ...]:
 
 
 def content_usage(decision: Decision) -> str:
-    """IETF AIPREF ``Content-Usage`` (vocab-07 labels ``train-ai``, ``search``; y/n)."""
-    # train-ai is "training a model that generates synthetic content": genai-train exactly.
-    train = "n" if decision.reserves(Use.GENAI_TRAIN) else "y"
-    search = "n" if decision.reserves(Use.SEARCH) else "y"
-    return f"train-ai={train}, search={search}"
+    """IETF AIPREF ``Content-Usage`` in the current draft's labels (``train-ai=n, ...``).
+
+    The labels, what each expresses and the combinations it cannot say exactly (``search``
+    is left out where training is reserved: ``search=y`` allows training for search) are
+    data in :mod:`optout_site.vocabulary`.
+    """
+    from optout_site import vocabulary
+
+    return vocabulary.content_usage(decision.reserved)
 
 
-def content_signal(decision: Decision) -> str:
-    """Cloudflare Content Signals (``search``, ``ai-input``, ``ai-train``; yes/no).
+SIGNAL_KEYS = ("search", "ai-input", "ai-train")
+
+
+def content_signals(decision: Decision) -> dict[str, str]:
+    """Cloudflare Content Signals for one decision: key → ``yes``/``no``, in key order.
 
     ``ai-train`` covers all training. With only generative training reserved, "no" would
     forbid allowed training and "yes" would grant reserved training, so the key is left
-    out, which the policy defines as neither granting nor restricting.
+    out, which the policy's clause (c) defines as neither granting nor restricting.
     """
-    parts = [f"search={'no' if decision.reserves(Use.SEARCH) else 'yes'}"]
-    parts.append(f"ai-input={'no' if decision.reserves(Use.AI_INPUT) else 'yes'}")
+    out = {
+        "search": "no" if decision.reserves(Use.SEARCH) else "yes",
+        "ai-input": "no" if decision.reserves(Use.AI_INPUT) else "yes",
+    }
     if decision.reserves(Use.TRAIN):
-        parts.append("ai-train=no")
+        out["ai-train"] = "no"
     elif not decision.reserves(Use.GENAI_TRAIN):
-        parts.append("ai-train=yes")
-    return ", ".join(parts)
+        out["ai-train"] = "yes"
+    return out
+
+
+def content_signal(decisions: Iterable[Decision]) -> str | None:
+    """One ``Content-Signal`` value for every decision a robots.txt group may crawl under.
+
+    The record has no path form, so it speaks for the whole group: a key is stated only
+    where every one of those decisions gives it the same value, and left out otherwise
+    (neither granting nor restricting). None when no key is left.
+    """
+    agreed: dict[str, str] | None = None
+    for decision in decisions:
+        values = content_signals(decision)
+        if agreed is None:
+            agreed = values
+        else:
+            agreed = {k: v for k, v in agreed.items() if values.get(k) == v}
+    if not agreed:
+        return None
+    return ", ".join(f"{key}={agreed[key]}" for key in SIGNAL_KEYS if key in agreed)
 
 
 def ai_txt_disallows(decision: Decision) -> bool:
@@ -87,14 +123,36 @@ def needs_constraint_text(decision: Decision) -> bool:
 
 
 def rsl_usage(decision: Decision) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """RSL ``<permits type="usage">`` and ``<prohibits type="usage">`` tokens."""
-    pairs = (
-        ("ai-train", decision.reserves(Use.GENAI_TRAIN) or decision.reserves(Use.TRAIN)),
-        ("ai-input", decision.reserves(Use.AI_INPUT)),
+    """RSL ``<permits type="usage">`` and ``<prohibits type="usage">`` tokens.
+
+    RSL 1.0 usage tokens: ``all``, ``ai-all`` (``ai-train`` + ``ai-input`` + ``ai-index``),
+    ``ai-train`` (all training), ``ai-input``, ``ai-index`` (building an AI search index:
+    retrieval, our ``ai-input``) and ``search``. With only generative training reserved,
+    ``ai-train`` can be neither permitted (it would grant the reserved use) nor prohibited
+    (it would forbid allowed training), so it is in neither list, and neither is
+    ``ai-all``; ``all`` is permitted only where nothing is reserved.
+    """
+    train: bool | None = (
+        True
+        if decision.reserves(Use.TRAIN)
+        else None
+        if decision.reserves(Use.GENAI_TRAIN)
+        else False
+    )
+    ai_input = decision.reserves(Use.AI_INPUT)
+    pairs: tuple[tuple[str, bool | None], ...] = (
+        ("all", False if not decision.any_reserved else None),
+        (
+            "ai-all",
+            True if train and ai_input else False if train is False and not ai_input else None,
+        ),
+        ("ai-train", train),
+        ("ai-input", ai_input),
+        ("ai-index", ai_input),
         ("search", decision.reserves(Use.SEARCH)),
     )
-    permits = tuple(token for token, reserved in pairs if not reserved)
-    prohibits = tuple(token for token, reserved in pairs if reserved)
+    permits = tuple(token for token, reserved in pairs if reserved is False)
+    prohibits = tuple(token for token, reserved in pairs if reserved is True)
     return permits, prohibits
 
 

@@ -291,9 +291,9 @@ def test_license_xml_contradicting(rsl_example, tmp_path, capsys):
     license_xml.write_text(
         text.replace(
             tail,
-            tail.replace(
-                '<prohibits type="usage">ai-train', '<permits type="usage">ai-train'
-            ).replace("</prohibits>", "</permits>"),
+            tail.replace('<prohibits type="usage">', '<permits type="usage">').replace(
+                "</prohibits>", "</permits>"
+            ),
         )
     )
     code, data = check_json(folder, rsl_example[0], capsys)

@@ -20,8 +20,11 @@ def d(*uses):
     ("decision", "tdm", "noai"),
     [
         (d(), 0, False),
-        (d(T, G), 1, True),
-        (d(I), 1, True),
+        # DeviantArt's noai means no training *and* no AI input: only where both are reserved.
+        (d(T, G), 1, False),
+        (d(I), 1, False),
+        (d(G, I), 1, False),  # non-generative training stays allowed
+        (d(T, G, I), 1, True),
         (d(S), 1, False),
         (d(M), 1, False),
         (d(*PHOTO), 1, True),
@@ -44,7 +47,23 @@ def test_tdmrep_and_noai(decision, tdm, noai):
 )
 def test_content_usage_and_content_signal(decision, usage, signal):
     assert dialects.content_usage(decision) == usage
-    assert dialects.content_signal(decision) == signal
+    assert dialects.content_signal([decision]) == signal
+
+
+@pytest.mark.parametrize(
+    ("decisions", "signal"),
+    [
+        # reserve: [] with /blog/ reserving tdm: only search is the same everywhere.
+        ([d(), d(M, T, G, I)], "search=yes"),
+        # a group that may crawl only where everything is allowed says so
+        ([d()], "search=yes, ai-input=yes, ai-train=yes"),
+        ([d(*PHOTO), d(*PHOTO)], "search=yes, ai-input=no, ai-train=no"),
+        ([d(*ALL), d()], None),  # no key agrees: no line at all
+        ([d(G), d(T, G)], "search=yes, ai-input=yes"),  # ai-train unsayable in one of them
+    ],
+)
+def test_content_signal_states_only_what_every_crawlable_decision_agrees_on(decisions, signal):
+    assert dialects.content_signal(decisions) == signal
 
 
 @pytest.mark.parametrize(
@@ -68,10 +87,13 @@ def test_iptc_data_mining(decision, code, constraint):
 @pytest.mark.parametrize(
     ("decision", "permits", "prohibits"),
     [
-        (d(), ("ai-train", "ai-input", "search"), ()),
-        (d(*PHOTO), ("search",), ("ai-train", "ai-input")),
-        (d(*ALL), (), ("ai-train", "ai-input", "search")),
-        (d(G), ("ai-input", "search"), ("ai-train",)),
+        (d(), ("all", "ai-all", "ai-train", "ai-input", "ai-index", "search"), ()),
+        (d(*PHOTO), ("search",), ("ai-all", "ai-train", "ai-input", "ai-index")),
+        (d(*ALL), (), ("ai-all", "ai-train", "ai-input", "ai-index", "search")),
+        # only generative training reserved: ai-train (all training) is in neither list
+        (d(G), ("ai-input", "ai-index", "search"), ()),
+        (d(T, G), ("ai-input", "ai-index", "search"), ("ai-train",)),
+        (d(I), ("ai-train", "search"), ("ai-input", "ai-index")),
     ],
 )
 def test_rsl_usage(decision, permits, prohibits):

@@ -15,6 +15,7 @@ from support import JANE_SITE, REPO
 from optout_site import config
 from optout_site.config import Site
 from optout_site.errors import SignalError
+from optout_site.policy import Use
 from optout_site.signals import robots
 from optout_site.signals.robots import agents
 from optout_site.signals.robots import document as rt
@@ -218,21 +219,33 @@ def test_signal_lines_in_every_group_that_may_crawl(make_site):
     assert text.index("# As a condition") < text.index("User-agent:")
     stars = [agents_ for agents_, _ in _groups(text) if "*" in agents_]
     assert stars == [["*"]]
+    protego = Protego.parse(text)
     for names, members in _groups(text):
         if names == ["FooBot"]:
             continue  # the site's own group, left as it was
         if members == ["Disallow: /"]:
             continue  # may not crawl at all: no usage lines (attach draft: they would not apply)
-        assert "Content-Signal: search=yes, ai-input=no, ai-train=no" in members, names
         assert any(m.startswith("Content-Usage:") for m in members), names
+        # Content-Signal has no path form: every key it states must hold on every path
+        # the group may crawl (checked through Protego, an outside reader).
+        agent = "zzqx-unnamed" if names == ["*"] else names[0]
+        crawled = [p for p in PATHS if protego.can_fetch(ORIGIN + p, agent)]
+        for line in (m for m in members if m.startswith("Content-Signal:")):
+            for item in line.removeprefix("Content-Signal:").split(","):
+                key, value = item.strip().split("=")
+                for path in crawled:
+                    use = {"search": Use.SEARCH, "ai-input": Use.AI_INPUT, "ai-train": Use.TRAIN}
+                    reserved = site.policy.resolve(path).reserves(use[key])
+                    assert value == ("no" if reserved else "yes"), (names, key, path)
     star_members = next(m for a, m in _groups(text) if a == ["*"])
+    # `*` may crawl /press/ (nothing reserved), /blog/ (everything reserved) and the rest
+    # (all but search reserved): no key is the same on all three, so no Content-Signal.
     assert star_members == [
         "Allow: /drafts/public/",
         "Disallow: /drafts/",
         "Content-Usage: /press/ train-ai=y, search=y",
         "Content-Usage: /blog/ train-ai=n, search=n",
         "Content-Usage: train-ai=n, search=y",
-        "Content-Signal: search=yes, ai-input=no, ai-train=no",
     ]
 
 

@@ -66,11 +66,22 @@ def test_tokens_per_rule_follow_the_policy(tmp_path):
         permits, prohibits = tokens(content, "permits"), tokens(content, "prohibits")
         assert (permits, prohibits) == dialects.rsl_usage(decision), pattern
         assert set(permits).isdisjoint(prohibits)
-        assert set(permits) | set(prohibits) == {"ai-train", "ai-input", "search"}
+        assert set(permits) | set(prohibits) <= {
+            "all",
+            "ai-all",
+            "ai-train",
+            "ai-input",
+            "ai-index",
+            "search",
+        }
         assert "train-ai" not in permits + prohibits  # the AIPREF spelling is a known trap
-        training = decision.reserves(Use.TRAIN) or decision.reserves(Use.GENAI_TRAIN)
-        assert ("ai-train" in prohibits) == training
+        # Never grant a reserved use; ai-train is unsayable when only generative training
+        # is reserved (RSL's ai-train is all training), so it is in neither list then.
+        assert ("ai-train" in prohibits) == decision.reserves(Use.TRAIN)
+        assert ("ai-train" in permits) == (not decision.reserves(Use.GENAI_TRAIN))
         assert ("search" in prohibits) == decision.reserves(Use.SEARCH)
+        assert ("ai-index" in prohibits) == ("ai-input" in prohibits)
+        assert ("all" in permits) == (not decision.any_reserved)
 
 
 def test_expected_tokens_for_the_usual_rules(tmp_path):
@@ -78,11 +89,21 @@ def test_expected_tokens_for_the_usual_rules(tmp_path):
     root = etree.fromstring(rsl.render(site))
     by_url = {c.get("url"): c for c in root.findall("r:content", NS)}
     assert tokens(by_url["/"], "permits") == ("search",)
-    assert tokens(by_url["/"], "prohibits") == ("ai-train", "ai-input")
-    assert tokens(by_url["/press/"], "permits") == ("ai-train", "ai-input", "search")
+    assert tokens(by_url["/"], "prohibits") == ("ai-all", "ai-train", "ai-input", "ai-index")
+    assert tokens(by_url["/press/"], "permits") == (
+        "all",
+        "ai-all",
+        "ai-train",
+        "ai-input",
+        "ai-index",
+        "search",
+    )
     assert tokens(by_url["/press/"], "prohibits") == ()
     assert tokens(by_url["/press/embargo/"], "permits") == ()
-    assert tokens(by_url["/gen/"], "prohibits") == ("ai-train",)  # genai-train only: still ai-train
+    # genai-train only: RSL's ai-train is all training, so it is neither permitted (that
+    # would grant the reserved use) nor prohibited (that would forbid allowed training).
+    assert tokens(by_url["/gen/"], "prohibits") == ()
+    assert "ai-train" not in tokens(by_url["/gen/"], "permits")
 
 
 def test_robots_line_and_link(tmp_path):

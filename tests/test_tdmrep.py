@@ -10,6 +10,7 @@ from urllib.parse import unquote
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from protego import Protego
 
 from optout_site import config, dialects
 from optout_site.signals import aitxt, tdmrep
@@ -176,3 +177,38 @@ def test_nothing_reserved_allows_everything(write_config, tmp_path):
     site = cfg.sites[0]
     assert json.loads(tdmrep.render(site)) == [{"location": "/", "tdm-reservation": 0}]
     assert "Allow: /\n" in aitxt.render(site).decode()
+
+
+@pytest.mark.parametrize(
+    ("default", "rule"),
+    [
+        # permissive site, reserved folder: the media lines must not reopen /blog/*.jpeg
+        ("reserve: []", "{path: /blog/, reserve: [tdm]}"),
+        # protective site, open folder: the media lines must not close /p/*.webp
+        ("reserve: [tdm, train, ai-input]", "{path: /p/, allow: [tdm]}"),
+        # a rule shorter than the bare glob "*.jpeg" (6 octets)
+        ("reserve: []", "{path: /b, reserve: [genai-train]}"),
+        ("reserve: []", "{path: /café/, reserve: [tdm]}"),
+    ],
+)
+def test_ai_txt_media_lines_never_outrank_a_rule(write_config, tmp_path, default, rule):
+    """Written from the policy: every path and every extension gets the rule's verdict,
+    for a longest-match reader (Protego) and a first-match one (urllib)."""
+    (tmp_path / "public").mkdir(exist_ok=True)
+    text = (
+        "sites:\n  - name: s\n    url: https://a.example\n    input: public\n"
+        f"    rightsholder: {{name: A}}\n    {default}\n    allow: [search]\n"
+        f"    ai_txt: {{media_types: [images, text]}}\n    rules:\n      - {rule}\n"
+    )
+    site = config.load(write_config(text)).sites[0]
+    body = aitxt.render(site).decode()
+    protego = Protego.parse(body)
+    first_match = urllib.robotparser.RobotFileParser()
+    first_match.parse(body.splitlines())
+    for folder in ("/blog/", "/p/", "/b", "/bx/", "/caf%C3%A9/", "/other/"):
+        for name in ("a.jpeg", "a.webp", "a.jpg", "a.html", "a.pdf", "a.bin", ""):
+            path = folder + name
+            reserved = dialects.ai_txt_disallows(site.policy.resolve(path))
+            url = "https://a.example" + path
+            assert protego.can_fetch(url, "SpawningBot") is not reserved, (path, body)
+            assert first_match.can_fetch("SpawningBot", url) is not reserved, (path, body)

@@ -101,7 +101,10 @@ def check(ctx: Context) -> None:
             wrong[("", "no <content> entry covers it")].append(sample)
             continue
         pattern, permits, prohibits = max(found, key=lambda e: paths.specificity(e[0]))
-        want_permits, want_prohibits = dialects.rsl_usage(ctx.decision(sample))
+        # Compared as the base tokens the umbrella ones ("all", "ai-all") stand for.
+        want_permits, want_prohibits = (
+            sorted(_tokens(" ".join(tokens))) for tokens in dialects.rsl_usage(ctx.decision(sample))
+        )
         problems = [
             f"{t} is not prohibited" for t in want_prohibits if t not in prohibits or t in permits
         ]

@@ -134,7 +134,7 @@ def check_group(
                 line=line,
                 file=PATH,
             )
-    _signal(ctx, group, line)
+    _signal(ctx, group, line, crawlable)
 
 
 def _blocked_note(ctx: Context, robots: RobotsFile, parsers: Parsers, path: str) -> str:
@@ -146,8 +146,13 @@ def _blocked_note(ctx: Context, robots: RobotsFile, parsers: Parsers, path: str)
     return f" (while robots.txt itself blocks {short_list(blocked, 3)} there)" if blocked else ""
 
 
-def _signal(ctx: Context, group: Group, line: int) -> None:
+def _signal(ctx: Context, group: Group, line: int, crawlable: list[str]) -> None:
+    """Content-Signal has no path form: each key it states must hold on every sampled path
+    the group may crawl (clause (a)/(b) of the policy it quotes), and a key it leaves out
+    neither grants nor restricts (clause (c))."""
     values = group.values("content-signal")
+    if not values and dialects.content_signal(ctx.decision(p) for p in crawlable) is None:
+        return  # the crawlable paths agree on no key: nothing to state
     if not values:
         ctx.add(
             ctx.missing_severity(),
@@ -158,27 +163,25 @@ def _signal(ctx: Context, group: Group, line: int) -> None:
             line=line,
         )
         return
-    want = parse_signal(dialects.content_signal(ctx.exp.site.policy.default))
+    wants = {path: dialects.content_signals(ctx.decision(path)) for path in crawlable}
     for value, number in values:
         got = parse_signal(value)
         for key in SIGNAL_KEYS:
-            if key in want and got.get(key) != want[key]:
-                ctx.add(
-                    "error",
-                    ROBOTS,
-                    PATH,
-                    f"line {number}: Content-Signal says "
-                    f"{key}={got.get(key, '(absent)')} but the site's policy says "
-                    f"{key}={want[key]}",
-                    "Make Content-Signal state the policy. " + _REBUILD,
-                    line=number,
-                )
-            elif key not in want and got.get(key) == "yes":
-                ctx.add(
-                    "error",
-                    ROBOTS,
-                    PATH,
-                    f"line {number}: Content-Signal grants {key}=yes, which the policy does not",
-                    _REBUILD,
-                    line=number,
-                )
+            if key not in got:
+                continue  # unsaid: neither grants nor restricts
+            against = [p for p, want in wants.items() if want.get(key) != got[key]]
+            if not against:
+                continue
+            reserved = got[key] == "yes"
+            ctx.add(
+                "error",
+                ROBOTS,
+                against[0],
+                f"line {number}: Content-Signal says {key}={got[key]} for the whole group "
+                f"`{group.label}`, but the policy "
+                + ("reserves" if reserved else "does not reserve")
+                + f" {key} on {short_list(against)}, which this group may crawl",
+                "State a Content-Signal key only where every crawlable path agrees. " + _REBUILD,
+                line=number,
+                file=PATH,
+            )

@@ -1,8 +1,9 @@
 """Spawning's ``/ai.txt``: robots.txt syntax, read when media is downloaded for datasets.
 
-There is no formal grammar; we emit the form Spawning's own generator emits, and express
-path rules the way robots.txt would (longest first, ``/`` last) so that first-match and
-longest-match readers agree.
+There is no formal grammar; we emit the form Spawning's own generator emits (``*.ext``
+lines for the media types the site names), and express path rules the way robots.txt
+would (longest first, ``/`` last, each rule with its own media lines) so that first-match
+and longest-match readers reach the policy's verdict for every path and extension.
 """
 
 from __future__ import annotations
@@ -94,13 +95,19 @@ def render(site: Site) -> bytes:
         "",
         "User-Agent: *",
     ]
+    extensions = [ext for media in site.ai_txt.media_types for ext in MEDIA_EXTENSIONS[media]]
     *specific, (_, default) = site.policy.ordered_decisions
     for path, decision in specific:
         verb = "Disallow" if dialects.ai_txt_disallows(decision) else "Allow"
+        # The site-wide media lines (*.jpeg, 6 octets) would outrank a shorter rule under
+        # longest match; each rule repeats them inside its own scope, always longer than
+        # the bare glob and than the lines of any shorter rule. An anchored rule ($)
+        # names exact paths and needs none.
+        if not path.endswith("$"):
+            lines.extend(f"{verb}: {path}*.{ext}" for ext in extensions)
         lines.append(f"{verb}: {path}")
     default_verb = "Disallow" if dialects.ai_txt_disallows(default) else "Allow"
-    for media in site.ai_txt.media_types:
-        lines.extend(f"{default_verb}: *.{ext}" for ext in MEDIA_EXTENSIONS[media])
+    lines.extend(f"{default_verb}: *.{ext}" for ext in extensions)
     lines.append(f"{default_verb}: /")
     if default_verb == "Disallow":
         lines.append("Disallow: *")

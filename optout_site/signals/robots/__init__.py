@@ -7,7 +7,8 @@ optout-site``, placed at the top of the file and replaced in place on every rebu
 * the only ``User-agent: *`` group, and one group per distinct rule set for the agents
   the policy treats differently from ``*``;
 * in every group that may crawl somewhere, ``Content-Usage`` (with a path prefix for each
-  rule) and ``Content-Signal`` (no path form, so the site default).
+  rule) and ``Content-Signal``, which has no path form: it states a key only where every
+  decision the group may crawl under agrees, and leaves it out otherwise.
 
 How the site's own file is merged, never clobbered:
 
@@ -267,7 +268,9 @@ class _Plan:
             for path, d in self.decisions
             if not blocked_by[d]
         )
-        signal = f"Content-Signal: {dialects.content_signal(self.site.policy.default)}"
+        # No path form: the line speaks for every decision this group may crawl under.
+        value = dialects.content_signal(d for _, d in self.decisions if not blocked_by[d])
+        signal = f"Content-Signal: {value}" if value else None
         return _Spec(rules, extras, usage, signal)
 
     def groups(self) -> list[list[str]]:
