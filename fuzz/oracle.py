@@ -164,12 +164,12 @@ RESERVE = Wanted(
 )
 RELEASE = Wanted(
     metas=(("tdm-reservation", "0"), ("tdm-policy", None)),
-    robots_remove=("noai", "noimageai"),
     links=(("license", "application/rsl+xml", None),),
     footer=None,
 )
 _HEAD_TAGS = (
-    rb'(\r?\n[ \t]*)?<meta name="(?:tdm-reservation|tdm-policy|robots)" content="[^"]*"(?: /)?>'
+    rb'(\r?\n[ \t]*)?<meta name="(?:tdm-reservation|tdm-policy|robots)" content="[^"]*"'
+    rb'(?: data-optout-site="")?(?: /)?>'
     rb'|(\r?\n[ \t]*)?<link rel="license" type="application/rsl\+xml" href="[^"]*"(?: /)?>'
 )
 _FOOTER = rb'<a class="optout-site-reservation" href="[^"]*">[^<]*</a>'

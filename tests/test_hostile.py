@@ -352,7 +352,7 @@ def _only_tags_added(before: bytes, after: bytes) -> bool:
     import re
 
     ours = re.compile(
-        rb'(\r?\n[ \t]*)?<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( /)?>'
+        rb'(\r?\n[ \t]*)?<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( data-optout-site="")?( /)?>'
     )
     return ours.sub(b"", after) == before
 

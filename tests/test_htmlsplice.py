@@ -17,11 +17,10 @@ RESERVE = Wanted(
     metas=(("tdm-reservation", "1"), ("tdm-policy", "https://a.example/policies/tdm.json")),
     robots_add=("noai", "noimageai"),
 )
-RELEASE = Wanted(
-    metas=(("tdm-reservation", "0"), ("tdm-policy", None)), robots_remove=("noai", "noimageai")
-)
+RELEASE = Wanted(metas=(("tdm-reservation", "0"), ("tdm-policy", None)))
 OUR_TAG = re.compile(
-    r'(\r?\n[ \t]*)?<(meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"'
+    r'(\r?\n[ \t]*)?<(meta name="(tdm-reservation|tdm-policy)" content="[^"]*"'
+    r'|meta name="robots" content="[^"]*" data-optout-site=""'
     r'|link rel="[^"]*" type="[^"]*" href="[^"]*")( /)?>'
 )
 
@@ -82,13 +81,39 @@ def test_no_head_tags_land_in_the_implied_head():
     assert doc.find("head/meta[@name='tdm-reservation']") is not None
 
 
-def test_existing_robots_directives_are_kept_and_noindex_never_added():
+def test_the_authors_robots_tag_is_never_edited_and_noindex_never_added():
     page = b'<html><head><meta name="robots" content="noindex, nofollow"><title>t</title></head></html>'
     out = splice(page, RESERVE)
-    assert b'content="noindex, nofollow, noai, noimageai"' in out
-    back = splice(out, RELEASE)
-    assert b'content="noindex, nofollow"' in back
+    assert b'<meta name="robots" content="noindex, nofollow">' in out
+    assert b'<meta name="robots" content="noai, noimageai" data-optout-site="">' in out
+    assert splice(out, RESERVE) == out
+    released = splice(out, RELEASE)
+    assert released.replace(b'<meta name="tdm-reservation" content="0">', b"") == page
     assert b"noindex" not in splice(CASES["plain"], RESERVE)
+
+
+def test_the_authors_own_noai_is_kept_where_the_policy_allows_ai():
+    """Remove only what the tool added: a hand-written noai stays on an unreserved path."""
+    page = b'<html><head><meta name="robots" content="noindex, noai"><title>t</title></head></html>'
+    released = splice(page, RELEASE)
+    assert released.replace(b'<meta name="tdm-reservation" content="0">', b"") == page
+    # Where it already says what we would, we add nothing beyond the missing directive.
+    reserved = splice(page, RESERVE)
+    assert b'<meta name="robots" content="noimageai" data-optout-site="">' in reserved
+    assert b'content="noindex, noai"' in reserved
+
+
+def test_our_tag_from_before_the_mark_is_recognised():
+    """Builds before the data-optout-site mark wrote exactly this tag beside our meta."""
+    legacy = (
+        b'<html><head><meta name="tdm-reservation" content="1">'
+        b'<meta name="robots" content="noai, noimageai"><title>t</title></head></html>'
+    )
+    released = splice(legacy, RELEASE)
+    assert b"noai" not in released
+    # Without our tdm-reservation meta it is the author's, and stays.
+    authors = legacy.replace(b'<meta name="tdm-reservation" content="1">', b"")
+    assert b'content="noai, noimageai"' in splice(authors, RELEASE)
 
 
 def test_existing_tags_are_updated_not_duplicated():

@@ -17,7 +17,7 @@ from optout_site.build import build, plan, work
 from optout_site.cli import main
 
 OUR_TAG = re.compile(
-    rb'(\r?\n[ \t]*)?(<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( /)?>'
+    rb'(\r?\n[ \t]*)?(<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( data-optout-site="")?( /)?>'
     rb'|<link rel="license" type="application/rsl\+xml" href="[^"]*"( /)?>'
     rb'|<a class="optout-site-reservation" href="[^"]*">[^<]*</a>)'
 )
@@ -57,7 +57,7 @@ def test_example_build_produces_every_signal_and_only_our_tags(example_config, t
         "0"
     ]
     home = (out / "index.html").read_bytes()
-    assert b'<meta name="robots" content="noai, noimageai">' in home
+    assert b'<meta name="robots" content="noai, noimageai" data-optout-site="">' in home
     # The ISO-8859-1 page keeps its own bytes.
     assert "Expositions passées".encode("latin-1") in (out / "fr/expositions.html").read_bytes()
     # The site's untouched files are copied byte for byte.

@@ -43,12 +43,18 @@ def head_of(body: bytes) -> bytes:
     return body[: match.start()] if match else body
 
 
+# The attribute that marks the robots meta optout-site writes (html.splice.ROBOTS_MARK).
+OURS = "data-optout-site"
+
+
 def metas(root: ElementTree.Element) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for el in root.iter("meta"):
         name = (el.get("name") or "").strip().lower()
         if name:
             out.setdefault(name, []).append((el.get("content") or "").strip())
+            if el.get(OURS) is not None:  # the tag optout-site owns, besides the author's
+                out.setdefault(name + "@" + OURS, []).append((el.get("content") or "").strip())
     return out
 
 
@@ -231,16 +237,28 @@ def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision:
         )
         ctx.cell(path, META, BAD, "noai missing")
     extra = {"noai", "noimageai"} & got - want
-    if extra:
+    ours = directives(found.get("robots@" + OURS, []))
+    if extra & ours:
         ctx.add(
             "error",
             META,
             path,
-            f"the robots meta says {', '.join(sorted(extra))} but the "
+            f"the robots meta says {', '.join(sorted(extra & ours))} but the "
             f"policy allows AI use here ({dialects.describe(decision)})",
             _REBUILD,
         )
         ctx.cell(path, META, BAD, "noai where allowed")
+    elif extra:
+        # The author's own tag, stricter than the policy: kept as written, but said.
+        ctx.add(
+            "warning",
+            META,
+            path,
+            f"the page's own robots meta says {', '.join(sorted(extra))}, stricter than the "
+            f"policy here ({dialects.describe(decision)}); optout-site leaves it as written",
+            "Remove it from the page's source if AI use should be allowed here.",
+        )
+        ctx.cell(path, META, WARN, "author's noai")
     noindex = got & NOINDEX
     if noindex and not decision.reserves(Use.SEARCH):
         ctx.add(

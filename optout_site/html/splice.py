@@ -98,8 +98,10 @@ class Wanted:
     """The signals a page should carry.
 
     ``metas`` maps a meta name to its content, or to None where the tag must go.
-    ``robots_add`` / ``robots_remove`` are directives managed in ``<meta name=robots>``;
-    the author's other directives (``noindex`` …) are left exactly as written.
+    ``robots_add`` are the directives of our own ``<meta name="robots" … data-optout-site>``
+    tag; an empty tuple removes that tag. The author's robots tags are never edited: what
+    the author wrote there (``noindex``, or a ``noai`` of their own) stays as written, and
+    crawlers combine the directives of every robots tag.
     ``links`` are (rel, type, href) for ``<link>`` tags we own, keyed by (rel, type).
     ``footer`` is (href, text) for a link to the reservation page, placed just before
     ``</body>``; None removes a link we placed earlier.
@@ -107,12 +109,13 @@ class Wanted:
 
     metas: tuple[tuple[str, str | None], ...] = ()
     robots_add: tuple[str, ...] = ()
-    robots_remove: tuple[str, ...] = ()
     links: tuple[tuple[str, str, str | None], ...] = ()
     footer: tuple[str, str] | None = None
 
 
 FOOTER_CLASS = "optout-site-reservation"
+# Marks the robots tag we own, so a later build can tell it from the author's own.
+ROBOTS_MARK = "data-optout-site"
 
 
 def _meta_name(tag: Tag) -> str | None:
@@ -142,7 +145,14 @@ _LINE_BEFORE = re.compile(r"\r?\n[ \t]*$")
 Encoder = Callable[[str], str]
 
 
-def edit(text: str, wanted: Wanted, start: int = 0, encode: Encoder = lambda v: v) -> str:
+def edit(
+    text: str,
+    wanted: Wanted,
+    start: int = 0,
+    encode: Encoder = lambda v: v,
+    *,
+    adopt: bool = False,
+) -> str:
     """Return ``text`` with the wanted tags present, updated or removed; the rest unchanged.
 
     ``encode`` turns an escaped attribute value into the text that stands in the page
@@ -167,14 +177,17 @@ def edit(text: str, wanted: Wanted, start: int = 0, encode: Encoder = lambda v: 
             edits.extend(_line_span(text, t) for t in found[1:])
 
     robots = [t for t in head.metas if _meta_name(t) == "robots"]
-    if robots:
-        edits.extend(_edit_robots(text, robots[0], wanted))
-        # Directives we withdraw leave every robots tag at once, not one tag per build.
-        withdraw = Wanted(robots_remove=wanted.robots_remove)
-        for extra in robots[1:]:
-            edits.extend(_edit_robots(text, extra, withdraw))
-    elif wanted.robots_add:
-        inserts.append(f'<meta name="robots" content="{", ".join(wanted.robots_add)}"{close}')
+    ours = [t for t in robots if _is_ours(t, adopt)]
+    theirs = set().union(*(_directives(t) for t in robots if not _is_ours(t, adopt)))
+    # Needed only for what the author's own tags do not already say.
+    needed = tuple(d for d in wanted.robots_add if d not in theirs)
+    if needed and ours:
+        edits.extend(_set_attr(ours[0], "content", ", ".join(needed)))
+        if ours[0].get(ROBOTS_MARK) is None:  # adopted from an earlier build: mark it
+            edits.extend(_set_attr(ours[0], ROBOTS_MARK, ""))
+    elif needed:
+        inserts.append(f'<meta name="robots" content="{", ".join(needed)}" {ROBOTS_MARK}=""{close}')
+    edits.extend(_line_span(text, t) for t in (ours[1:] if needed else ours))
 
     for rel, kind, href in wanted.links:
         found = [t for t in head.links if _link_key(t) == (rel, kind)]
@@ -206,7 +219,8 @@ def _edit_footer(
     body_end = None
     for token in tokens(text, after):
         if isinstance(token, Tag):
-            classes = (token.get("class").value if token.get("class") else "").split()
+            class_attr = token.get("class")
+            classes = (class_attr.value if class_attr else "").split()
             if token.name == "a" and FOOTER_CLASS in classes:
                 # Ours is the start tag plus a plain-text label and its </a>. Searching on
                 # for any later </a> would swallow the author's markup in between.
@@ -273,18 +287,18 @@ def _set_attr(tag: Tag, name: str, value: str) -> list[tuple[int, int, str]]:
     return [(attr.start, attr.end, value if attr.quote else f'"{value}"')]
 
 
-def _edit_robots(text: str, tag: Tag, wanted: Wanted) -> list[tuple[int, int, str]]:
+def _is_ours(tag: Tag, adopt: bool) -> bool:
+    """Our robots tag: marked, or, with ``adopt``, the exact unmarked tag builds wrote
+    before the mark existed (``adopt`` is decided once, on the page as it came in)."""
+    if tag.get(ROBOTS_MARK) is not None:
+        return True
     attr = tag.get("content")
-    directives = [d.strip() for d in (attr.value if attr else "").split(",") if d.strip()]
-    present = {d.lower() for d in directives}
-    removed = set(wanted.robots_remove) - set(wanted.robots_add)
-    result = [d for d in directives if d.lower() not in removed]
-    result += [d for d in wanted.robots_add if d not in present]
-    if result == directives:
-        return []
-    if not result:
-        return [_line_span(text, tag)]
-    return _set_attr(tag, "content", ", ".join(result))
+    return adopt and attr is not None and attr.value == "noai, noimageai"
+
+
+def _directives(tag: Tag) -> set[str]:
+    attr = tag.get("content")
+    return {d.strip().lower() for d in (attr.value if attr else "").split(",") if d.strip()}
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -308,16 +322,19 @@ def splice(data: bytes, wanted: Wanted) -> bytes:
     broken markup one edit can uncover another (removing a misplaced link of ours lets
     the head scan reach tags it stopped short of); a second pass settles that.
     """
-    out = _splice_once(data, wanted)
+    # An unmarked "noai, noimageai" robots tag on a page we stamped before (it carries our
+    # tdm-reservation meta) is the one earlier builds wrote: ours to update or withdraw.
+    adopt = b'<meta name="tdm-reservation" content="' in data
+    out = _splice_once(data, wanted, adopt)
     for _ in range(3):
-        again = _splice_once(out, wanted)
+        again = _splice_once(out, wanted, adopt)
         if again == out:
             return out
         out = again
     raise HtmlError("the markup is too broken for our edits to settle; left untouched")
 
 
-def _splice_once(data: bytes, wanted: Wanted) -> bytes:
+def _splice_once(data: bytes, wanted: Wanted, adopt: bool = False) -> bytes:
     encoding, bom = detect_encoding(data)
     # Heuristics, so a page that already carries our tag (we accepted it before, and our
     # own edits moved its bytes) is not refused on the next build.
@@ -337,7 +354,7 @@ def _splice_once(data: bytes, wanted: Wanted) -> bytes:
         def encode(value: str) -> str:
             return value.encode(encoding, "xmlcharrefreplace").decode("latin-1")
 
-        out = edit(data.decode("latin-1"), wanted, bom, encode).encode("latin-1")
+        out = edit(data.decode("latin-1"), wanted, bom, encode, adopt=adopt).encode("latin-1")
         if out != data and detect_encoding(out) != (encoding, bom):
             # e.g. a "charset=" inside a robots value we rewrite: the next build would
             # read the page in another encoding and rewrite our tags again, forever.
@@ -353,4 +370,5 @@ def _splice_once(data: bytes, wanted: Wanted) -> bytes:
         ) from None
     if text.encode(encoding) != data:
         raise HtmlError(f"page does not round-trip through {encoding}; left untouched")
-    return edit(text, wanted, 1 if text.startswith("\ufeff") else 0).encode(encoding)
+    start = 1 if text.startswith("\ufeff") else 0
+    return edit(text, wanted, start, adopt=adopt).encode(encoding)

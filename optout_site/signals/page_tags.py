@@ -14,7 +14,6 @@ from optout_site.policy import Decision
 from optout_site.signals import reservation, rsl
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-NOAI = ("noai", "noimageai")
 
 
 def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
@@ -30,7 +29,6 @@ def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
             ("tdm-policy", site.tdm_policy_url if reserved else None),
         ),
         robots_add=directives,
-        robots_remove=tuple(d for d in NOAI if d not in directives),
         # With RSL off we leave <link rel=license> alone: it may be the author's own.
         links=(link,) if link is not None else (),
         footer=footer,
