@@ -86,9 +86,14 @@ sites:
       - {path: /blog/, allow: [ai-input]}
       - {path: /*.pdf$, reserve: [search]}
       - {path: /my%20docs/, allow: [tdm]}
+      # Non-ASCII and percent-encoded spellings (normalised: /caf%C3%A9/ and /~jane/).
+      - {path: /café/, allow: [tdm]}
+      - {path: /%7Ejane/, allow: [tdm]}
 """
 
-# Paths asked of every server and every file-format matcher.
+# Paths asked of every server and every file-format matcher. Real servers are also asked
+# non-canonical spellings (test_hosts_servers.EXEMPT); the _headers and vercel.json
+# matchers are emulations and are asked only what clients send (browsers send "~" as is).
 HOSTS_PATHS = [
     "/",
     "/index.html",
@@ -100,6 +105,9 @@ HOSTS_PATHS = [
     "/blog/post.html",
     "/docs/brochure.pdf",
     "/my%20docs/a.jpg",
+    "/caf%C3%A9/a.jpg",
+    "/~jane/a.jpg",
+    "/cafe/a.jpg",
     "/.well-known/tdmrep.json",
     "/policies/tdm-policy.json",
     "/license.xml",

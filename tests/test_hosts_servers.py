@@ -28,7 +28,15 @@ from optout_site.signals import headers, rsl, tdmrep
 
 pytestmark = pytest.mark.slow  # starts real web servers
 
-EXEMPT = ["/press/", "/press/kit.jpg", "/my%20docs/a.jpg"]
+# Written from HOSTS_SITE by hand, not from the code: where the rules exempt everything.
+EXEMPT = [
+    "/press/",
+    "/press/kit.jpg",
+    "/my%20docs/a.jpg",
+    "/caf%C3%A9/a.jpg",  # rule /café/
+    "/~jane/a.jpg",  # rule /%7Ejane/
+    "/%7Ejane/a.jpg",
+]
 OURS = (*headers.NAMES, "Content-Type")
 
 
@@ -51,6 +59,9 @@ def build_docroot(site, root: Path) -> None:
         "blog/post.html": page,
         "docs/brochure.pdf": b"%PDF-1.4\n%%EOF\n",
         "my docs/a.jpg": _jpeg(),  # a rule on an encoded path: servers match decoded paths
+        "café/a.jpg": _jpeg(),
+        "cafe/a.jpg": _jpeg(),
+        "~jane/a.jpg": _jpeg(),
         ".well-known/tdmrep.json": tdmrep.render(site),
         "policies/tdm-policy.json": tdmrep.render_policy(site),
         "license.xml": rsl.render(site),
@@ -81,7 +92,7 @@ def assert_serves_policy(site, port: int) -> None:
         _, got = fetch(port, path)
         assert got["tdm-reservation"] == "0"
         assert "x-robots-tag" not in got and "tdm-policy" not in got
-    for path in ("/gallery/photo.jpg", "/"):
+    for path in ("/gallery/photo.jpg", "/", "/cafe/a.jpg"):
         _, got = fetch(port, path)
         assert got["tdm-reservation"] == "1"
         assert got["x-robots-tag"] == "noai, noimageai"  # and never noindex
