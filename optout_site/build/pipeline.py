@@ -28,7 +28,8 @@ from optout_site.build.report import (
     SiteReport,
 )
 from optout_site.build.scan import Skipped, scan
-from optout_site.build.sitefiles import site_files
+from optout_site.build.sitefiles import MERGED, site_files
+from optout_site.build.sitefiles import notes as site_notes
 from optout_site.config import Site
 
 
@@ -135,6 +136,7 @@ def build_site(
     entries, skipped = scan(site.input)
     report.scanned = len(entries) + len(skipped)
     generated = site_files(site, site.input)
+    notes = site_notes(site, site.input)
     tasks: list[Task] = []
     current: list[FileResult] = []
     for entry in entries:
@@ -168,10 +170,16 @@ def build_site(
                 result = FileResult(str(rel), "signal", ERROR, str(data))
             else:
                 result = work.write_signal(out / rel, str(rel), data, dry_run)
+                said = [notes[rel]] if rel in notes else []
                 if rel in own:
-                    result = FileResult(
-                        str(rel), "signal", result.action, "replaces the site's own"
+                    said.insert(
+                        0,
+                        "merged with the site's own"
+                        if rel in MERGED
+                        else "replaces the site's own",
                     )
+                if said and result.action != ERROR:  # an error keeps its own message
+                    result = FileResult(str(rel), "signal", result.action, "; ".join(said))
             report.files.append(result)
             progress.advance(result)
     finally:

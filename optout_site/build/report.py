@@ -43,6 +43,11 @@ class SiteReport:
     def changed(self) -> int:
         return self.count(action=CHANGED)
 
+    @property
+    def notes(self) -> list[FileResult]:
+        """Site-level files with something to say: merged, replaced, kept stricter."""
+        return [f for f in self.files if f.kind == "signal" and f.message and f.action != ERROR]
+
     def summary(self) -> dict[str, Any]:
         by_kind: dict[str, dict[str, int]] = {}
         for f in self.files:
@@ -61,6 +66,7 @@ class SiteReport:
             "signals": [f.path for f in self.files if f.kind == "signal"],
             "problems": [asdict(f) for f in self.problems],
             "skipped": [asdict(f) for f in self.files if f.action == SKIPPED],
+            "notes": [asdict(f) for f in self.notes],
             "files": [asdict(f) for f in self.files if f.action not in (UNCHANGED, COPIED)],
         }
 
@@ -83,6 +89,10 @@ class SiteReport:
         if skipped:
             lines.append(f"  skipped         {len(skipped)}")
             lines.extend(f"    {f.path}: {f.message}" for f in skipped)
+        notes = self.notes
+        if notes:
+            lines.append(f"  notes           {len(notes)}")
+            lines.extend(f"    {f.path}: {f.message}" for f in notes)
         problems = self.problems
         lines.append(f"  problems        {len(problems)}")
         lines.extend(f"    {f.path}: {f.message}" for f in problems)

@@ -8,6 +8,7 @@ and the other signals are still written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from optout_site import hosts
@@ -47,8 +48,24 @@ def site_files(site: Site, source: Path) -> dict[PurePosixPath, Rendered]:
             for path, page in pages.items():
                 decision = site.policy.resolve(path)
                 out[PurePosixPath(path.lstrip("/"))] = _attempt(
-                    lambda page=page, decision=decision: page_tags.render(site, decision, page)
+                    partial(page_tags.render, site, decision, page)
                 )
+    return out
+
+
+# Files we merge into the site's own copy rather than replace.
+MERGED = frozenset({PurePosixPath("robots.txt"), *(PurePosixPath(n) for n in hosts.RENDERERS)})
+
+
+def notes(site: Site, source: Path) -> dict[PurePosixPath, str]:
+    """What the report should say about a site-level file beyond changed/unchanged."""
+    out: dict[PurePosixPath, str] = {}
+    blocked = robots.stricter(site, agents.registry_for(site), _read(source / "robots.txt"))
+    if blocked:
+        where = "; ".join(f"{', '.join(names)} at {path}" for path, names in blocked.items())
+        out[PurePosixPath("robots.txt")] = (
+            f"the site's own rules keep out agents the policy allows ({where}); kept as written"
+        )
     return out
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from optout_site import dialects, paths
 from optout_site.check import usage
 from optout_site.check.context import Context, short_list
-from optout_site.check.model import BAD, OK, ROBOTS
+from optout_site.check.model import BAD, OK, ROBOTS, Severity
 from optout_site.check.robotsfile import (
     PATH,
     TOKEN_RE,
@@ -221,6 +221,9 @@ def _agents(ctx: Context, robots: RobotsFile, parsers: Parsers, paths: list[str]
             site_named = token.casefold() in robots.merged_agents
             if want_blocked and got:
                 issues[("open", path)].append(token)
+            elif not want_blocked and not got and site_named:
+                # The site's own group for this agent, kept as written by the merge.
+                issues[("own-stricter", path)].append(token)
             elif not want_blocked and not got and star_ok and not site_named:
                 use = agents_mod.CATEGORY_USE[agent.category]
                 if agent.category == "search-engine" or (
@@ -238,8 +241,8 @@ def _agents(ctx: Context, robots: RobotsFile, parsers: Parsers, paths: list[str]
     for (kind, path), tokens in issues.items():
         regrouped[(kind, tuple(tokens))].append(path)
     bad_paths: set[str] = set()
-    for (kind, tokens), where in regrouped.items():
-        _report_agents(ctx, kind, where, list(tokens))
+    for (kind, same_tokens), where in regrouped.items():
+        _report_agents(ctx, kind, where, list(same_tokens))
         if kind != "disagree":
             bad_paths.update(where)
     for path in set(paths) & set(ctx.pages + ctx.images):
@@ -291,13 +294,24 @@ def _report_agents(ctx: Context, kind: str, where: list[str], tokens: list[str])
             file=PATH,
         )
     elif kind == "over":
-        severity = "error" if ctx.strict else "warning"
+        severity: Severity = "error" if ctx.strict else "warning"
         ctx.add(
             severity,
             ROBOTS,
             path,
             f"robots.txt blocks {names} at {paths}, where the policy allows their use ({policy})",
             "Allow these agents here, or add them to agents.block in sites.yaml. " + _REBUILD,
+            file=PATH,
+        )
+    elif kind == "own-stricter":
+        ctx.add(
+            "warning",
+            ROBOTS,
+            path,
+            f"the site's own robots.txt keeps {names} out of {paths}, where the policy "
+            f"allows their use ({policy}); optout-site keeps the site's rules",
+            "Remove the site's own Disallow for these agents if the policy should apply, "
+            "or reserve the use in sites.yaml to make the two agree.",
             file=PATH,
         )
     elif kind in ("lost", "lost-own"):

@@ -128,6 +128,31 @@ def render(
     return out
 
 
+def stricter(site: Site, registry: Registry, existing: bytes | None) -> dict[str, list[str]]:
+    """Where the site's own robots.txt blocks an agent the policy lets in.
+
+    Policy rule path → the agents (by token) the site's own rules keep out there although
+    the policy allows their use. The merged file keeps the site's rules (a path is
+    allowed only if both allow it); this says so, so the creator can decide.
+    """
+    if existing is None or len(existing) > MAX_BYTES:
+        return {}
+    doc, _ = rt.unmerge(rt.parse(rt.decode(existing)))
+    plan = _Plan(site, registry, doc)
+    out: dict[str, list[str]] = {}
+    for key, lines in sorted(plan.site_lines.items()):
+        if key == "*" or key not in plan.names:
+            continue
+        own = rt.Rules((ln.allows, ln.value) for ln in lines if ln.kind == "rule")
+        name = plan.name(key)
+        for path, decision in plan.decisions:
+            if agents_mod.blocked(site, name, decision, registry):
+                continue
+            if not own.allowed(paths.example(path)):
+                out.setdefault(path, []).append(name)
+    return out
+
+
 def _too_big(size: int, what: str) -> str:
     return (
         f"{what} {size:,} bytes, over the 500 KiB that crawlers must read "
