@@ -53,7 +53,10 @@ def scan(root: Path) -> tuple[list[Entry], list[Skipped]]:
                 continue
             elif item.is_symlink():
                 found = _follow(root, Path(item.path), PurePosixPath(rel))
-                (entries if isinstance(found, Entry) else skipped).append(found)
+                if isinstance(found, Entry):
+                    entries.append(found)
+                else:
+                    skipped.append(found)
             elif item.is_file(follow_symlinks=False):
                 entries.append(Entry(PurePosixPath(rel), Path(item.path)))
             else:

@@ -92,12 +92,13 @@ def load(path: Path, expected: str) -> State:
     files = data.get("files")
     if not isinstance(files, dict):
         return State(expected)
-    clean = {
+    # JSON from disk: keep only entries that are four integers, as save() wrote them.
+    clean: dict[str, Stamp] = {
         k: tuple(v)
         for k, v in files.items()
         if isinstance(v, list) and len(v) == 4 and all(isinstance(n, int) for n in v)
     }
-    return State(expected, clean)  # type: ignore[arg-type]
+    return State(expected, clean)
 
 
 def save(path: Path, state: State) -> None:

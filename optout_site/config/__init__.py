@@ -21,7 +21,7 @@ from optout_site.config.model import (
     Site,
     TdmPolicyConfig,
 )
-from optout_site.config.yamlnodes import ConfigError
+from optout_site.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG",

@@ -63,7 +63,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def string(node: yaml.Node, ctx: Context) -> str:
-    value = scalar(node, ctx, tag="str", what="a string")
+    value: str = scalar(node, ctx, tag="str", what="a string")  # a !!str constructs a str
     if not value.strip():
         raise Invalid("expected a non-empty string")
     bad = _CONTROL.search(value)
@@ -74,7 +74,8 @@ def string(node: yaml.Node, ctx: Context) -> str:
 
 
 def boolean(node: yaml.Node, ctx: Context) -> bool:
-    return scalar(node, ctx, tag="bool", what="true or false")
+    value: bool = scalar(node, ctx, tag="bool", what="true or false")  # a !!bool, a bool
+    return value
 
 
 def choice(*options: str) -> Converter:

@@ -73,15 +73,22 @@ def tokens(text: str, start: int = 0) -> Iterator[Tag | tuple[str, int, int]]:
             yield tag
             pos = tag.end
             if tag.name in _RAW_TEXT:
-                close = re.compile(r"</" + re.escape(tag.name) + r"[\s/>]", re.I).search(text, pos)
-                pos = size if close is None else close.start()
+                ending = re.compile(r"</" + re.escape(tag.name) + r"[\s/>]", re.I).search(text, pos)
+                pos = size if ending is None else ending.start()
+
+
+def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    """Where a match of ``pattern`` at ``pos`` ends; for patterns that match "" too."""
+    match = pattern.match(text, pos)
+    assert match is not None, f"{pattern.pattern!r} matches the empty string"
+    return match.end()
 
 
 def _read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
     tag = Tag(name.group(0).lower(), start, len(text))
     pos, size = name.end(), len(text)
     while pos < size:
-        pos = _SPACE.match(text, pos).end()
+        pos = _end(_SPACE, text, pos)
         if pos >= size:
             break
         if text[pos] == ">":
@@ -93,9 +100,9 @@ def _read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
             pos += 1
             continue
         pos = attr.end()
-        after = _WS.match(text, pos).end()
+        after = _end(_WS, text, pos)
         if after < size and text[after] == "=":
-            pos = _WS.match(text, after + 1).end()
+            pos = _end(_WS, text, after + 1)
             if pos < size and text[pos] in "\"'":
                 quote = text[pos]
                 close = text.find(quote, pos + 1)
@@ -105,9 +112,9 @@ def _read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
                 )
                 pos = close + 1
             else:
-                value = _UNQUOTED.match(text, pos)
-                tag.attrs.append(Attr(attr.group(0).lower(), value.group(0), pos, value.end(), ""))
-                pos = value.end()
+                end = _end(_UNQUOTED, text, pos)
+                tag.attrs.append(Attr(attr.group(0).lower(), text[pos:end], pos, end, ""))
+                pos = end
         else:
             tag.attrs.append(Attr(attr.group(0).lower(), "", pos, pos, ""))
     return tag

@@ -17,13 +17,20 @@ from __future__ import annotations
 
 import os
 
-from optout_site.images import ImageError, Source, coalesce
+from optout_site.errors import ImageError
+from optout_site.images.container import Piece, Source, coalesce
 
+NAME = "gif"
+EXTENSIONS = (".gif",)
 PADDING = 512  # web delivery format: a little room for other tools, not 2 KB per image
 MAX_PACKET = None
 APP_ID = b"XMP DataXMP"
 MAGIC = bytes([1, *range(255, -1, -1), 0])
 MAX_XMP = 16 * 1024 * 1024
+
+
+def accept(head: bytes) -> bool:
+    return head[:6] in (b"GIF87a", b"GIF89a")
 
 
 class _Stream:
@@ -113,14 +120,14 @@ class Gif:
             raise ImageError(f"XMP block at byte offset {start} lacks the magic trailer")
         return data[: -len(MAGIC)]
 
-    def plan(self, packet: bytes, rights: object) -> list | None:
+    def plan(self, packet: bytes, rights: object) -> list[Piece] | None:
         if b"\x00" in packet:
             raise ImageError("XMP packet contains a NUL byte, which GIF cannot carry")
         if self.version == b"GIF89a" and self.xmp_count == 1 and self.xmp == packet:
             return None
         new = b"\x21\xff" + bytes([len(APP_ID)]) + APP_ID + packet + MAGIC
         first_xmp = next((start for kind, start, _ in self.blocks if kind == "xmp"), None)
-        pieces: list = [b"GIF89a", (6, self.after_table - 6)]
+        pieces: list[Piece] = [b"GIF89a", (6, self.after_table - 6)]
         placed = first_xmp is not None  # then the new block takes the old one's place
         for kind, start, end in self.blocks:
             if not placed and kind != "app":

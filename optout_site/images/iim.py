@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from optout_site.images import ImageRights
+from optout_site.images.rights import ImageRights
 
 PS_SIG = b"Photoshop 3.0\x00"
 MAX_IRB_CHUNK = 0xFFFF - 2 - len(PS_SIG)  # IRB bytes per APP13 segment

@@ -18,13 +18,14 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from optout_site.images import ImageError, Source, coalesce, iim, tiff
+from optout_site.errors import ImageError
+from optout_site.images import iim, tiff
+from optout_site.images.container import Piece, Source, coalesce
+from optout_site.images.rights import ImageRights
 
-if TYPE_CHECKING:
-    from optout_site.images import ImageRights
-
+NAME = "jpeg"
+EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
 XMP_SIG = b"http://ns.adobe.com/xap/1.0/\x00"
 EXIF_SIG = b"Exif\x00"
 MPF_SIG = b"MPF\x00"
@@ -33,6 +34,10 @@ PADDING = 2048  # Adobe pads JPEG packets "up to 2KB" for in-place edits
 MAX_PACKET = MAX_SEGMENT - len(XMP_SIG)  # 65504
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _TAIL_SCAN = 64 * 1024
+
+
+def accept(head: bytes) -> bool:
+    return head.startswith(b"\xff\xd8\xff")
 
 
 @dataclass
@@ -168,7 +173,7 @@ class Jpeg:
             at += 1
         return at
 
-    def plan(self, packet: bytes, rights: ImageRights) -> list | None:
+    def plan(self, packet: bytes, rights: ImageRights) -> list[Piece] | None:
         segs = self.segments
         replace: dict[int, bytes] = {}  # segment index -> new bytes (b"" drops it)
         inserts: dict[int, list[bytes]] = {}  # before segment index (len(segs) = before SOS)
@@ -188,7 +193,7 @@ class Jpeg:
         if not replace and not inserts:
             return None
         self._check_mpf(replace, inserts)
-        pieces: list = [(0, 2)]
+        pieces: list[Piece] = [(0, 2)]
         for i, seg in enumerate(segs):
             pieces.extend(inserts.get(i, []))
             pieces.append(replace[i] if i in replace else (seg.start, seg.end - seg.start))

@@ -15,8 +15,11 @@ from __future__ import annotations
 import struct
 import zlib
 
-from optout_site.images import ImageError, Source, coalesce
+from optout_site.errors import ImageError
+from optout_site.images.container import Piece, Source, coalesce
 
+NAME = "png"
+EXTENSIONS = (".png", ".apng")
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYWORD = b"XML:com.adobe.xmp\x00"
 # keyword, compression flag 0, method 0, empty language tag, empty translated keyword
@@ -24,6 +27,10 @@ XMP_PREFIX = KEYWORD + b"\x00\x00\x00\x00"
 PADDING = 512  # web delivery format: a little room for other tools, not 2 KB per image
 MAX_PACKET = None
 MAX_XMP = 16 * 1024 * 1024  # a bigger (or bigger-inflating) XMP chunk is not sane input
+
+
+def accept(head: bytes) -> bool:
+    return head.startswith(SIGNATURE)
 
 
 def chunk(kind: bytes, data: bytes) -> bytes:
@@ -75,14 +82,14 @@ class Png:
             raise ImageError(f"CRC mismatch in {kind.decode()} chunk at byte offset {pos}")
         return raw[4:-4]
 
-    def plan(self, packet: bytes, rights: object) -> list | None:
+    def plan(self, packet: bytes, rights: object) -> list[Piece] | None:
         data = XMP_PREFIX + packet
         new = chunk(b"iTXt", data)
         keep_at = next((i for i, _ in self.xmp_chunks if i < self.first_idat), None)
         if keep_at is not None and len(self.xmp_chunks) == 1 and self.xmp_chunks[0][1] == data:
             return None
         drop = {i for i, _ in self.xmp_chunks}
-        pieces: list = [(0, 8)]
+        pieces: list[Piece] = [(0, 8)]
         for i, (_kind, start, end) in enumerate(self.chunks):
             if i in drop:
                 if i == keep_at:

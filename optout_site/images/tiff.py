@@ -13,8 +13,11 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from optout_site.images import ImageError, Source, Unsupported
+from optout_site.errors import ImageError, Unsupported
+from optout_site.images.container import Piece, Source
 
+NAME = "tiff"
+EXTENSIONS = (".tif", ".tiff")
 PADDING = 2048  # editors update TIFF XMP in place when the old packet has room
 MAX_PACKET = None
 
@@ -40,6 +43,11 @@ TYPE_SIZES = {
 }
 MAX_IFDS = 4096
 MAX_ARRAY = 16 * 1024 * 1024  # bytes; offset tables larger than this are not sane input
+
+
+def accept(head: bytes) -> bool:
+    return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
 
 Reader = Callable[[int, int, str], bytes]
 Entry = tuple[int, bytes]  # (tag, the raw 12-byte entry as stored)
@@ -123,6 +131,7 @@ def append_ifd(
 
 class Tiff:
     note = ""
+    c2pa = False  # a C2PA manifest in a TIFF is not looked for (yet)
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -255,7 +264,7 @@ class Tiff:
                         f"needs {length} bytes; the file ends first (truncated)"
                     )
 
-    def plan(self, packet: bytes, rights: object) -> list | None:
+    def plan(self, packet: bytes, rights: object) -> list[Piece] | None:
         if self.xmp == packet and self.xmp_entries == 1:
             return None
         size = self.source.size

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import struct
 
-from optout_site.images import ImageError, Source, coalesce
+from optout_site.errors import ImageError
+from optout_site.images.container import Piece, Source, coalesce
 
+NAME = "webp"
+EXTENSIONS = (".webp",)
 PADDING = 512  # web delivery format: a little room for other tools, not 2 KB per image
 MAX_PACKET = 0xFFFFFFFF - 64
 FLAG_ALPHA, FLAG_XMP, FLAG_ANIMATION = 0x10, 0x04, 0x02
 KNOWN = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L", b"EXIF", b"XMP "}
+
+
+def accept(head: bytes) -> bool:
+    return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
 
 
 def chunk(fourcc: bytes, payload: bytes) -> bytes:
@@ -95,7 +102,7 @@ class Webp:
             raise ImageError(f"bad VP8L signature/version at byte offset {start + 8}")
         return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1, bool(bits >> 28 & 1)
 
-    def plan(self, packet: bytes, rights: object) -> list | None:
+    def plan(self, packet: bytes, rights: object) -> list[Piece] | None:
         new = chunk(b"XMP ", packet)
         if (
             self.kind == b"VP8X"
@@ -104,7 +111,7 @@ class Webp:
             and self.xmp == packet
         ):
             return None
-        body: list = []
+        body: list[Piece] = []
         if self.kind == b"VP8X":
             start = self.chunks[0][1]
             vp8x = self.source.read(start, 18, "VP8X chunk")

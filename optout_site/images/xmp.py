@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from functools import partial
 
 from lxml import etree
 
-from optout_site.images import ImageError
-
-if TYPE_CHECKING:
-    from optout_site.images import Contact, ImageRights
+from optout_site.errors import ImageError
+from optout_site.images.rights import Contact, ImageRights
 
 Builder = Callable[[etree._Element], None]
 
@@ -109,6 +107,11 @@ def _simple(parent: etree._Element, tag: str, text: str) -> None:
     etree.SubElement(parent, tag).text = text
 
 
+def _seq(parent: etree._Element, tag: str, text: str) -> None:
+    seq = etree.SubElement(etree.SubElement(parent, tag), f"{{{NS_RDF}}}Seq")
+    etree.SubElement(seq, RDF_LI).text = text
+
+
 def _struct(parent: etree._Element, tag: str, fields: list[tuple[str, str | None]]) -> None:
     node = etree.SubElement(parent, tag)
     node.set(RDF_PARSETYPE, "Resource")
@@ -151,12 +154,11 @@ def _nothing(desc: etree._Element) -> None:
     return None
 
 
-def _creator_of(rights: ImageRights) -> Builder:
-    def build(desc: etree._Element) -> None:
-        seq = etree.SubElement(etree.SubElement(desc, DC_CREATOR), f"{{{NS_RDF}}}Seq")
-        etree.SubElement(seq, RDF_LI).text = rights.creator
-
-    return build
+def _rdf(root: etree._Element) -> etree._Element:
+    """The ``rdf:RDF`` of a root from :func:`parse` or :func:`_new_root` (both ensure one)."""
+    rdf = root.find(RDF_RDF)
+    assert rdf is not None, "parse() and _new_root() return a root with rdf:RDF"
+    return rdf
 
 
 def _first(descs: list[etree._Element], tag: str) -> etree._Element | None:
@@ -174,17 +176,14 @@ def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int 
     shrunk (never below zero) when the container can hold at most ``limit`` bytes.
     """
     root = parse(existing) if existing else _new_root()
-    rdf = root.find(RDF_RDF)
+    rdf = _rdf(root)
     descs = [d for d in rdf if d.tag == RDF_DESC]
     r = rights
 
     # (tag, builder) in the fixed order we write; builder None = move the file's own.
     steps: list[tuple[str, Builder | None]] = []
     kept: dict[str, etree._Element] = {}
-    for tag, wanted, build in (
-        (DC_CREATOR, r.creator, _creator_of(r)),
-        (DC_RIGHTS, r.copyright, lambda d: _lang_alt(d, DC_RIGHTS, r.copyright)),
-    ):
+    for tag, wanted, write in ((DC_CREATOR, r.creator, _seq), (DC_RIGHTS, r.copyright, _lang_alt)):
         own = _first(descs, tag)
         if own is not None and not (wanted and r.overwrite):
             # Moving the file's value into our description (same subject, same
@@ -192,25 +191,25 @@ def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int 
             kept[tag] = own
             steps.append((tag, None))
         elif wanted:
-            steps.append((tag, build))
-    steps.append((MARKED, lambda d: _simple(d, MARKED, "True" if r.marked else "False")))
+            steps.append((tag, partial(write, tag=tag, text=wanted)))
+    steps.append((MARKED, partial(_simple, tag=MARKED, text="True" if r.marked else "False")))
     if r.web_statement:
-        steps.append((WEB_STATEMENT, lambda d: _simple(d, WEB_STATEMENT, r.web_statement)))
+        steps.append((WEB_STATEMENT, partial(_simple, tag=WEB_STATEMENT, text=r.web_statement)))
     if r.usage_terms:
-        steps.append((USAGE_TERMS, lambda d: _lang_alt(d, USAGE_TERMS, r.usage_terms)))
+        steps.append((USAGE_TERMS, partial(_lang_alt, tag=USAGE_TERMS, text=r.usage_terms)))
     if r.contact is not None:
-        steps.append((CONTACT_INFO, lambda d: _contact_info(d, r.contact)))
-    steps.append((DATA_MINING, lambda d: _simple(d, DATA_MINING, r.data_mining)))
+        steps.append((CONTACT_INFO, partial(_contact_info, c=r.contact)))
+    steps.append((DATA_MINING, partial(_simple, tag=DATA_MINING, text=r.data_mining)))
     # OtherConstraints qualifies DataMining, so it is always ours: a stale one from an
     # earlier decision must not outlive a change of DataMining.
     if r.other_constraints:
         steps.append(
-            (OTHER_CONSTRAINTS, lambda d: _lang_alt(d, OTHER_CONSTRAINTS, r.other_constraints))
+            (OTHER_CONSTRAINTS, partial(_lang_alt, tag=OTHER_CONSTRAINTS, text=r.other_constraints))
         )
     else:
         steps.append((OTHER_CONSTRAINTS, _nothing))  # removed, not rewritten
     if r.contact is not None:
-        steps.append((LICENSOR, lambda d: _licensor(d, r.contact)))
+        steps.append((LICENSOR, partial(_licensor, c=r.contact)))
 
     owned = [tag for tag, _ in steps]
     for desc in descs:
@@ -267,8 +266,9 @@ def _padding(size: int) -> bytes:
 
 
 def _values(desc: etree._Element, tag: str) -> list[str]:
-    if desc.get(tag) is not None:
-        return [desc.get(tag)]
+    attribute = desc.get(tag)
+    if attribute is not None:
+        return [attribute]
     out = []
     for el in desc.findall(tag):
         resource = el.get(f"{{{NS_RDF}}}resource")
@@ -299,7 +299,7 @@ def summary(packet: bytes) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     # Top-level descriptions only, as merge sees them: a nested rdf:Description is a
     # struct value of some other property, not the resource's own DataMining.
-    for desc in root.find(RDF_RDF).iterchildren(RDF_DESC):
+    for desc in _rdf(root).iterchildren(RDF_DESC):
         for tag, name in names.items():
             values = _values(desc, tag)
             if values:
