@@ -204,8 +204,8 @@ def test_content_usage_allows_training_where_reserved(example, tmp_path, capsys)
     folder = variant(example, tmp_path)
     edit(
         folder / "robots.txt",
-        "Content-Usage: train-ai=n, search=y",
-        "Content-Usage: train-ai=y, search=y",
+        "Content-Usage: train-ai=n, ai-use=n",
+        "Content-Usage: train-ai=y, ai-use=n",
     )
     code, data = check_json(folder, example[0], capsys)
     assert code == 1

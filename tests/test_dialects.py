@@ -38,11 +38,12 @@ def test_tdmrep_and_noai(decision, tdm, noai):
 @pytest.mark.parametrize(
     ("decision", "usage", "signal"),
     [
-        (d(), "train-ai=y, search=y", "search=yes, ai-input=yes, ai-train=yes"),
-        (d(*PHOTO), "train-ai=n, search=y", "search=yes, ai-input=no, ai-train=no"),
-        (d(*ALL), "train-ai=n, search=n", "search=no, ai-input=no, ai-train=no"),
-        (d(G), "train-ai=n, search=y", "search=yes, ai-input=yes"),  # ai-train left unsaid
-        (d(I), "train-ai=y, search=y", "search=yes, ai-input=no, ai-train=yes"),
+        (d(), "train-ai=y, ai-use=y, search=y", "search=yes, ai-input=yes, ai-train=yes"),
+        # search=y would also allow training for search (vocab-08 §4.3): left unsaid
+        (d(*PHOTO), "train-ai=n, ai-use=n", "search=yes, ai-input=no, ai-train=no"),
+        (d(*ALL), "train-ai=n, ai-use=n, search=n", "search=no, ai-input=no, ai-train=no"),
+        (d(G), "train-ai=n, ai-use=y", "search=yes, ai-input=yes"),  # ai-train left unsaid
+        (d(I), "train-ai=y, ai-use=n, search=y", "search=yes, ai-input=no, ai-train=yes"),
     ],
 )
 def test_content_usage_and_content_signal(decision, usage, signal):

@@ -60,7 +60,7 @@ def assert_example_headers(site, port: int) -> None:
         _, got = fetch(port, path)
         assert got["tdm-reservation"] == "1", path
         assert got["x-robots-tag"] == "noai, noimageai", path
-        assert got["content-usage"] == "train-ai=n, search=y", path
+        assert got["content-usage"] == "train-ai=n, ai-use=n", path
         assert got["link"].startswith("<https://lea-moreau.example/license.xml>"), path
     for path in EXEMPT:
         _, got = fetch(port, path)

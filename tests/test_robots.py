@@ -197,7 +197,7 @@ sites:
 """)
     text = robots.render(site, reg, None).decode()
     assert [ln for ln in text.splitlines() if ln.startswith("User-agent:")] == ["User-agent: *"]
-    assert "Content-Usage: train-ai=y, search=y" in text
+    assert "Content-Usage: train-ai=y, ai-use=y, search=y" in text
     assert "Content-Signal: search=yes, ai-input=yes, ai-train=yes" in text
 
 
@@ -243,9 +243,9 @@ def test_signal_lines_in_every_group_that_may_crawl(make_site):
     assert star_members == [
         "Allow: /drafts/public/",
         "Disallow: /drafts/",
-        "Content-Usage: /press/ train-ai=y, search=y",
-        "Content-Usage: /blog/ train-ai=n, search=n",
-        "Content-Usage: train-ai=n, search=y",
+        "Content-Usage: /press/ train-ai=y, ai-use=y, search=y",
+        "Content-Usage: /blog/ train-ai=n, ai-use=n, search=n",
+        "Content-Usage: train-ai=n, ai-use=n",
     ]
 
 

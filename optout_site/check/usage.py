@@ -1,45 +1,49 @@
 """The robots.txt preference records, per group: IETF AIPREF ``Content-Usage`` (path
 prefixes, longest match, any ``n`` wins on equal paths) and Cloudflare ``Content-Signal``.
 Both must be repeated in every group that may crawl: a named group hides ``*``.
+
+Content-Usage values are read with the labels of every draft generation
+(:mod:`optout_site.vocabulary`): a file written for vocab-07 (``train-ai``, ``search``) and
+one written for vocab-08 (``ai-use`` added) both pass when they state the policy in their
+generation's terms.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
-from optout_site import dialects, paths
+from optout_site import dialects, paths, vocabulary
 from optout_site.check.context import Context, short_list
 from optout_site.check.model import ROBOTS
 from optout_site.check.robotsfile import PATH, TOKEN_RE, UNNAMED, Group, Parsers, RobotsFile
+from optout_site.policy import Use
 
-AIPREF_LABELS = frozenset({"train-ai", "search"})
-OBSOLETE_LABELS = frozenset(
-    {"bots", "train-genai", "ai-use", "ai-output", "ai", "genai", "tdm", "inference", "all"}
-)
+AIPREF_LABELS = vocabulary.KNOWN_LABELS
+OBSOLETE_LABELS = frozenset(vocabulary.RETIRED)
 SIGNAL_KEYS = ("search", "ai-input", "ai-train")
+_EXAMPLE = vocabulary.content_usage({Use.GENAI_TRAIN})
 _REBUILD = "Rebuild with `optout-site build`; robots.txt groups are generated from sites.yaml."
 
 
 def parse_usage(value: str) -> tuple[str, dict[str, str] | None, list[str]]:
-    """A Content-Usage value: (path, {label: y|n}, unknown labels); None when unparseable."""
+    """A Content-Usage value: (path, {label: y|n|?}, unknown labels); None when unparseable.
+
+    attach-05 §3.2: a rule value starting with ``/`` has a path, which "ends immediately
+    before the first SP (U+20) or HTAB" character; the rest is the statement, read by
+    :func:`optout_site.vocabulary.read` with the labels of every generation. ``?`` marks a
+    known label whose value is no ``y``/``n`` Token (unknown).
+    """
     path = ""
+    value = value.strip(" \t")
     if value.startswith("/"):
-        path, _, value = value.partition(" ")
-        value = value.strip()
-    prefs: dict[str, str] = {}
-    unknown: list[str] = []
-    for item in filter(None, (p.strip() for p in value.split(","))):
-        key, eq, val = item.partition("=")
-        key = key.strip()
-        val = val.split(";")[0].strip() if eq else "?1"
-        if not re.fullmatch(r"[a-z*][a-z0-9_.*-]*", key):
-            return path, None, unknown  # SF dictionary keys are lowercase: all unknown
-        if key in AIPREF_LABELS:
-            prefs[key] = val if val in ("y", "n") else "?"
-        else:
-            unknown.append(key)
-    return path, prefs, unknown
+        cut = min((i for i in (value.find(" "), value.find("\t")) if i >= 0), default=len(value))
+        path, value = value[:cut], value[cut:].strip(" \t")
+    reading = vocabulary.read(value)
+    if reading is None:
+        return path, None, []  # not an SF Dictionary (e.g. uppercase keys): all unknown
+    prefs: dict[str, str] = dict(reading.prefs)
+    prefs.update(dict.fromkeys(reading.unreadable, "?"))
+    return path, prefs, list(reading.unknown)
 
 
 def parse_signal(value: str) -> dict[str, str]:
@@ -62,7 +66,9 @@ def usage_at(group_rules: list[tuple[str, dict[str, str]]], path: str) -> dict[s
             best, combined = size, {}
         if size == best:
             for key, val in prefs.items():
-                combined[key] = "n" if "n" in (val, combined.get(key)) else val
+                # vocab-07 §5.1: any n wins, else any y; unknown (?) never overrides either
+                if val == "n" or combined.get(key) in (None, "?"):
+                    combined[key] = val
     return combined
 
 
@@ -86,7 +92,7 @@ def check_group(
                 PATH,
                 f"line {number}: Content-Usage {value!r} does not "
                 "parse (labels are lowercase), so every preference in it is unknown",
-                "Write e.g. `Content-Usage: train-ai=n, search=y`.",
+                f"Write e.g. `Content-Usage: {_EXAMPLE}`.",
                 line=number,
             )
             continue
@@ -97,8 +103,9 @@ def check_group(
                 ROBOTS,
                 PATH,
                 f"line {number}: obsolete Content-Usage label(s) "
-                f"{', '.join(old)}; readers of the current draft ignore them",
-                "Use only train-ai and search (draft-ietf-aipref-vocab).",
+                + ", ".join(f"{lb} ({vocabulary.RETIRED[lb]})" for lb in old)
+                + "; readers of the current draft ignore them",
+                f"Use only {', '.join(vocabulary.CURRENT.names)} ({vocabulary.CURRENT.draft}).",
                 line=number,
             )
         rules.append((rule_path, prefs))
@@ -114,27 +121,64 @@ def check_group(
             line=line,
         )
     else:
-        wrong: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        wrong: dict[tuple[str, str, str, str | None], list[str]] = defaultdict(list)
+        older: dict[tuple[str, str], list[str]] = defaultdict(list)
         for path in crawlable:
-            got = usage_at(rules, path)
-            want = parse_usage(dialects.content_usage(ctx.decision(path)))[1] or {}
-            for label, value in want.items():
-                if got.get(label, "?") != value:
-                    wrong[(label, got.get(label, "absent"), value)].append(path)
-        for (label, got_v, want_v), where in wrong.items():
+            reserved = ctx.decision(path).reserved
+            gen, diffs = vocabulary.compare(usage_at(rules, path), reserved)
+            for name, said, wants in diffs:
+                wrong[(gen.name, name, said or "absent", wants)].append(path)
+            if not diffs and gen is not vocabulary.CURRENT:
+                new = (
+                    vocabulary.statement(reserved).items()
+                    - vocabulary.statement(reserved, gen).items()
+                )
+                for name, value in sorted(new):
+                    if value == "n":  # a reservation the older labels cannot state
+                        older[(gen.name, f"{name}={value}")].append(path)
+        for (gen_name, label, got_v, want_v), where in wrong.items():
             blocked = _blocked_note(ctx, robots, parsers, where[0])
             ctx.add(
                 "error",
                 ROBOTS,
                 where[0],
                 f"group `{group.label}` (line {line}): Content-Usage says {label}={got_v} "
-                f"for {short_list(where)}, but the policy says {label}={want_v} there"
-                f"{blocked}; {ctx.tdm_says(where[0])}",
+                f"for {short_list(where)}, but the policy "
+                + _wants(ctx, where[0], gen_name, label, want_v)
+                + f" there{blocked}; {ctx.tdm_says(where[0])}",
                 "Make Content-Usage state the policy. " + _REBUILD,
                 line=line,
                 file=PATH,
             )
+        for (gen_name, said), where in older.items():
+            ctx.add(
+                "warning",
+                ROBOTS,
+                where[0],
+                f"group `{group.label}` (line {line}): Content-Usage states the policy in "
+                f"{gen_name} labels for {short_list(where)}, but {vocabulary.CURRENT.draft} "
+                f"would also say {said} there",
+                _REBUILD,
+                line=line,
+                file=PATH,
+            )
     _signal(ctx, group, line, crawlable)
+
+
+def _wants(ctx: Context, path: str, gen_name: str, label: str, want: str | None) -> str:
+    """``says x=n``, or why the policy leaves a label unsaid (``y`` would grant a reserved use)."""
+    if want is not None:
+        return f"says {label}={want}"
+    gen = next(g for g in vocabulary.GENERATIONS if g.name == gen_name)
+    row = gen.label(label)
+    reserved = ctx.decision(path).reserved
+    hit = sorted(row.allows & reserved) if row else []
+    if not hit:
+        return f"leaves {label} unsaid"
+    return (
+        f"leaves {label} unsaid: {label}=y would also allow {', '.join(hit)} "
+        f"({gen.draft} §{row.section if row else '?'}), which it reserves"
+    )
 
 
 def _blocked_note(ctx: Context, robots: RobotsFile, parsers: Parsers, path: str) -> str:
