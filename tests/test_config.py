@@ -172,3 +172,159 @@ def test_state_sweep_leaves_fresh_temp_files(tmp_path):
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     state.save(tmp_path / "s.json", state.State("f"))
     assert not old.exists() and fresh.exists()
+
+
+# --- languages: only those with reservation page texts -------------------------------------
+
+
+def test_shipped_languages_are_the_keys_of_reservation_texts():
+    import yaml
+
+    from optout_site.config import keys
+
+    texts = REPO / "optout_site" / "templates" / "reservation_texts.yaml"
+    assert set(keys.shipped_languages()) == set(yaml.safe_load(texts.read_text("utf-8")))
+    assert set(keys.shipped_languages()) >= {"en", "fr", "de", "es", "it"}
+
+
+@pytest.mark.parametrize("tags", ["[en, sv]", "sv", "[en, fr-FR, pt-BR]"])
+def test_a_language_without_texts_is_a_located_error(write_config, public, tags):
+    path = write_config(SITE + f"    language: {tags}\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    (problem,) = info.value.problems
+    assert str(problem).startswith(f"{path}:6:")
+    assert "no reservation page texts" in problem.message
+    assert "de, en, es, fr, it" in problem.message
+
+
+def test_language_in_defaults_is_checked_where_it_is_written(write_config, public):
+    text = "defaults:\n  language: [fr, xx]\n" + SITE.lstrip("\n")
+    path = write_config(text)
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert [str(p).split(": ", 1)[0] for p in info.value.problems] == [f"{path}:2:18"]
+
+
+@pytest.mark.parametrize("tags", ["[en, fr-FR, de-CH, ES, it]", "fr"])
+def test_shipped_languages_and_their_regional_variants_load(write_config, public, tags):
+    (site,) = config.load(write_config(SITE + f"    language: {tags}\n")).sites
+    assert site.languages == tuple(tags.strip("[]").split(", "))
+
+
+def test_a_theme_may_add_a_language(write_config, public, tmp_path):
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "reservation_texts.yaml").write_text("sv:\n  title: Förbehåll\n", encoding="utf-8")
+    text = SITE + f"    language: [sv, en]\n    reservation_page: {{templates: {theme}}}\n"
+    (site,) = config.load(write_config(text)).sites
+    assert site.languages == ("sv", "en")
+
+
+# --- reservation_page.since -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["2024-05-01", "'2024-05-01'"])
+def test_reserved_since_is_a_date(write_config, public, value):
+    import datetime
+
+    (site,) = config.load(write_config(SITE + f"    reservation_page: {{since: {value}}}\n")).sites
+    assert site.reservation_page.since == datetime.date(2024, 5, 1)
+    (plain,) = config.load(write_config(SITE)).sites
+    assert plain.reservation_page.since is None
+
+
+def _tomorrow() -> str:
+    import datetime
+
+    return (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("2024-13-01", "YYYY-MM-DD"),
+        ("'1 May 2024'", "YYYY-MM-DD"),
+        ("'20240501'", "YYYY-MM-DD"),
+        ("2024-05-01 10:00:00", "a date without a time"),
+        ("yes", "YYYY-MM-DD"),
+        (None, "in the future"),
+    ],
+)
+def test_reserved_since_must_be_a_past_date(write_config, public, value, words):
+    value = value or _tomorrow()
+    path = write_config(SITE + f"    reservation_page:\n      since: {value}\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    (problem,) = info.value.problems
+    assert str(problem).startswith(f"{path}:7:14:"), problem
+    assert words in problem.message
+
+
+# --- rightsholder.phone: an RFC 3966 tel: URI ----------------------------------------------
+
+PHONE_SITE = """
+sites:
+  - name: jane
+    url: https://jane.example
+    input: public
+    rightsholder:
+      name: Jane
+      phone: {phone}
+      address: {{locality: Lyon, country: {country}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("phone", "country", "shown", "tel"),
+    [
+        ("'+33 1 23 45 67 89'", "France", "+33 1 23 45 67 89", "tel:+33123456789"),
+        ("'tel:+33-1-23-45-67-89'", "France", "+33-1-23-45-67-89", "tel:+33123456789"),
+        ("'+33 (0)1 23 45 67 89'", "France", "+33 1 23 45 67 89", "tel:+33123456789"),
+        ("'+1 (555) 010-0199'", "US", "+1 (555) 010-0199", "tel:+15550100199"),
+        ("'+49.89.1234567'", "DE", "+49.89.1234567", "tel:+49891234567"),
+        ("'01 23 45 67 89'", "FR", "+33 1 23 45 67 89", "tel:+33123456789"),
+        ("'01.23.45.67.89'", "fr", "+33 1.23.45.67.89", "tel:+33123456789"),
+        ("'06 5555 0100'", "IT", "+39 06 5555 0100", "tel:+390655550100"),
+        ("'(555) 010-0199'", "CA", "+1 (555) 010-0199", "tel:+15550100199"),
+        ("'1-555-010-0199'", "US", "+1 555-010-0199", "tel:+15550100199"),
+        ("'06 1 234 5678'", "HU", "+36 1 234 5678", "tel:+3612345678"),
+        ("'020 7946 0000'", "GB", "+44 20 7946 0000", "tel:+442079460000"),
+    ],
+)
+def test_phone_becomes_a_tel_uri(write_config, public, phone, country, shown, tel):
+    (site,) = config.load(write_config(PHONE_SITE.format(phone=phone, country=country))).sites
+    assert site.rightsholder.phone == shown
+    assert site.rightsholder.tel == tel
+
+
+def test_national_phone_takes_the_country_from_defaults(write_config, public):
+    text = "defaults:\n  rightsholder: {name: Jane, address: {country: BE}}\n" + SITE.lstrip(
+        "\n"
+    ).replace("{name: Jane}", "{phone: '02 555 01 99'}")
+    (site,) = config.load(write_config(text)).sites
+    assert site.rightsholder.tel == "tel:+3225550199"
+    assert site.rightsholder.phone == "+32 2 555 01 99"
+
+
+@pytest.mark.parametrize(
+    ("phone", "country", "words"),
+    [
+        ("'01 23 45 67 89'", "France", "international form (+33"),
+        ("'01 23 45 67 89'", "BR", "international form"),
+        ("'0033 1 23 45 67 89'", "FR", "'+' instead of '00'"),
+        ("'089 / 123 456'", "DE", "expected a phone number"),
+        ("'+33 1 23 45 67 89 ext. 2'", "FR", "expected a phone number"),
+        ("'+33 1 23 +45'", "FR", "expected a phone number"),
+        ("'+1234'", "FR", "7 to 15 digits"),
+        ("'+33 1 23 45 67 89 12 34 56'", "FR", "7 to 15 digits"),
+        ("'tel:'", "FR", "expected a phone number"),
+    ],
+)
+def test_unusable_phone_is_a_located_error(write_config, public, phone, country, words):
+    path = write_config(PHONE_SITE.format(phone=phone, country=country))
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    (problem,) = info.value.problems
+    assert str(problem).startswith(f"{path}:7:14:"), problem
+    assert words in problem.message, problem

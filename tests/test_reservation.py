@@ -57,17 +57,22 @@ LEGAL = {
     ],
     "de": [
         "Artikel 4 Absatz 3 der Richtlinie (EU) 2019/790",
+        "§ 44b Absatz 3 des Urheberrechtsgesetzes (UrhG)",
         "Artikel 53 Absatz 1 Buchstabe c der Verordnung (EU) 2024/1689",
     ],
     "es": [
         "artículo 4, apartado 3, de la Directiva (UE) 2019/790",
+        "artículo 67, apartado 3, del Real Decreto-ley 24/2021",
         "Artículo 53, apartado 1, letra c), del Reglamento (UE) 2024/1689",
     ],
     "it": [
         "articolo 4, paragrafo 3, della direttiva (UE) 2019/790",
+        "articolo 70-quater della legge 22 aprile 1941, n. 633",
         "Articolo 53, paragrafo 1, lettera c), del regolamento (UE) 2024/1689",
     ],
 }
+# Each national transposition, and the page(s) that name it.
+NATIONAL = {"§ 44b": "de", "Real Decreto-ley 24/2021": "es", "70-quater": "it"}
 
 
 @pytest.fixture
@@ -129,6 +134,24 @@ def test_french_transposition_is_named_for_a_holder_in_france_only(site, tmp_pat
     )  # French law, French page
 
 
+def test_national_law_is_named_on_its_own_language_page_only(site):
+    rendered = reservation.render(site)
+    for page in reservation.pages(site):
+        text = text_of(rendered[page.file])
+        for law, lang in NATIONAL.items():
+            assert (law in text) == (page.texts == lang), (law, page.lang)
+
+
+def test_national_law_texts_say_where_they_come_from():
+    # The rule at the top of reservation_texts.yaml: every legal text names its source
+    # there, and only texts read verbatim in an official source are quoted.
+    head = (reservation.TEMPLATES / reservation.TEXTS_FILE).read_text("utf-8").split("\nen:")[0]
+    for source in ("§ 44b", "67", "70-quater", "paraphrase"):
+        assert source in head, source
+    texts = reservation._shipped_texts()
+    assert {lang for lang, t in texts.items() if "national_law" in t} == {"de", "es", "it"}
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_page_states_the_policy_per_scope_in_its_language(site, lang):
     page = reservation.pages(site)[LANGS.index(lang)]
@@ -158,6 +181,58 @@ def test_page_gives_the_contact_and_the_consequence(site):
         "https://lea.example/about/",
     ]
     assert "12 rue des Aiguilles" in text and "74400 Chamonix" in text
+
+
+SINCE = {
+    "en": "since 1 May 2024",
+    "fr": "depuis le 1er mai 2024",
+    "de": "seit dem 1. Mai 2024",
+    "es": "desde el 1 de mayo de 2024",
+    "it": "1º maggio 2024",
+}
+
+
+def test_page_says_since_when_the_reservation_is_published(tmp_path):
+    text = SITE.format(name="Jo", country="France").replace(
+        "    rsl:", "    reservation_page: {since: 2024-05-01}\n    rsl:"
+    )
+    site = load_site(tmp_path, text)
+    rendered = reservation.render(site)
+    for page in reservation.pages(site):
+        html = rendered[page.file]
+        strict_parse(html)
+        doc = lxml.html.fromstring(html)
+        assert doc.xpath("//main//time/@datetime") == ["2024-05-01"], page.lang
+        assert SINCE[page.lang] in text_of(html), page.lang
+
+
+def test_without_since_no_date_is_invented(site):
+    for html in reservation.render(site).values():
+        doc = lxml.html.fromstring(html)
+        assert not doc.xpath("//time") and not doc.xpath("//*[@class='since']")
+
+
+def test_every_page_links_back_to_the_site(site):
+    for page in reservation.pages(site):
+        doc = lxml.html.fromstring(reservation.render(site)[page.file])
+        home = doc.xpath("//a[@class='home']")
+        assert [a.get("href") for a in home] == ["https://lea.example/"], page.lang
+        assert home[0].text_content().strip(), page.lang
+
+
+def test_phone_is_one_tel_uri_on_the_page_and_in_the_policy(tmp_path):
+    from optout_site.signals import image_rights, tdmrep
+
+    text = SITE.format(name="Jo", country="FR").replace('"+33 4 50 00 00 00"', "04 50 00 00 00")
+    site = load_site(tmp_path, text)
+    doc = lxml.html.fromstring(reservation.render(site)["/ai-reservation/index.html"])
+    (link,) = [a for a in doc.xpath("//address//a") if a.get("href").startswith("tel:")]
+    assert link.get("href") == "tel:+33450000000"
+    assert link.text_content() == "+33 4 50 00 00 00"
+    assigner = tdmrep.policy_document(site)["assigner"]
+    assert assigner["vcard:hasTelephone"] == "tel:+33450000000"
+    contact = image_rights.for_decision(site, site.policy.default).contact
+    assert contact is not None and contact.phone == "+33 4 50 00 00 00"
 
 
 def test_page_lists_the_channels_the_site_publishes(site, tmp_path):
@@ -233,7 +308,7 @@ def test_template_override_and_texts_override(tmp_path):
     assert reservation.render(site)["/ai-reservation/index.html"].endswith(b"<p>Jo</p></html>")
 
 
-def test_languages_without_texts_and_file_style_paths(tmp_path):
+def test_regional_tags_and_file_style_paths(tmp_path):
     site = load_site(
         tmp_path,
         """
@@ -242,7 +317,7 @@ sites:
     url: https://s.example
     input: public
     reserve: [train]
-    language: [nl, fr-FR, de]
+    language: [fr-FR, de]
     reservation_page: {path: /legal/tdm.html}
     rightsholder: {name: S}
 """,
@@ -252,6 +327,32 @@ sites:
     doc = lxml.html.fromstring(pages["/legal/tdm.html"])
     assert doc.get("lang") == "fr-FR"
     assert "Fondement juridique" in doc.text_content()
+
+
+def test_a_language_without_texts_is_refused_not_dropped(tmp_path):
+    text = SITE.format(name="Jo", country="France").replace("[en, fr, de, es, it]", "[nl, fr]")
+    with pytest.raises(config.ConfigError, match="'nl' has no reservation page texts"):
+        load_site(tmp_path, text)
+
+
+def test_a_theme_language_gets_its_own_page(tmp_path):
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    (theme / "reservation_texts.yaml").write_text(
+        "sv:\n  lang_name: Svenska\n  title: Förbehåll mot text- och datautvinning\n",
+        encoding="utf-8",
+    )
+    text = (
+        SITE.format(name="Jo", country="France")
+        .replace("[en, fr, de, es, it]", "[en, sv]")
+        .replace("    rsl:", f"    reservation_page: {{templates: {theme}}}\n    rsl:")
+    )
+    site = load_site(tmp_path, text)
+    pages = reservation.render(site)
+    assert list(pages) == ["/ai-reservation/index.html", "/ai-reservation/sv/index.html"]
+    assert "Förbehåll mot text- och datautvinning" in text_of(
+        pages["/ai-reservation/sv/index.html"]
+    )
 
 
 def test_disabled_page_and_deterministic_output(site, tmp_path):

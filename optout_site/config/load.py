@@ -25,8 +25,9 @@ from optout_site.config.model import (
     Site,
     TdmPolicyConfig,
 )
-from optout_site.config.yamlnodes import ConfigError, Context
-from optout_site.policy import Policy, PolicyError, Rule, Use
+from optout_site.config.yamlnodes import Context
+from optout_site.errors import ConfigError, PolicyError, Problem
+from optout_site.policy import Policy, Rule, Use
 
 # --- assembling sites ---------------------------------------------------------------
 
@@ -48,17 +49,22 @@ def _plain(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
     node = raw["__node__"]
-    holder_raw = raw.get("rightsholder")
-    if not holder_raw or "name" not in holder_raw:
+    # Checked once defaults are merged: the theme may add languages, the address the
+    # country of a national phone number.
+    languages = keys.site_languages(raw, ctx)
+    holder_raw = raw.get("rightsholder") or {}
+    address = holder_raw.get("address")
+    phone, tel = keys.telephone(holder_raw.get("phone"), (address or {}).get("country"), ctx)
+    if "name" not in holder_raw:
         ctx.error(node, "missing rightsholder.name (set it on the site or in defaults)")
         return None
-    address = holder_raw.get("address")
     holder = Rightsholder(
         name=holder_raw["name"],
         email=holder_raw.get("email"),
         url=holder_raw.get("url"),
         address=Address(**_plain(address)) if address else None,
-        phone=holder_raw.get("phone"),
+        phone=phone,
+        tel=tel,
     )
     raw_rules = [r for r in raw.get("rules", []) if "path" in r]  # the rest were reported
     try:
@@ -85,7 +91,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         output=raw.get("output"),
         rightsholder=holder,
         policy=policy,
-        languages=tuple(raw.get("language", ["en"])),
+        languages=languages,
         tdm_policy=TdmPolicyConfig(**_plain(raw.get("tdm_policy", {}))),
         ai_txt=AiTxtConfig(tuple(raw.get("ai_txt", {}).get("media_types", ()))),
         images=ImagesConfig(**_plain(raw.get("images", {}))),
@@ -157,7 +163,7 @@ def load(path: Path = DEFAULT_CONFIG) -> Config:
     root = yamlnodes.compose(path)
     ctx = Context(path)
     if root is None:
-        raise ConfigError([yamlnodes.Problem(path, 1, 1, "the config is empty; expected 'sites:'")])
+        raise ConfigError([Problem(path, 1, 1, "the config is empty; expected 'sites:'")])
     top = yamlnodes.walk(root, keys.TOP, ctx)
     sites: list[Site] = []
     if isinstance(top, dict):

@@ -7,9 +7,10 @@ resolved relative to the YAML file, so a config works from any working directory
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from optout_site.config.yamlnodes import ConfigError, Problem
+from optout_site.errors import ConfigError, Problem
 from optout_site.policy import Policy
 
 DEFAULT_CONFIG = Path("sites.yaml")
@@ -29,7 +30,8 @@ class Rightsholder:
     email: str | None = None
     url: str | None = None
     address: Address | None = None
-    phone: str | None = None
+    phone: str | None = None  # to show (page, image metadata): international, as written
+    tel: str | None = None  # the same number as an RFC 3966 URI, tel:+33123456789
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ReservationPageConfig:
     path: str = "/ai-reservation/"
     footer_link: bool = False  # also splice a link to it into every page
     templates: Path | None = None  # a folder whose templates override the packaged ones
+    since: date | None = None  # published since (from the config, never the clock)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,20 @@
 """The human-readable rights reservation page, one per configured language.
 
 A court reads words, not robots.txt. Modelled on the ADAGP's published opt-out declaration,
-each page names the legal basis (Art. 4(3) Directive (EU) 2019/790, the French
-transposition where it applies, AI Act Art. 53(1)(c)), states what is reserved and what
-stays allowed (the site default and every path rule, from the same policy as the other
-signals), the consequence (a licence is needed), the rights holder's contact, and lists
-the machine-readable channels the site publishes.
+each page names the legal basis (Art. 4(3) Directive (EU) 2019/790, the national
+transposition of its language where we have one on file (French, German, Spanish, Italian
+pages; the French one also on other pages of a holder in France), AI Act Art. 53(1)(c)),
+states what is reserved and what stays allowed (the site default and every path rule, from
+the same policy as the other signals), since when (``reservation_page.since``, only when
+configured: the page never takes a date from the clock, so a rebuild does not change it),
+the consequence (a licence is needed), the rights holder's contact, and lists the
+machine-readable channels the site publishes; it links back to the site's home page.
 
 The main language lives at ``reservation_page.path`` (``/ai-reservation/`` →
 ``/ai-reservation/index.html``); the others one folder down (``/ai-reservation/fr/``).
-Languages without shipped texts (en, fr, de, es, it) get no page of their own; when the
-main language has none, the first language that does takes the main path.
+The config refuses a language without texts (shipped: en, fr, de, es, it, or added by a
+theme); should one get here anyway, it gets no page, and when the main language has none,
+the first language that does takes the main path.
 
 Theming: a ``reservation_page.templates`` folder is searched before ours (jinja2
 ChoiceLoader), so a ``reservation.html.j2`` there replaces the page, and can extend
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,7 +35,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from optout_site import paths
-from optout_site.config import Site
+from optout_site.config import Site, keys
 from optout_site.errors import SignalError
 from optout_site.policy import Decision, Use
 from optout_site.signals import aitxt, rsl, tdmrep
@@ -67,11 +72,7 @@ def texts(site: Site) -> dict[str, dict[str, Any]]:
     return merged
 
 
-def _text_key(tag: str, available: dict[str, Any]) -> str | None:
-    for key in (tag, tag.lower(), tag.split("-")[0].lower()):
-        if key in available:
-            return key
-    return None
+_text_key = keys.text_key  # the same matching the config checks languages with
 
 
 def _location(base: str, lang: str | None) -> tuple[str, str]:
@@ -154,6 +155,32 @@ def _in_france(site: Site) -> bool:
     return bool(address and address.country and address.country.strip().lower() in FRANCE)
 
 
+def _date(day: date, raw: dict[str, Any]) -> str:
+    """``day`` in the page's language (``1 May 2024``, ``1er mai 2024``, ``1. Mai 2024``)."""
+    months = raw.get("months")
+    if not isinstance(months, list) or len(months) != 12:
+        return day.isoformat()  # a theme's language without month names
+    first = raw.get("day_first") if day.day == 1 else None
+    return str(raw.get("date_format", "{day} {month} {year}")).format(
+        day=first or day.day, month=months[day.month - 1], year=day.year
+    )
+
+
+def _since(site: Site, raw: dict[str, Any], fmt: Any) -> Markup | None:
+    day = site.reservation_page.since
+    if day is None or "since" not in raw:
+        return None  # no date is invented: not the build's, not the file's
+    when = Markup('<time datetime="{}">{}</time>').format(day.isoformat(), _date(day, raw))
+    return cast(Markup, fmt(raw["since"], date=when))
+
+
+def _tel(phone: str | None, tel: str | None) -> str | None:
+    # The config gives tel (RFC 3966, normalised); a Rightsholder built in code may not.
+    if tel or not phone:
+        return tel
+    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
 def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
     """Everything the template sees, texts already formatted (and escaped) as Markup."""
     raw = texts(site)[page.texts]
@@ -162,8 +189,9 @@ def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
     def fmt(text: str, **extra: str) -> Markup:
         return Markup(escape(text)).format(holder=holder.name, site=site.url, **extra)
 
+    late = ("{path}", "{date}", "{day}")  # filled in below, not here
     t: dict[str, Any] = {
-        key: fmt(value) if isinstance(value, str) and "{path}" not in value else value
+        key: fmt(value) if isinstance(value, str) and not any(p in value for p in late) else value
         for key, value in raw.items()
     }
     if page.texts == "fr" or not _in_france(site):
@@ -190,12 +218,16 @@ def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
             address.country,
         ]
     names = texts(site)
+    tel = _tel(holder.phone, holder.tel)
     return {
         "lang": page.lang,
         "t": t,
         "holder": holder,
         "address_lines": [line for line in lines if line],
-        "phone_uri": "".join(ch for ch in (holder.phone or "") if ch.isdigit() or ch == "+"),
+        "tel_uri": tel,
+        "phone_uri": (tel or "").removeprefix("tel:"),  # for themes written before tel_uri
+        "since": _since(site, raw, fmt),
+        "home_url": site.url + "/",
         "scopes": scopes,
         "channels": _channels(site, t),
         "page_url": site.absolute(page.href),

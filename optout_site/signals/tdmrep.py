@@ -57,8 +57,8 @@ def policy_document(site: Site, reservation_page: str | None = None) -> dict[str
         }
         if address:
             assigner["vcard:hasAddress"] = address
-    if holder.phone:
-        assigner["vcard:hasTelephone"] = "tel:" + holder.phone.replace(" ", "")
+    if holder.tel:
+        assigner["vcard:hasTelephone"] = holder.tel
     page = reservation_page or holder.url
     if page:
         assigner["vcard:hasURL"] = page
