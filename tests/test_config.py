@@ -328,3 +328,37 @@ def test_unusable_phone_is_a_located_error(write_config, public, phone, country,
     (problem,) = info.value.problems
     assert str(problem).startswith(f"{path}:7:14:"), problem
     assert words in problem.message, problem
+
+
+# --- a site that reserves nothing by mistake --------------------------------------------
+
+_BARE = """
+sites:
+  - name: s
+    url: https://s.example
+    input: public
+    rightsholder: {name: S}
+"""
+
+
+def test_a_site_without_reserve_reserves_the_ai_uses(tmp_path, write_config):
+    """Forgetting the key must not publish a blanket permission."""
+    (tmp_path / "public").mkdir()
+    policy = config.load(write_config(_BARE)).sites[0].policy
+    assert policy.default.reserved == {Use.TDM, Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT}
+    assert not policy.default.reserves(Use.SEARCH)
+    # An allow without a reserve narrows that default instead of contradicting it.
+    allowed = config.load(write_config(_BARE + "    allow: [ai-input]\n")).sites[0].policy
+    assert allowed.default.reserved == {Use.TDM, Use.TRAIN, Use.GENAI_TRAIN}
+
+
+def test_reserving_nothing_anywhere_needs_an_acknowledgement(tmp_path, write_config):
+    (tmp_path / "public").mkdir()
+    with pytest.raises(config.ConfigError, match=r"sites.yaml:6:14: .*reserves no use") as err:
+        config.load(write_config(_BARE + "    reserve: []\n"))
+    assert "acknowledge: [no-reservation]" in str(err.value)
+    # A permissive default with a reserved folder reserves something: no acknowledgement.
+    rules = _BARE + "    reserve: []\n    rules:\n      - {path: /blog/, reserve: [tdm]}\n"
+    assert config.load(write_config(rules)).sites[0].policy.resolve("/blog/x").reserves(Use.TDM)
+    acknowledged = _BARE + "    reserve: []\n    acknowledge: [no-reservation]\n"
+    assert not config.load(write_config(acknowledged)).sites[0].policy.default.reserved

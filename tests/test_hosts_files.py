@@ -156,6 +156,7 @@ def test_headers_file_nested_rules_when_the_site_default_reserves_nothing(tmp_pa
             url: https://s.example
             input: public
             rightsholder: {name: S}
+            reserve: []
             rules:
               - {path: /private/, reserve: [tdm]}
               - {path: /private/public/, allow: [tdm]}

@@ -194,6 +194,7 @@ sites:
     input: public
     rightsholder: {name: Jane Doe}
     allow: [tdm, train, ai-input, search]
+    acknowledge: [no-reservation]
 """)
     text = robots.render(site, reg, None).decode()
     assert [ln for ln in text.splitlines() if ln.startswith("User-agent:")] == ["User-agent: *"]

@@ -171,7 +171,8 @@ def test_nothing_reserved_allows_everything(write_config, tmp_path):
     (tmp_path / "public").mkdir()
     cfg = config.load(
         write_config(
-            "sites:\n  - {name: s, url: 'https://a.example', input: public, rightsholder: {name: A}}\n"
+            "sites:\n  - {name: s, url: 'https://a.example', input: public, rightsholder: {name: A},\n"
+            "     reserve: [], acknowledge: [no-reservation]}\n"
         )
     )
     site = cfg.sites[0]

@@ -29,6 +29,13 @@ STANCES = ("policy", "block", "allow")
 HOSTS = ("netlify", "cloudflare", "vercel", "apache", "nginx", "caddy")
 
 
+# no-reservation: the site reserves no use anywhere, and every signal says so (a blanket
+# permission); without it such a config is refused, since it is an easy slip.
+ACKNOWLEDGEMENTS = ("no-reservation",)
+# A site entry without `reserve` reserves the AI uses (the photographer's default); an
+# opt-out tool must never publish a blanket permission unless asked in so many words.
+DEFAULT_RESERVE = ("tdm", "train", "ai-input")
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -450,6 +457,8 @@ _SHARED_KEYS = {
     "images": Key(_IMAGES),
     "agents": Key(_AGENTS),
     "hosts": Key(yamlnodes.list_of(yamlnodes.choice(*HOSTS), allow_single=True)),
+    # What the user states on purpose, so the build does not refuse it.
+    "acknowledge": Key(yamlnodes.list_of(yamlnodes.choice(*ACKNOWLEDGEMENTS), allow_single=True)),
     "reservation_page": Key(_RESERVATION_PAGE),
     "rsl": Key(_RSL),
 }

@@ -27,7 +27,7 @@ from optout_site.config.model import (
 )
 from optout_site.config.yamlnodes import Context
 from optout_site.errors import ConfigError, PolicyError, Problem
-from optout_site.policy import Policy, Rule, Use
+from optout_site.policy import Policy, Rule, Use, expand
 
 # --- assembling sites ---------------------------------------------------------------
 
@@ -68,8 +68,12 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
     )
     raw_rules = [r for r in raw.get("rules", []) if "path" in r]  # the rest were reported
     try:
-        reserve = frozenset(Use(u) for u in raw.get("reserve", []))
         allow = frozenset(Use(u) for u in raw.get("allow", []))
+        if "reserve" in raw:
+            reserve = frozenset(Use(u) for u in raw["reserve"])
+        else:
+            # Not written: the AI uses are reserved, except those `allow` names.
+            reserve = frozenset(Use(u) for u in keys.DEFAULT_RESERVE) - expand(allow)
         rules = tuple(
             Rule(
                 r["path"],
@@ -83,6 +87,17 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         ctx.error(node, f"inconsistent policy: {exc}")
         return None
     if not _check_rules(raw_rules, ctx):
+        return None
+    if not any(d.reserved for d in policy.decisions) and "no-reservation" not in raw.get(
+        "acknowledge", ()
+    ):
+        ctx.error(
+            yamlnodes.value_node(node, "reserve"),
+            f"site {raw['name']!r} reserves no use on any path, so every signal would publish "
+            "a permission (tdm-reservation 0, DMI-ALLOWED in every image, ai-train=yes). "
+            "To reserve AI uses, set `reserve: [tdm, train, ai-input]` (or leave `reserve` "
+            "out); if a blanket permission is what you mean, add `acknowledge: [no-reservation]`",
+        )
         return None
     return Site(
         name=raw["name"],

@@ -31,6 +31,15 @@ class Context:
         self.problems.append(Problem(self.file, line, column, message))
 
 
+def value_node(node: yaml.Node, key: str) -> yaml.Node:
+    """The value node of ``key`` in a mapping node, to point an error at it (else ``node``)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value
+    return node
+
+
 class Invalid(Exception):
     """Raised inside a converter; the walker records it against the node."""
 
