@@ -36,7 +36,8 @@ def value_node(node: yaml.Node, key: str) -> yaml.Node:
     if isinstance(node, yaml.MappingNode):
         for key_node, value in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return value
+                found: yaml.Node = value
+                return found
     return node
 
 
