@@ -55,7 +55,7 @@ class _Silent:
 
 
 def build(
-    config_path: Path | str = config.DEFAULT_CONFIG,
+    cfg: config.Config | Path | str = config.DEFAULT_CONFIG,
     *,
     sites: list[str] | None = None,
     dry_run: bool = False,
@@ -64,33 +64,14 @@ def build(
     force: bool = False,
     state_dir: Path | None = None,
 ) -> BuildReport:
-    """Build every selected site of a sites.yaml; raises ConfigError on a bad config.
+    """Build every selected site of a sites.yaml (a path, or a config already loaded).
 
-    ``force`` rebuilds every file, ignoring the incremental state kept in ``state_dir``
-    (default: the user's cache folder, see :func:`default_state_dir`).
+    Raises ConfigError on a bad config. ``force`` rebuilds every file, ignoring the
+    incremental state kept in ``state_dir`` (default: the user's cache folder, see
+    :func:`default_state_dir`).
     """
-    return build_config(
-        config.load(Path(config_path)),
-        sites=sites,
-        dry_run=dry_run,
-        jobs=jobs,
-        progress=progress,
-        force=force,
-        state_dir=state_dir,
-    )
-
-
-def build_config(
-    cfg: config.Config,
-    *,
-    sites: list[str] | None = None,
-    dry_run: bool = False,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-    force: bool = False,
-    state_dir: Path | None = None,
-) -> BuildReport:
-    """Build every selected site of a loaded config (see :func:`build`)."""
+    if not isinstance(cfg, config.Config):
+        cfg = config.load(Path(cfg))
     report = BuildReport()
     for site in cfg.select(sites):
         path = state_path(site, state_dir)

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     bar = progress.Bar() if progress.wanted() and not (args.quiet or args.json) else None
     cfg = config.load(args.config)
-    report = pipeline.build_config(
+    report = pipeline.build(
         cfg,
         sites=args.site,
         dry_run=args.dry_run,
