@@ -390,3 +390,41 @@ def test_signal_mid_build_stops_cleanly(
     assert 0 < done < len(fx.changed), f"the signal should land mid-build ({done} files new)"
     rerun_completes(fx, site, cfg, state_dir, "rerun after " + signal.Signals(signum).name)
     assert not [rel for rel in snapshot(site) if is_temp(rel)]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_second_signal_stops_at_once_and_leaves_no_worker(
+    crash_site: Fixture, tmp_path: Path, signum: int
+) -> None:
+    """Ctrl-C twice, or GNU timeout's double SIGTERM: the build exits, never hangs."""
+    fx = crash_site
+    site = tmp_path / "site"
+    shutil.copytree(fx.pristine, site)
+    cfg = write_config(tmp_path / "sites.yaml", site)
+    args = ["build", "-c", str(cfg), "--jobs", "2", "--state-dir", str(tmp_path / "state")]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLI, *args],
+        env=environment(),
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_first_change(fx, site, proc)
+        os.killpg(proc.pid, signum)
+        time.sleep(0.05)  # the parent is now waiting for its workers to finish
+        if proc.poll() is None:
+            os.killpg(proc.pid, signum)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            pytest.fail("the build hung after a second signal")
+    wait_group_gone(proc.pid)
+    stderr = err.decode("utf-8", "replace")
+    assert proc.returncode in (128 + signum, 130, 143), stderr
+    assert "Traceback" not in stderr, stderr
+    check_old_or_new(fx, site, "second " + signal.Signals(signum).name)
+    rerun_completes(fx, site, cfg, tmp_path / "state", "rerun after a second signal")

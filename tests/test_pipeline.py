@@ -120,10 +120,45 @@ def test_a_bad_file_is_named_left_alone_and_the_rest_completes(tmp_path, site_di
     before = bad.read_bytes(), odd.read_bytes()
     report = build(cfg)
     problems = {p.path: p.message for p in report.sites[0].problems}
-    assert "images/broken.jpg" in problems and "utf16.html" in problems, report.render()
+    skipped = {f.path: f.message for f in report.sites[0].files if f.action == "skipped"}
+    # A page that cannot carry its tags is an error; an image a warning (on_unreadable).
+    assert "utf16.html" in problems and "images/broken.jpg" in skipped, report.render()
+    assert "truncated" in skipped["images/broken.jpg"]
     assert (bad.read_bytes(), odd.read_bytes()) == before
     assert b"tdm-reservation" in (site_dir / "index.html").read_bytes()
     assert main(["build", "-c", str(cfg), "--quiet"]) == 1
+
+
+def test_output_mode_publishes_every_file_even_one_it_cannot_stamp(
+    tmp_path, site_dir, write_config
+):
+    """Every input file reaches the output: stamped, or copied through byte for byte."""
+    bad = site_dir / "images" / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 7)  # truncated JPEG
+    text = f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            output: {tmp_path / "out"}
+            rightsholder: {{name: A}}
+        """
+    report = build(write_config(text), state_dir=tmp_path / "state")
+    assert report.ok, report.render()  # a warning: browsers may show what we cannot stamp
+    [note] = [f for f in report.sites[0].files if f.path == "images/broken.jpg"]
+    assert note.action == "skipped" and note.message.endswith("(copied as is)")
+    assert (tmp_path / "out/images/broken.jpg").read_bytes() == bad.read_bytes()
+    inputs = {p.relative_to(site_dir) for p in site_dir.rglob("*") if p.is_file()}
+    outputs = {
+        p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*") if p.is_file()
+    }
+    assert inputs <= outputs, inputs - outputs
+    # images.on_unreadable: error fails the build, and still publishes the file.
+    (tmp_path / "out/images/broken.jpg").unlink()
+    strict = text.rstrip() + "\n            images: {on_unreadable: error}\n"
+    report = build(write_config(strict), state_dir=tmp_path / "state2")
+    assert [p.path for p in report.sites[0].problems] == ["images/broken.jpg"]
+    assert (tmp_path / "out/images/broken.jpg").read_bytes() == bad.read_bytes()
 
 
 def test_symlinks_out_of_the_site_are_not_followed(tmp_path, site_dir, write_config):
@@ -186,3 +221,40 @@ def test_pipeline_process_reports_unreadable_file(tmp_path):
     task = plan.Task("x.css", tmp_path / "missing.css", tmp_path / "out.css", "file", False)
     result = work.process(task)
     assert result.action == "error" and "missing.css" in result.message
+
+
+def test_check_with_a_config_counts_files_missing_from_the_output(tmp_path, site_dir, write_config):
+    text = f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            output: {tmp_path / "out"}
+            rightsholder: {{name: A}}
+        """
+    cfg = write_config(text)
+    assert main(["build", "-c", str(cfg), "-q"]) == 0
+    assert main(["check", str(tmp_path / "out"), "-c", str(cfg), "--json"]) == 0
+    (tmp_path / "out/images/mountains.jpg").unlink()  # what a build that drops a photo leaves
+    assert main(["check", str(tmp_path / "out"), "-c", str(cfg), "--json"]) == 1
+
+
+def test_an_output_that_cannot_be_written_is_one_line_not_an_error_per_file(
+    tmp_path, site_dir, write_config
+):
+    blocked = tmp_path / "out"
+    blocked.write_text("a file where the output folder should be\n")
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            output: {blocked}
+            rightsholder: {{name: A}}
+        """)
+    report = build(cfg, state_dir=tmp_path / "state")
+    [problem] = report.sites[0].problems
+    assert problem.path == "." and problem.message.startswith(f"cannot write to {blocked}")
+    assert "nothing was changed" in problem.message
+    assert ".optout-site-tmp-" not in report.render()
+    assert blocked.read_text() == "a file where the output folder should be\n"

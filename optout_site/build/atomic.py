@@ -32,7 +32,10 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
     # power cut, run the build again with --force); skipping fsync there is what keeps a
     # build into a fresh output folder near the speed of cp.
     durable = target.exists()
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
+    except OSError as exc:  # name the file the user knows, not our temp file
+        raise OSError(exc.errno, exc.strerror, str(target)) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -95,6 +98,23 @@ def _fast_copy(src: BinaryIO, dst: BinaryIO) -> bool:
         dst.seek(0)
         dst.truncate()
         return False
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why nothing can be written into ``folder`` (created if missing), or None if it can.
+
+    Asked once before a build, so a read-only output is one line in the report rather
+    than an error per file.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return None
 
 
 def sweep_temp_files(root: Path) -> int:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -112,7 +114,12 @@ def build_site(
     )
     out = site.output_dir
     report = SiteReport(site.name, str(site.input), str(out), dry_run)
-    if not dry_run and out.exists():
+    if not dry_run:
+        reason = atomic.unwritable(out)
+        if reason is not None:
+            message = f"cannot write to {out}: {reason}; nothing was changed"
+            report.files.append(FileResult(".", "folder", ERROR, message))
+            return report
         atomic.sweep_temp_files(out)
     entries, skipped = scan(site.input)
     report.scanned = len(entries) + len(skipped)
@@ -141,7 +148,8 @@ def build_site(
         for result in _run(tasks, jobs):
             report.files.append(result)
             progress.advance(result)
-            if result.action != ERROR and not dry_run:
+            # Errors and skips are looked at again (and reported again) on every build.
+            if result.action not in (ERROR, SKIPPED) and not dry_run:
                 task = by_rel[result.path]
                 saved.record(task.rel, task.src, task.dst)
         own = {e.rel for e in entries}
@@ -184,12 +192,38 @@ def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:
         yield from pool.map(work.process, tasks, chunksize=chunk)
     except BaseException:
         # Ctrl-C or SIGTERM in the parent: queued files are dropped, workers finish the
-        # file in hand (each write is atomic) and exit.
-        pool.shutdown(wait=True, cancel_futures=True)
+        # file in hand (each write is atomic) and exit. A second signal while they do
+        # kills them and leaves at once; their temp files are swept by the next build.
+        with _second_signal_kills_workers():
+            pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 
 
+@contextlib.contextmanager
+def _second_signal_kills_workers() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop_now(signum: int, frame: object) -> None:
+        for child in multiprocessing.active_children():
+            child.kill()
+        name = "interrupted" if signum == signal.SIGINT else "terminated"
+        os.write(2, f"optout-site: {name} again; stopped the workers at once\n".encode())
+        # Not an exception: raising here, inside the pool's shutdown, is what hung.
+        os._exit(128 + signum)
+
+    previous = {s: signal.signal(s, stop_now) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group; only the parent decides how to stop.
+    # Ctrl-C reaches the whole process group, and SIGTERM may too (a cancelled CI job):
+    # only the parent decides how to stop, so a worker never dies mid-pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -27,6 +27,7 @@ class Task:
     dry_run: bool
     page: Wanted | None = None
     image: images.ImageRights | None = None
+    unreadable_is_error: bool = False  # images.on_unreadable: error
 
 
 def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
@@ -38,7 +39,13 @@ def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
         return Task(rel, entry.path, dst, "page", dry_run, page=_wanted(site, decision))
     if site.images.enabled and images.is_image(entry.path):
         return Task(
-            rel, entry.path, dst, "image", dry_run, image=image_rights.for_decision(site, decision)
+            rel,
+            entry.path,
+            dst,
+            "image",
+            dry_run,
+            image=image_rights.for_decision(site, decision),
+            unreadable_is_error=site.images.on_unreadable == "error",
         )
     return Task(rel, entry.path, dst, "file", dry_run)
 

@@ -44,13 +44,35 @@ def process(task: Task) -> FileResult:
         if task.kind == "image":
             return _process_image(task)
         return _process_copy(task)
-    except (OSError, HtmlError, ImageError) as exc:
+    except (HtmlError, ImageError) as exc:
+        return _left_as_is(task, exc)
+    except OSError as exc:
         return FileResult(task.rel, task.kind, ERROR, _describe(exc))
+
+
+def _left_as_is(task: Task, exc: HtmlError | ImageError) -> FileResult:
+    """A file we cannot edit safely still reaches the output, byte for byte, and is named.
+
+    Images follow ``images.on_unreadable`` (a warning by default: browsers may well show
+    the file); a page we cannot edit is an error, since it goes out without its tags.
+    """
+    message = _describe(exc)
+    if task.dst != task.src:
+        try:
+            if _process_copy(task).action == COPIED:
+                message += " (copied as is)"
+        except OSError as copy_exc:
+            message += f"; copying it as is failed too: {_describe(copy_exc)}"
+    if task.kind == "image" and not task.unreadable_is_error:
+        return FileResult(task.rel, task.kind, SKIPPED, message)
+    return FileResult(task.rel, task.kind, ERROR, message)
 
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.strerror}" + (f": {exc.filename}" if exc.filename else "")
+        # A failed rename names our temp file first; the user knows the target.
+        name = exc.filename2 or exc.filename
+        return f"{exc.strerror}" + (f": {name}" if name else "")
     return str(exc) or type(exc).__name__
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from optout_site.check import aitxt, expect, headers, images, pages, robots, rsl, tdm
+from optout_site.check import aitxt, expect, files, headers, images, pages, robots, rsl, tdm
 from optout_site.check.context import Context
 from optout_site.check.model import LEGAL, CheckReport, Coverage, Finding, PolicyLine, Row
 from optout_site.check.sources import FolderSource, HttpSource, Source
@@ -54,7 +54,7 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
     if not ctx.exp.images:
         ctx.images = []
     ctx.add_rows()
-    for module in (robots, tdm, aitxt, rsl, pages, images, headers):
+    for module in (robots, tdm, aitxt, rsl, pages, images, headers, files):
         module.check(ctx)
     _reservation_page(ctx)
     order = {"error": 0, "warning": 1}

@@ -21,6 +21,7 @@ XMP = "image XMP"
 HEADERS = "HTTP headers"
 HOSTS = "host config"
 LEGAL = "reservation page"
+FILES = "published files"
 SIGNALS: tuple[str, ...] = (
     ROBOTS,
     TDMREP,
@@ -32,6 +33,7 @@ SIGNALS: tuple[str, ...] = (
     HEADERS,
     HOSTS,
     LEGAL,
+    FILES,
 )
 
 OK, BAD, WARN = "ok", "bad", "warn"

@@ -347,6 +347,7 @@ _IMAGES = yamlnodes.mapping(
         "legacy": Key(yamlnodes.boolean),
         "copyright": Key(yamlnodes.string),
         "usage_terms": Key(yamlnodes.string),
+        "on_unreadable": Key(yamlnodes.choice("warn", "error")),
     },
     what="an images mapping",
 )
@@ -444,6 +445,9 @@ _RESERVATION_PAGE = yamlnodes.mapping(
 _RSL = yamlnodes.mapping(
     {"enabled": Key(yamlnodes.boolean), "path": Key(_page_path)}, what="an rsl mapping"
 )
+_ROBOTS_META = yamlnodes.mapping(
+    {"bing_noarchive": Key(yamlnodes.boolean)}, what="a robots_meta mapping"
+)
 
 # Keys a site may set and `defaults:` may supply.
 _SHARED_KEYS = {
@@ -461,6 +465,7 @@ _SHARED_KEYS = {
     "acknowledge": Key(yamlnodes.list_of(yamlnodes.choice(*ACKNOWLEDGEMENTS), allow_single=True)),
     "reservation_page": Key(_RESERVATION_PAGE),
     "rsl": Key(_RSL),
+    "robots_meta": Key(_ROBOTS_META),
 }
 _SITE = yamlnodes.mapping(
     {

@@ -21,6 +21,7 @@ from optout_site.config.model import (
     ImagesConfig,
     ReservationPageConfig,
     Rightsholder,
+    RobotsMetaConfig,
     RslConfig,
     Site,
     TdmPolicyConfig,
@@ -114,6 +115,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         hosts=tuple(dict.fromkeys(raw.get("hosts", []))),
         reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
+        robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
     )
 
 

@@ -53,6 +53,9 @@ class ImagesConfig:
     legacy: bool = False
     copyright: str | None = None
     usage_terms: str | None = None
+    # An image we cannot write safely is copied through as it is and reported: as a
+    # warning (the build passes) or as an error (exit 1).
+    on_unreadable: str = "warn"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,18 @@ class ReservationPageConfig:
 class RslConfig:
     enabled: bool = False
     path: str = "/license.xml"
+
+
+@dataclass(frozen=True)
+class RobotsMetaConfig:
+    """What our robots meta tag and ``X-Robots-Tag`` say besides ``noai, noimageai``.
+
+    ``bing_noarchive`` adds ``noarchive`` where AI input and generative training are both
+    reserved (:func:`optout_site.dialects.bing_noarchive`). Off by default: it also drops
+    the cached-copy link from Bing's results.
+    """
+
+    bing_noarchive: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,7 @@ class Site:
     hosts: tuple[str, ...] = ()
     reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)
     rsl: RslConfig = field(default_factory=RslConfig)
+    robots_meta: RobotsMetaConfig = field(default_factory=RobotsMetaConfig)
 
     @property
     def output_dir(self) -> Path:
