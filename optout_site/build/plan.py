@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
 
 from optout_site import images
 from optout_site.build.scan import Entry
@@ -30,11 +31,44 @@ class Task:
     unreadable_is_error: bool = False  # images.on_unreadable: error
 
 
+# Files that must stay byte for byte: search engines' site-verification files (their whole
+# content is checked) and, by default, the theme's icons (often third-party work under
+# its own licence, e.g. MIT: stamping "© <the photographer>" into them would be wrong).
+VERIFICATION = (
+    "google*.html",
+    "BingSiteAuth.xml",
+    "yandex_*.html",
+    "pinterest-*.html",
+    "baidu_verify_*.html",
+    "naver*.html",
+)
+ICONS = (
+    "favicon.ico",
+    "favicon*.png",
+    "favicon*.svg",
+    "apple-touch-icon*.png",
+    "android-chrome-*.png",
+    "mstile-*.png",
+    "safari-pinned-tab.svg",
+    "icon-*.png",
+)
+
+
+def is_excluded(site: Site, rel: PurePosixPath) -> bool:
+    """Left exactly as it is: a glob without "/" matches the file name at any depth, one
+    with "/" the whole site-relative path ("*" then crosses folders)."""
+    globs = VERIFICATION + (ICONS if site.exclude_icons else ()) + site.exclude
+    text = rel.as_posix()
+    return any(fnmatchcase(text if "/" in g else rel.name, g.lstrip("/")) for g in globs)
+
+
 def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
     """The work one file of the site needs, decided by the policy for its URL path."""
     dst = site.output_dir / entry.rel
     decision = site.policy.resolve(entry.url_path)
     rel = str(entry.rel)
+    if is_excluded(site, entry.rel):
+        return Task(rel, entry.path, dst, "file", dry_run)
     if entry.rel.suffix.lower() in page_tags.HTML_SUFFIXES:
         return Task(rel, entry.path, dst, "page", dry_run, page=_wanted(site, decision))
     if site.images.enabled and images.is_image(entry.path):

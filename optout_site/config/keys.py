@@ -463,6 +463,10 @@ _SHARED_KEYS = {
     "hosts": Key(yamlnodes.list_of(yamlnodes.choice(*HOSTS), allow_single=True)),
     # What the user states on purpose, so the build does not refuse it.
     "acknowledge": Key(yamlnodes.list_of(yamlnodes.choice(*ACKNOWLEDGEMENTS), allow_single=True)),
+    # Files left exactly as they are (globs on the site-relative path), besides the
+    # built-in site-verification files and, unless exclude_icons is false, theme icons.
+    "exclude": Key(yamlnodes.list_of(yamlnodes.string, allow_single=True)),
+    "exclude_icons": Key(yamlnodes.boolean),
     "reservation_page": Key(_RESERVATION_PAGE),
     "rsl": Key(_RSL),
     "robots_meta": Key(_ROBOTS_META),

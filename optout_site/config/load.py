@@ -113,6 +113,8 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         images=ImagesConfig(**_plain(raw.get("images", {}))),
         agents=_agents(raw.get("agents", {}), ctx),
         hosts=tuple(dict.fromkeys(raw.get("hosts", []))),
+        exclude=tuple(raw.get("exclude", ())),
+        exclude_icons=raw.get("exclude_icons", True),
         reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),

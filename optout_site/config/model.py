@@ -121,6 +121,8 @@ class Site:
     images: ImagesConfig = field(default_factory=ImagesConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     hosts: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # the user's globs; see build/plan.is_excluded
+    exclude_icons: bool = True
     reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)
     rsl: RslConfig = field(default_factory=RslConfig)
     robots_meta: RobotsMetaConfig = field(default_factory=RobotsMetaConfig)
