@@ -258,3 +258,38 @@ def test_an_output_that_cannot_be_written_is_one_line_not_an_error_per_file(
     assert "nothing was changed" in problem.message
     assert ".optout-site-tmp-" not in report.render()
     assert blocked.read_text() == "a file where the output folder should be\n"
+
+
+def test_a_second_build_of_the_same_output_waits_its_turn(tmp_path, site_dir, write_config):
+    """Two builds at once on one site: the second says so and touches nothing."""
+    from optout_site.build import atomic
+    from optout_site.build.pipeline import state_path
+
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            rightsholder: {{name: A}}
+        """)
+    site = load_site_from(cfg)
+    before = {p: p.read_bytes() for p in site_dir.rglob("*") if p.is_file()}
+    stray = site_dir / ".optout-site-tmp-first-build"
+    stray.write_bytes(b"the first build's file in hand")
+    lock = state_path(site, tmp_path / "state").with_suffix(".lock")
+    with atomic.exclusive(lock) as holder:
+        assert holder is None
+        report = build(cfg, state_dir=tmp_path / "state")
+    [problem] = report.sites[0].problems
+    assert "another optout-site build is writing to" in problem.message
+    assert f"pid {os.getpid()}" in problem.message
+    assert stray.exists()  # not swept from under the first build
+    assert {p: p.read_bytes() for p in site_dir.rglob("*") if p.is_file() and p != stray} == before
+    stray.unlink()
+    assert build(cfg, state_dir=tmp_path / "state").ok  # the lock is free again
+
+
+def load_site_from(cfg):
+    from optout_site import config
+
+    return config.load(cfg).sites[0]

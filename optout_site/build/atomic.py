@@ -100,6 +100,28 @@ def _fast_copy(src: BinaryIO, dst: BinaryIO) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def exclusive(lock_file: Path) -> Iterator[str | None]:
+    """Hold an advisory lock on ``lock_file`` for the block; yields None when taken, else
+    who holds it ("pid N"). The kernel drops the lock when the holder exits, even killed."""
+    import fcntl  # POSIX only, and only a build needs it
+
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            yield f"pid {holder}" if holder else "another process"
+            return
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield None
+    finally:
+        os.close(fd)
+
+
 def unwritable(folder: Path) -> str | None:
     """Why nothing can be written into ``folder`` (created if missing), or None if it can.
 

@@ -114,13 +114,38 @@ def build_site(
     )
     out = site.output_dir
     report = SiteReport(site.name, str(site.input), str(out), dry_run)
-    if not dry_run:
-        reason = atomic.unwritable(out)
-        if reason is not None:
-            message = f"cannot write to {out}: {reason}; nothing was changed"
+    if dry_run:
+        return _build(site, report, saved, dry_run, jobs, progress, state_file)
+    reason = atomic.unwritable(out)
+    if reason is not None:
+        message = f"cannot write to {out}: {reason}; nothing was changed"
+        report.files.append(FileResult(".", "folder", ERROR, message))
+        return report
+    # One build per output folder at a time: a second one would sweep the first's temp
+    # files and the two would overwrite each other's results.
+    lock = (state_file or state_path(site)).with_suffix(".lock")
+    with atomic.exclusive(lock) as holder:
+        if holder is not None:
+            message = (
+                f"another optout-site build is writing to {out} ({holder}); "
+                "nothing was changed: run again when it has finished"
+            )
             report.files.append(FileResult(".", "folder", ERROR, message))
             return report
         atomic.sweep_temp_files(out)
+        return _build(site, report, saved, dry_run, jobs, progress, state_file)
+
+
+def _build(
+    site: Site,
+    report: SiteReport,
+    saved: state.State,
+    dry_run: bool,
+    jobs: int | None,
+    progress: Progress,
+    state_file: Path | None,
+) -> SiteReport:
+    out = site.output_dir
     entries, skipped = scan(site.input)
     report.scanned = len(entries) + len(skipped)
     generated = site_files(site, site.input)
