@@ -8,8 +8,10 @@ a fixed prefix so that a build killed mid-write can sweep its leftovers next tim
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +24,11 @@ TEMP_PREFIX = ".optout-site-tmp-"
 def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
     """Yield a binary file; on clean exit it atomically becomes ``target``.
 
-    The new file takes the permission bits of ``mode_from`` (default: the existing
-    target), so stamping never changes who may read a file. On error the temp file is
-    removed and the target is untouched.
+    Replacing a file in place keeps who may read it: owner (where permitted), group,
+    permission bits, ACLs and other extended attributes. A new file (or an output made
+    from ``mode_from``) takes ``mode_from``'s permission bits. On error the temp file is
+    removed and the target is untouched. A hard link to the target keeps the old content:
+    the new file is a new inode (docs/configuration.md, "output").
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     # fsync guards data that exists: a file we replace must survive a power cut as its
@@ -43,11 +47,14 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        source = mode_from if mode_from is not None else target
-        try:
-            shutil.copymode(source, tmp)
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)
+        in_place = durable and (mode_from is None or _same_inode(mode_from, target))
+        if in_place:
+            _keep_access(target, tmp)
+        else:
+            try:
+                shutil.copymode(mode_from if mode_from is not None else target, tmp)
+            except FileNotFoundError:
+                os.chmod(tmp, 0o644)
         os.replace(tmp, target)
         if durable:
             _fsync_dir(target.parent)
@@ -55,6 +62,48 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _same_inode(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+# Not ours to copy or not copyable: the kernel refuses them to unprivileged writers, or
+# the filesystem has no extended attributes at all.
+_XATTR_SKIP = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENODATA}
+
+
+def _keep_access(original: Path, new: Path) -> None:
+    """Give ``new`` the owner, group, mode, ACLs and xattrs of ``original``.
+
+    A web server that reads a file through its group (www-data, 640) must still read the
+    stamped file, and a build run as root in a container must not hand files to root.
+    """
+    st = os.stat(original)
+    for uid in (st.st_uid, -1):  # giving a file away needs privilege; its group may not
+        try:
+            os.chown(new, uid, st.st_gid)
+            break
+        except PermissionError:
+            continue
+    os.chmod(new, stat.S_IMODE(st.st_mode))
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        names = os.listxattr(original)
+    except OSError as exc:
+        if exc.errno in _XATTR_SKIP:
+            return
+        raise
+    for name in names:  # ACLs are the system.posix_acl_* attributes
+        try:
+            os.setxattr(new, name, os.getxattr(original, name))
+        except OSError as exc:
+            if exc.errno not in _XATTR_SKIP:
+                raise
 
 
 def _fsync_dir(folder: Path) -> None:
