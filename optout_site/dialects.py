@@ -43,6 +43,27 @@ def noai_directives(decision: Decision) -> tuple[str, ...]:
     return ("noai", "noimageai") if noai(decision) else ()
 
 
+def bing_noarchive(decision: Decision) -> bool:
+    """Bing's ``noarchive`` (robots meta, X-Robots-Tag): AI input *and* generative training.
+
+    Bing's Webmaster blog (September 2023) gives ``noarchive`` two effects at once: the
+    content "will not be included in Bing Chat answers, not be linked to in the answers"
+    (our ``ai-input``) and Bing "will not use the content for training Microsoft's
+    generative AI foundation models" (our ``genai-train``, which ``train`` implies); the
+    page stays in Bing's search results. As with ``noai``, it goes only where both are
+    reserved, so it never forbids what the creator allows.
+    """
+    return decision.reserves(Use.AI_INPUT) and decision.reserves(Use.GENAI_TRAIN)
+
+
+def robots_directives(decision: Decision, *, noarchive: bool = False) -> tuple[str, ...]:
+    """The directives of our robots meta tag and of ``X-Robots-Tag``: ``noai, noimageai``
+    where :func:`noai`, plus ``noarchive`` where the site opts in (``noarchive``) and
+    :func:`bing_noarchive`. Never ``noindex``."""
+    extra = ("noarchive",) if noarchive and bing_noarchive(decision) else ()
+    return noai_directives(decision) + extra
+
+
 def content_usage(decision: Decision) -> str:
     """IETF AIPREF ``Content-Usage`` in the current draft's labels (``train-ai=n, ...``).
 

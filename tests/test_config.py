@@ -94,6 +94,8 @@ INVALID = [
     (SITE + "    images: {overwrite: yes please}\n", 6, "true or false"),
     (SITE + "    tdm_policy: {duty: pay}\n", 6, "obtainConsent"),
     (SITE + "    ai_txt: {media_types: [pictures]}\n", 6, "expected one of"),
+    (SITE + "    robots_meta: {bing_noarchiv: true}\n", 6, "did you mean 'bing_noarchive'"),
+    (SITE + "    robots_meta: {bing_noarchive: noindex}\n", 6, "true or false"),
     (
         SITE + "  - name: jane\n    url: https://x.example\n    input: public\n"
         "    output: out\n    rightsholder: {name: X}\n",
@@ -362,3 +364,13 @@ def test_reserving_nothing_anywhere_needs_an_acknowledgement(tmp_path, write_con
     assert config.load(write_config(rules)).sites[0].policy.resolve("/blog/x").reserves(Use.TDM)
     acknowledged = _BARE + "    reserve: []\n    acknowledge: [no-reservation]\n"
     assert not config.load(write_config(acknowledged)).sites[0].policy.default.reserved
+
+
+def test_bing_noarchive_is_off_unless_set_and_merges_from_defaults(write_config, public):
+    assert not config.load(write_config(SITE)).sites[0].robots_meta.bing_noarchive
+    on = config.load(write_config(SITE + "    robots_meta: {bing_noarchive: true}\n"))
+    assert on.sites[0].robots_meta.bing_noarchive
+    merged = "defaults:\n  robots_meta: {bing_noarchive: true}\n" + SITE
+    assert config.load(write_config(merged)).sites[0].robots_meta.bing_noarchive
+    site_off = merged + "    robots_meta: {bing_noarchive: false}\n"
+    assert not config.load(write_config(site_off)).sites[0].robots_meta.bing_noarchive

@@ -103,6 +103,27 @@ def test_the_authors_own_noai_is_kept_where_the_policy_allows_ai():
     assert b'content="noindex, noai"' in reserved
 
 
+NOARCHIVE = Wanted(metas=RESERVE.metas, robots_add=("noai", "noimageai", "noarchive"))
+
+
+def test_noarchive_joins_our_tag_and_leaves_the_authors_alone():
+    """robots_meta.bing_noarchive: our tag grows by one directive, in place, and shrinks back."""
+    built = splice(CASES["plain"], RESERVE)
+    on = splice(built, NOARCHIVE)
+    assert on == built.replace(
+        b'content="noai, noimageai"', b'content="noai, noimageai, noarchive"'
+    )
+    assert splice(on, NOARCHIVE) == on
+    assert splice(on, RESERVE) == built
+    # The author's own noarchive (or nocache) is theirs: kept as written, not repeated.
+    page = b'<html><head><meta name="robots" content="noarchive, nocache"><title>t</title></head></html>'
+    out = splice(page, NOARCHIVE)
+    assert b'<meta name="robots" content="noarchive, nocache">' in out
+    assert b'<meta name="robots" content="noai, noimageai" data-optout-site="">' in out
+    assert b"noindex" not in out
+    assert splice(out, RELEASE).replace(b'<meta name="tdm-reservation" content="0">', b"") == page
+
+
 def test_our_tag_from_before_the_mark_is_recognised():
     """Builds before the data-optout-site mark wrote exactly this tag beside our meta."""
     legacy = (

@@ -45,8 +45,9 @@ class SiteReport:
 
     @property
     def notes(self) -> list[FileResult]:
-        """Site-level files with something to say: merged, replaced, kept stricter."""
-        return [f for f in self.files if f.kind == "signal" and f.message and f.action != ERROR]
+        """Files written with something to say: a signal merged, replaced or kept stricter,
+        an image whose legacy field could not be written."""
+        return [f for f in self.files if f.message and f.action in (CHANGED, UNCHANGED)]
 
     def summary(self) -> dict[str, Any]:
         by_kind: dict[str, dict[str, int]] = {}

@@ -108,11 +108,12 @@ def _process_image(task: Task) -> FileResult:
         note = " (copied as is)" if copied.action == COPIED else ""
         return FileResult(task.rel, task.kind, SKIPPED, result.reason + note)
     if in_place:
-        return FileResult(task.rel, task.kind, CHANGED if result.status == "changed" else UNCHANGED)
+        action = CHANGED if result.status == "changed" else UNCHANGED
+        return FileResult(task.rel, task.kind, action, result.reason)
     if result.status == "unchanged":
         atomic.copy_file(task.src, task.dst)  # the source already carries our packet
     _copy_mtime(task.src, task.dst)
-    return FileResult(task.rel, task.kind, CHANGED)
+    return FileResult(task.rel, task.kind, CHANGED, result.reason)
 
 
 def _process_copy(task: Task) -> FileResult:

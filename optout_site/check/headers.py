@@ -127,14 +127,16 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
             f"over-blocking: X-Robots-Tag says {', '.join(sorted(blocked))} on {path}; "
             "search engines drop it and img2dataset skips it, although the policy allows search",
         )
-    want_noai = set(dialects.noai_directives(decision))
-    if want_noai - tags:
+    want_tags = set(
+        dialects.robots_directives(decision, noarchive=ctx.exp.site.robots_meta.bing_noarchive)
+    )
+    if want_tags - tags:
         bad(
             "error",
-            f"X-Robots-Tag lacks {', '.join(sorted(want_noai - tags))} although the "
+            f"X-Robots-Tag lacks {', '.join(sorted(want_tags - tags))} although the "
             "policy reserves AI use here",
         )
-    if {"noai", "noimageai"} & tags - want_noai:
+    if {"noai", "noimageai"} & tags - want_tags:
         bad("error", "X-Robots-Tag says noai but the policy allows AI use here")
 
     usage = response.header_values("Content-Usage")

@@ -1,5 +1,6 @@
 """HTML pages as a browser-grade parser reads them (html5lib): the TDMRep meta tags, the
-``robots`` meta (``noai``, ``noimageai``, and no accidental ``noindex``), the RSL link.
+``robots`` meta (``noai``, ``noimageai``, Bing's ``noarchive`` when the site opts in, and no
+accidental ``noindex``), the RSL link.
 In URL mode this module also finds the pages and images to sample.
 """
 
@@ -224,7 +225,8 @@ def _policy_link(ctx: Context, path: str, found: dict[str, list[str]], want: str
 
 def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision: Decision) -> None:
     got = directives(found.get("robots", []))
-    want = set(dialects.noai_directives(decision))
+    noarchive = ctx.exp.site.robots_meta.bing_noarchive
+    want = set(dialects.robots_directives(decision, noarchive=noarchive))
     missing = want - got
     if missing:
         ctx.add(
@@ -235,7 +237,7 @@ def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision:
             f"{', '.join(sorted(missing))} although the policy reserves AI use here",
             _REBUILD,
         )
-        ctx.cell(path, META, BAD, "noai missing")
+        ctx.cell(path, META, BAD, f"{', '.join(sorted(missing))} missing")
     extra = {"noai", "noimageai"} & got - want
     ours = directives(found.get("robots@" + OURS, []))
     if extra & ours:
@@ -259,6 +261,7 @@ def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision:
             "Remove it from the page's source if AI use should be allowed here.",
         )
         ctx.cell(path, META, WARN, "author's noai")
+    _noarchive(ctx, path, got, ours, decision, expected="noarchive" in want)
     noindex = got & NOINDEX
     if noindex and not decision.reserves(Use.SEARCH):
         ctx.add(
@@ -270,3 +273,41 @@ def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision:
             "Remove noindex unless this page should not be found.",
         )
         ctx.cell(path, META, WARN, "noindex")
+
+
+def _noarchive(
+    ctx: Context, path: str, got: set[str], ours: set[str], decision: Decision, expected: bool
+) -> None:
+    """Bing's ``noarchive`` (``robots_meta.bing_noarchive``). The author's own is theirs to
+    write, for any reason; ours must match the setting and the policy."""
+    if "noarchive" in ours and not dialects.bing_noarchive(decision):
+        ctx.add(
+            "error",
+            META,
+            path,
+            "our robots meta says noarchive, which keeps the page out of Bing Chat answers "
+            f"and Microsoft's generative AI training, but the policy allows one of them here "
+            f"({dialects.describe(decision)})",
+            _REBUILD,
+        )
+        ctx.cell(path, META, BAD, "noarchive where allowed")
+    elif "noarchive" in ours and ctx.strict and not expected:
+        ctx.add(
+            "warning",
+            META,
+            path,
+            "our robots meta says noarchive, but robots_meta.bing_noarchive is off",
+            _REBUILD,
+        )
+        ctx.cell(path, META, WARN, "noarchive not configured")
+    if expected and "nocache" in got:
+        # Bing: "If content has both NOCACHE and NOARCHIVE tags, we will treat it as NOCACHE."
+        ctx.add(
+            "warning",
+            META,
+            path,
+            "the robots meta says nocache next to noarchive; Bing then reads nocache, "
+            "which still lets Bing Chat show and train on the URL, title and snippet",
+            "Remove nocache from the page's own robots meta.",
+        )
+        ctx.cell(path, META, WARN, "nocache beats noarchive")

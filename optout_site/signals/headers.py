@@ -8,7 +8,9 @@ response and nothing else (datadiligence's XRobotsTagHeader rule; img2dataset's
 ``--disallowed_header_directives``).
 
 ``X-Robots-Tag`` never carries ``noindex``/``noimageindex``: img2dataset drops files on
-those too, and search engines would drop the page, which the creator wants found.
+those too, and search engines would drop the page, which the creator wants found. With
+``robots_meta.bing_noarchive`` it also carries ``noarchive`` where the page tag does (Bing
+reads the header as the meta tag's equivalent).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def for_decision(site: Site, decision: Decision) -> list[tuple[str, str]]:
     out = [(TDM_RESERVATION, str(reserved))]
     if reserved:
         out.append((TDM_POLICY, site.tdm_policy_url))
-    directives = dialects.noai_directives(decision)
+    directives = dialects.robots_directives(decision, noarchive=site.robots_meta.bing_noarchive)
     if directives:
         out.append((X_ROBOTS_TAG, ", ".join(directives)))
     out.append((CONTENT_USAGE, dialects.content_usage(decision)))

@@ -1,5 +1,6 @@
-"""What an HTML page carries: TDMRep meta tags, ``noai`` robots meta, the RSL licence link,
-and (when configured) a footer link to the reservation page.
+"""What an HTML page carries: TDMRep meta tags, ``noai`` robots meta (plus Bing's
+``noarchive`` when ``robots_meta.bing_noarchive`` is on), the RSL licence link, and (when
+configured) a footer link to the reservation page.
 
 The values come from the page's own resolved decision, so a page under an exempt path
 says ``tdm-reservation: 0`` while tdmrep.json says the same for that location.
@@ -18,7 +19,7 @@ HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 
 def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
     reserved = dialects.tdm_reservation(decision)
-    directives = dialects.noai_directives(decision)
+    directives = dialects.robots_directives(decision, noarchive=site.robots_meta.bing_noarchive)
     link = rsl.link(site)
     footer = None
     if site.reservation_page.enabled and site.reservation_page.footer_link:
