@@ -374,3 +374,23 @@ def test_bing_noarchive_is_off_unless_set_and_merges_from_defaults(write_config,
     assert config.load(write_config(merged)).sites[0].robots_meta.bing_noarchive
     site_off = merged + "    robots_meta: {bing_noarchive: false}\n"
     assert not config.load(write_config(site_off)).sites[0].robots_meta.bing_noarchive
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "message"),
+    [
+        ("    tdm_policy: {path: /robots.txt}\n", "6:24", "writes robots.txt"),
+        ("    rsl: {enabled: true, path: /ai.txt}\n", "6:32", "writes ai.txt"),
+        (
+            "    rsl: {enabled: true, path: /policies/tdm-policy.json}\n",
+            "6:32",
+            "writes the tdm policy",
+        ),
+        ("    reservation_page: {path: /.well-known/tdmrep.json}\n", "6:30", "tdmrep.json"),
+    ],
+)
+def test_generated_files_may_not_share_a_path(tmp_path, write_config, extra, where, message):
+    """tdm_policy.path: /robots.txt used to drop the policy silently."""
+    (tmp_path / "public").mkdir()
+    with pytest.raises(config.ConfigError, match=rf"sites.yaml:{where}: .*{message}"):
+        config.load(write_config(_BARE.lstrip("\n") + extra))

@@ -41,7 +41,7 @@ T, G, I, S, M = "train", "genai-train", "ai-input", "search", "tdm"
 # Site defaults × path rules: permissive sites with a reserved folder, protective sites
 # with an open folder, nested rules, non-ASCII and percent-encoded rules, wildcards.
 DEFAULTS = [
-    ("reserve: []", "nothing"),
+    ("reserve: []\n    acknowledge: [no-reservation]", "nothing"),
     ("reserve: [tdm, train, ai-input]\n    allow: [search]", "photographer"),
     ("reserve: [genai-train]", "genai only"),
     ("reserve: [ai-input]", "ai-input only"),

@@ -176,6 +176,45 @@ def _check_paths(raw: dict[str, Any], ctx: Context) -> None:
         ctx.error(node, f"input {source} is inside output {target}")
 
 
+# Site-level files every build writes at fixed paths.
+_FIXED = {
+    "/robots.txt": "robots.txt",
+    "/ai.txt": "ai.txt",
+    "/.well-known/tdmrep.json": "tdmrep.json",
+}
+
+
+def _check_generated_paths(raw: dict[str, Any], ctx: Context) -> None:
+    """Two files of ours at one path would replace each other silently: refuse it here."""
+    taken: dict[str, str] = dict(_FIXED)
+    enabled = {
+        "tdm_policy": True,
+        "rsl": bool(raw.get("rsl", {}).get("enabled", False)),
+        "reservation_page": bool(raw.get("reservation_page", {}).get("enabled", True)),
+    }
+    defaults = {
+        "tdm_policy": TdmPolicyConfig.path,
+        "rsl": RslConfig.path,
+        "reservation_page": ReservationPageConfig.path,
+    }
+    for key, on in enabled.items():
+        if not on:
+            continue
+        section = raw.get(key, {})
+        path = str(section.get("path", defaults[key]))
+        file = path + "index.html" if path.endswith("/") else path
+        node = section.get("__node__")
+        where = yamlnodes.value_node(node, "path") if node is not None else raw["__node__"]
+        if file in taken:
+            other = taken[file]
+            ctx.error(
+                where,
+                f"{key}.path {path!r} is where optout-site writes {other}; "
+                "the two would replace each other: choose another path",
+            )
+        taken[file] = f"the {key.replace('_', ' ')}"
+
+
 def load(path: Path = DEFAULT_CONFIG) -> Config:
     """Read and validate a sites.yaml; raises ConfigError listing every problem."""
     path = Path(path).resolve()
@@ -201,6 +240,7 @@ def load(path: Path = DEFAULT_CONFIG) -> Config:
                 ctx.error(node, f"duplicate site name {raw['name']!r}")
             names.add(raw["name"])
             _check_paths(raw, ctx)
+            _check_generated_paths(raw, ctx)
             target = raw.get("output", raw["input"])
             if target in outputs:
                 ctx.error(
