@@ -368,6 +368,157 @@ sites:
     assert reservation.render(off) == {}
 
 
+# --- a site that reserves nothing ----------------------------------------------------------
+
+NOTHING = """
+sites:
+  - name: n
+    url: https://n.example
+    input: public
+    reserve: []
+    acknowledge: [no-reservation]
+    language: [en, fr, de, es, it]
+    reservation_page: {since: 2024-05-01}
+    rightsholder: {name: Jo Photo, email: jo@n.example}
+    rules:
+      - {path: /press/, allow: [tdm]}
+"""
+# What each language's page says instead of a reservation (the test's own words).
+NO_RESERVATION = {
+    "en": "makes no reservation of rights",
+    "fr": "ne s'oppose pas",
+    "de": "keinen Nutzungsvorbehalt",
+    "es": "no formula ninguna reserva de derechos",
+    "it": "non esprime alcuna riserva dei diritti",
+}
+# The reservation sentence of each language, as the reserving page has it.
+RESERVES = {
+    "en": "expressly reserves the rights",
+    "fr": "s'oppose expressément",
+    "de": "ausdrücklich vor",
+    "es": "se reserva expresamente",
+    "it": "si riserva espressamente",
+}
+
+
+def test_a_site_reserving_nothing_gets_a_notice_not_a_reservation(tmp_path, site):
+    nothing = load_site(tmp_path / "n", NOTHING)
+    rendered = reservation.render(nothing)
+    reserving = reservation.render(site)
+    for page in reservation.pages(nothing):
+        html = rendered[page.file]
+        strict_parse(html)
+        doc = lxml.html.fromstring(html)
+        text = text_of(html)
+        assert NO_RESERVATION[page.lang] in text, page.lang
+        assert RESERVES[page.lang] not in text, page.lang
+        assert RESERVES[page.lang] in text_of(reserving[page.file]), page.lang  # the control
+        declaration = doc.xpath("//p[@class='declaration']")[0].text_content()
+        assert NO_RESERVATION[page.lang] in declaration
+        # Nothing that speaks of a reservation: no date, no scopes, no consequence, no
+        # legal basis, no channel notes; still the contact and the channels.
+        assert not doc.xpath("//*[@class='since'] | //section[@class='scope'] | //blockquote")
+        assert not doc.xpath("//ul[@class='notes']")
+        for key in ("consequence", "art3", "legal_heading", "precedence"):
+            assert str(reservation.texts(nothing)[page.texts][key])[:40] not in text, key
+        assert doc.xpath("//address//a/@href") == ["mailto:jo@n.example"]
+        assert "https://n.example/.well-known/tdmrep.json" in doc.xpath("//main//ul/li/a/@href")
+    url, label = reservation.footer_link(nothing)
+    assert url == "https://n.example/ai-reservation/" and "no rights reserved" in label
+    assert "no rights reserved" not in reservation.footer_link(site)[1]
+
+
+def test_every_shipped_language_has_the_notice_and_the_channel_notes():
+    texts = reservation._shipped_texts()
+    keys = {k for k in texts["en"] if k.startswith("note")} | {"none"}
+    for lang in LANGS:
+        assert keys <= texts[lang].keys(), lang
+        assert texts[lang]["none"].keys() == texts["en"]["none"].keys(), lang
+        assert all(
+            '"' not in v and "«" not in v for k, v in texts[lang].items() if k.startswith("note")
+        ), lang  # paraphrase: no quotations
+
+
+# --- how the channels carry the reservation ------------------------------------------------
+
+CHANNELS = """
+sites:
+  - name: c
+    url: https://c.example
+    input: public
+    reserve: [tdm, train, ai-input]
+    language: [en, fr, de, es, it]
+    images: {{enabled: {images}}}
+    rsl: {{enabled: {rsl}}}
+    rightsholder: {{name: C}}
+    rules:
+      - {{path: /genai/, allow: [tdm], reserve: [genai-train]}}
+      - {{path: /input/, allow: [tdm], reserve: [ai-input]}}
+"""
+# Written from docs/signals.md for the rules above: the words each applicable note must
+# have (in English), and the channels it names.
+NOTES_EN = {
+    "Content-Signal line in robots.txt applies to every address": "robots.txt",
+    "only the training of generative AI models is reserved, AI training crawlers": "robots.txt",
+    "Content-Usage line in robots.txt leaves search unsaid": "robots.txt",
+    "tdmrep.json and the tdm-reservation tags have a single yes/no": "tdmrep.json",
+    "ai.txt has one word for all training": "ai.txt",
+    "ai.txt speaks only of training": "ai.txt",
+    "noai and noimageai directives stand for AI training and AI input together": "meta",
+}
+IMAGES_EN = "image files refer to other constraints"  # /input/ has no IPTC code of its own
+RSL_EN = "RSL licence file has one token for all training"  # /genai/: ai-train unsaid
+
+
+def notes_of(html: bytes) -> list[str]:
+    doc = lxml.html.fromstring(html)
+    return [" ".join(li.text_content().split()) for li in doc.xpath("//ul[@class='notes']/li")]
+
+
+def test_channel_notes_name_only_published_channels(tmp_path):
+    plain = load_site(tmp_path / "p", CHANNELS.format(images="false", rsl="false"))
+    notes = notes_of(reservation.render(plain)["/ai-reservation/index.html"])
+    assert len(notes) == len(NOTES_EN)
+    for words in NOTES_EN:
+        assert any(words in note for note in notes), words
+    section = " ".join(notes)
+    assert "RSL" not in section and "licence" not in section and "image files" not in section
+    full = load_site(tmp_path / "f", CHANNELS.format(images="true", rsl="true"))
+    notes = notes_of(reservation.render(full)["/ai-reservation/index.html"])
+    assert len(notes) == len(NOTES_EN) + 2
+    assert any(IMAGES_EN in note for note in notes) and any(RSL_EN in note for note in notes)
+    for page in reservation.pages(full):  # every language: same sentences, its own words
+        html = reservation.render(full)[page.file]
+        strict_parse(html)
+        assert len(notes_of(html)) == len(NOTES_EN) + 2, page.lang
+        heading = reservation.texts(full)[page.texts]["notes_heading"]
+        assert heading in text_of(html), page.lang
+
+
+def test_channel_notes_say_only_what_the_rules_make_true(site, tmp_path):
+    # The photographer with an open /press/ and a fully reserved /shop/*.pdf$: training and
+    # AI input are reserved together wherever anything is, so noai is exact and tdmrep.json's
+    # 1 hides no permitted TDM use; Content-Signal differs between paths, search goes unsaid
+    # next to reserved training, and ai.txt cannot say AI input.
+    notes = notes_of(reservation.render(site)["/ai-reservation/index.html"])
+    assert [n.split(":")[0].split(",")[0] for n in notes] == [
+        "The Content-Signal line in robots.txt applies to every address a crawler may visit",
+        "The Content-Usage line in robots.txt leaves search unsaid where training is reserved",
+        "ai.txt speaks only of training; reservations of other uses are not in it.",
+    ]
+    # Everything reserved everywhere: every signal is exact, but ai.txt has no word for AI
+    # input or search.
+    everything = load_site(
+        tmp_path / "u",
+        "sites:\n  - {name: u, url: 'https://u.example', input: public, rightsholder: {name: U},\n"
+        "     reserve: [tdm, train, ai-input, search]}\n",
+    )
+    html = reservation.render(everything)["/ai-reservation/index.html"]
+    assert notes_of(html) == [
+        "ai.txt speaks only of training; reservations of other uses are not in it."
+    ]
+
+
 # --- optional: a look at the page in headless Chromium --------------------------------
 
 

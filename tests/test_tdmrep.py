@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import urllib.robotparser
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -13,6 +15,10 @@ from hypothesis import strategies as st
 from protego import Protego
 
 from optout_site import config, dialects
+from optout_site.build import build
+from optout_site.check import check_folder
+from optout_site.errors import PolicyError
+from optout_site.policy import Policy, Rule, Use
 from optout_site.signals import aitxt, tdmrep
 
 CONFIG = """
@@ -139,9 +145,15 @@ def test_tdm_policy_has_the_json_ld_shape_the_spec_requires(site):
         "vcard:locality",
         "vcard:country-name",
     }
-    (permission,) = doc["permission"]
-    assert permission["action"] == "tdm:mine"
-    assert permission["duty"] == [{"action": "obtainConsent"}]
+    # The licence offer comes first; the permissions after it (the TDM uses that stay
+    # permitted under some rules of this config) have no duty: see the tests below.
+    offer, *permitted = doc["permission"]
+    assert offer == {
+        "target": "https://photo.example/",
+        "action": "tdm:mine",
+        "duty": [{"action": "obtainConsent"}],
+    }
+    assert all(p["action"] == "tdm:mine" and "duty" not in p for p in permitted)
     assert "obligation" not in doc and "prohibition" not in doc
 
 
@@ -213,3 +225,188 @@ def test_ai_txt_media_lines_never_outrank_a_rule(write_config, tmp_path, default
             url = "https://a.example" + path
             assert protego.can_fetch(url, "SpawningBot") is not reserved, (path, body)
             assert first_match.can_fetch("SpawningBot", url) is not reserved, (path, body)
+
+
+# --- the TDM policy lists what stays permitted ------------------------------------------
+
+# The photographer of CONFIG (mining, training and AI input reserved) with other rules.
+PERMITTED_CONFIG = (
+    CONFIG[: CONFIG.index("    rules:")]
+    + """    rules:
+      - {path: /genai/, allow: [tdm], reserve: [genai-train]}
+      - {path: /genai/private/, reserve: [tdm]}
+      - {path: /input/, allow: [tdm], reserve: [ai-input]}
+      - {path: /search/, allow: [tdm], reserve: [search]}
+      - {path: /open/, allow: [tdm]}
+"""
+)
+POLICY = "https://photo.example/policies/tdm-policy.json"
+
+# Written from the policy model, not from our code: per tdmrep.json location, the TDM
+# purposes that stay permitted without consent. A purpose names mining no narrower use
+# contains: other-tdm (neither training nor AI input), non-genai-train, genai-train,
+# ai-input. "/open/" reserves nothing, says tdm-reservation 0 and is not in the policy.
+PERMITTED = {
+    "/genai/private/": set(),  # everything but search reserved: only the licence offer
+    "/genai/": {"other-tdm", "non-genai-train", "ai-input"},  # genai-train only
+    "/search/": {"other-tdm", "non-genai-train", "genai-train", "ai-input"},
+    "/input/": {"other-tdm", "non-genai-train", "genai-train"},  # ai-input only
+    "/": set(),  # the photographer: mining, training and AI input reserved
+}
+
+
+def read_permitted(policy: bytes) -> dict[str, set[str]]:
+    """The policy read with json: location -> purposes of the permissions without a duty."""
+    doc = json.loads(policy)
+    assert doc["@context"] == [
+        "http://www.w3.org/ns/odrl.jsonld",
+        "http://www.w3.org/ns/tdmrep.jsonld",
+    ]
+    assert doc["@type"] == "Offer" and doc["profile"] == "http://www.w3.org/ns/tdmrep"
+    assert doc["uid"] == POLICY and isinstance(doc["assigner"], dict)
+    out: dict[str, set[str]] = {}
+    for permission in doc["permission"]:
+        assert permission["action"] == "tdm:mine"
+        if "duty" in permission:
+            continue
+        assert set(permission) == {"target", "action", "constraint"}
+        (constraint,) = permission["constraint"]
+        assert constraint["leftOperand"] == "purpose" and constraint["operator"] == "eq"
+        assert permission["target"].startswith(POLICY + "#/")
+        assert constraint["rightOperand"].startswith(POLICY + "#")
+        location = permission["target"].removeprefix(POLICY + "#")
+        out.setdefault(location, set()).add(constraint["rightOperand"].removeprefix(POLICY + "#"))
+    return out
+
+
+@pytest.fixture
+def permitted_site(write_config, tmp_path):
+    (tmp_path / "public").mkdir()
+    return config.load(write_config(PERMITTED_CONFIG)).sites[0]
+
+
+def test_policy_lists_the_tdm_uses_each_rule_leaves_permitted(permitted_site):
+    found = read_permitted(tdmrep.render_policy(permitted_site))
+    assert found == {loc: uses for loc, uses in PERMITTED.items() if uses}
+    rules = json.loads(tdmrep.render(permitted_site))
+    said = {rule["location"]: rule["tdm-reservation"] for rule in rules}
+    assert said == {**{loc: 1 for loc in PERMITTED}, "/open/": 0}
+    # Every rule that lists something says 1 and points at this very policy.
+    assert all(r["tdm-policy"] == POLICY for r in rules if r["location"] in found)
+
+
+def test_policy_permissions_follow_tdmrep_order_and_never_change(permitted_site):
+    doc = json.loads(tdmrep.render_policy(permitted_site))
+    targets = [p["target"] for p in doc["permission"][1:]]
+    order = [r["location"] for r in json.loads(tdmrep.render(permitted_site))]
+    assert [t.removeprefix(POLICY + "#") for t in dict.fromkeys(targets)] == [
+        loc for loc in order if PERMITTED.get(loc)
+    ]
+    assert tdmrep.render_policy(permitted_site) == tdmrep.render_policy(permitted_site)
+
+
+_BASE_SITE = config.Site(
+    name="s",
+    url="https://photo.example",
+    input=Path("."),
+    output=None,
+    rightsholder=config.Rightsholder(name="Jo"),
+    policy=Policy(),
+)
+
+# The purposes, and the use whose reservation covers each (the test's own table).
+COVERED_BY = {
+    "other-tdm": "tdm",
+    "non-genai-train": "train",
+    "genai-train": "genai-train",
+    "ai-input": "ai-input",
+}
+USES = ["tdm", "train", "genai-train", "ai-input", "search"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    default=st.sets(st.sampled_from(USES)),
+    rules=st.lists(
+        st.tuples(
+            st.sampled_from(["/a/", "/a/b/", "/c/", "/*.png$"]),
+            st.sets(st.sampled_from(USES)),
+            st.sets(st.sampled_from(USES)),
+        ),
+        max_size=3,
+        unique_by=lambda r: r[0],
+    ),
+)
+def test_property_no_permission_without_duty_covers_a_reserved_use(default, rules):
+    try:
+        policy = Policy(
+            reserve=frozenset(Use(u) for u in default),
+            rules=tuple(
+                Rule(
+                    path,
+                    frozenset(Use(u) for u in reserve - allow),
+                    frozenset(Use(u) for u in allow),
+                )
+                for path, reserve, allow in rules
+            ),
+        )
+        decisions = dict(policy.ordered_decisions)
+    except PolicyError:
+        return  # a contradiction the config refuses
+    site = dataclasses.replace(_BASE_SITE, policy=policy)
+    found = read_permitted(tdmrep.render_policy(site))
+    for location, decision in decisions.items():
+        reserved = {u.value for u in decision.reserved}
+        listed = found.get(location, set())
+        assert not {COVERED_BY[p] for p in listed} & reserved, (location, reserved, listed)
+        # ... and every purpose that is not reserved is listed, where tdm-reservation is 1.
+        want = {p for p, use in COVERED_BY.items() if use not in reserved} if reserved else set()
+        assert listed == want, (location, reserved, listed)
+
+
+def test_check_reads_the_permitted_list_against_the_policy(permitted_site, tmp_path):
+    (tmp_path / "public" / "index.html").write_text("<!DOCTYPE html><title>x</title><p>x")
+    report = build(tmp_path / "sites.yaml")
+    assert report.ok, report.render()
+    site = config.load(tmp_path / "sites.yaml").sites[0]
+    assert not [f for f in check_folder(site.output_dir, site).findings if f.signal == "TDM policy"]
+    path = site.output_dir / "policies/tdm-policy.json"
+    doc = json.loads(path.read_text())
+    genai = next(
+        p
+        for p in doc["permission"]
+        if p.get("target") == POLICY + "#/genai/"
+        and p["constraint"][0]["rightOperand"] == POLICY + "#ai-input"
+    )
+    genai["constraint"][0]["rightOperand"] = POLICY + "#genai-train"  # reserved there
+    doc["permission"] = [
+        p for p in doc["permission"] if p.get("target") != POLICY + "#/input/" or p is genai
+    ]
+    path.write_text(json.dumps(doc))
+    findings = [f for f in check_folder(site.output_dir, site).findings if f.signal == "TDM policy"]
+    messages = {(f.severity, f.message) for f in findings}
+    assert any(
+        sev == "error" and "'/genai/' for genai-train" in msg and "reserves genai-train" in msg
+        for sev, msg in messages
+    ), messages
+    assert any(sev == "warning" and "'/input/'" in msg for sev, msg in messages), messages
+    assert any(
+        sev == "warning" and "ai-input as permitted on '/genai/'" in msg for sev, msg in messages
+    ), messages
+
+
+def test_second_build_rewrites_no_policy_byte(permitted_site, tmp_path):
+    (tmp_path / "public" / "index.html").write_text("<!DOCTYPE html><title>x</title><p>x")
+    first = build(tmp_path / "sites.yaml")
+    assert first.ok and first.changed > 0
+    out = permitted_site.output_dir
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+    second = build(tmp_path / "sites.yaml")
+    assert second.ok and second.changed == 0, second.render()
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert read_permitted((out / "policies/tdm-policy.json").read_bytes())["/genai/"] == {
+        "other-tdm",
+        "non-genai-train",
+        "ai-input",
+    }

@@ -1,6 +1,11 @@
 """TDMRep as a TDM agent reads it: ``/.well-known/tdmrep.json`` (first match wins) and the
 TDM policy its rules point at (the W3C TDMRep Community Group report: the well-known
-file and the ODRL-based TDM policy)."""
+file and the ODRL-based TDM policy).
+
+Checked against sites.yaml, the policy's permissions without a duty must list, per rule,
+exactly the TDM purposes that stay permitted there (see :mod:`optout_site.signals.tdmrep`):
+one more is a grant of a reserved use (an error), one fewer makes agents ask for consent
+where none is needed (a warning)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from optout_site import dialects, paths
 from optout_site.check.context import Context, short_list
 from optout_site.check.model import BAD, OK, TDM_POLICY, TDMREP
 from optout_site.check.readings import TdmRule, first_match
+from optout_site.signals import tdmrep
 
 PATH = "/.well-known/tdmrep.json"
 FILE = "/.well-known/tdmrep.json"
@@ -236,6 +242,8 @@ def check_policy(ctx: Context, path: str) -> None:
         return
     for message in _policy_problems(doc):
         ctx.add("error", TDM_POLICY, path, message, fix)
+    if ctx.strict and ctx.exp.policy_url and ctx.source.site_path(ctx.exp.policy_url) == path:
+        _check_permitted(ctx, path, doc, fix)
 
 
 def _policy_problems(doc: dict[str, Any]) -> list[str]:
@@ -270,4 +278,96 @@ def _policy_problems(doc: dict[str, Any]) -> list[str]:
             for duty in perm.get("duty", []) or []:
                 if not isinstance(duty, dict) or duty.get("action") not in DUTIES:
                     out.append(f"permission #{i}: duty must be obtainConsent or compensate")
+            out += _permission_problems(i, perm)
     return out
+
+
+def _permission_problems(i: int, perm: dict[str, Any]) -> list[str]:
+    """``target`` and ``constraint`` as TDMRep §"Permissions" has them."""
+    out = []
+    target = perm.get("target")
+    if "target" in perm and not (isinstance(target, str) and urlsplit(target).scheme):
+        out.append(f"permission #{i}: 'target' must be a URI naming a collection of resources")
+    constraints = perm.get("constraint")
+    if "constraint" in perm and not (
+        isinstance(constraints, list)
+        and constraints
+        and all(
+            isinstance(c, dict) and {"leftOperand", "operator", "rightOperand"} <= c.keys()
+            for c in constraints
+        )
+    ):
+        out.append(
+            f"permission #{i}: 'constraint' must be an array of "
+            "{leftOperand, operator, rightOperand} objects"
+        )
+    elif any(
+        c.get("leftOperand") == "purpose" and c.get("operator") != "eq" for c in _purposes(perm)
+    ):
+        out.append(f'permission #{i}: a purpose constraint takes the operator "eq"')
+    if not perm.get("duty") and not _purposes(perm):
+        out.append(
+            f"permission #{i} has no duty and no purpose constraint: it lets anyone mine "
+            f"{target if isinstance(target, str) else 'the content'} for any purpose without "
+            "consent, which takes back tdm-reservation 1"
+        )
+    return out
+
+
+def _purposes(perm: dict[str, Any]) -> list[dict[str, Any]]:
+    found = perm.get("constraint")
+    if not isinstance(found, list):
+        return []
+    return [c for c in found if isinstance(c, dict) and c.get("leftOperand") == "purpose"]
+
+
+def _check_permitted(ctx: Context, path: str, doc: dict[str, Any], fix: str) -> None:
+    """The permissions without a duty against the policy: per rule, the purposes it allows."""
+    permission = doc.get("permission")
+    uid = doc.get("uid")
+    if not isinstance(permission, list) or not isinstance(uid, str):
+        return  # reported above
+    base = uid + "#"
+    decisions = dict(ctx.exp.site.policy.ordered_decisions)
+    uses = dict(tdmrep.PURPOSES)
+    listed: set[tuple[str, str]] = set()
+    for i, perm in enumerate(permission, 1):
+        if not isinstance(perm, dict) or perm.get("duty"):
+            continue
+        target = perm.get("target")
+        location = target.removeprefix(base) if isinstance(target, str) else ""
+        for constraint in _purposes(perm):
+            value = constraint.get("rightOperand")
+            name = value.removeprefix(base) if isinstance(value, str) else ""
+            decision, use = decisions.get(location), uses.get(name)
+            if decision is None or use is None or not target or target == location:
+                ctx.add(
+                    "error",
+                    TDM_POLICY,
+                    path,
+                    f"permission #{i} lets anyone mine {target} for {value} without consent; "
+                    "that names no rule of the policy and no purpose it knows",
+                    fix,
+                )
+            elif use in decision.reserved:
+                ctx.add(
+                    "error",
+                    TDM_POLICY,
+                    path,
+                    f"permission #{i} lets anyone mine {location!r} for {name} without "
+                    f"consent, but the policy reserves {use} there",
+                    fix,
+                )
+            else:
+                listed.add((location, name))
+    for location, decision in ctx.exp.site.policy.ordered_decisions:
+        missing = [name for name in tdmrep.permitted(decision) if (location, name) not in listed]
+        if missing:
+            ctx.add(
+                "warning",
+                TDM_POLICY,
+                path,
+                f"the TDM policy does not list {', '.join(missing)} as permitted on "
+                f"{location!r}, which the policy allows there; TDM agents will ask for consent",
+                fix,
+            )

@@ -8,7 +8,14 @@ states what is reserved and what stays allowed (the site default and every path 
 the same policy as the other signals), since when (``reservation_page.since``, only when
 configured: the page never takes a date from the clock, so a rebuild does not change it),
 the consequence (a licence is needed), the rights holder's contact, and lists the
-machine-readable channels the site publishes; it links back to the site's home page.
+machine-readable channels the site publishes, and, in a short section, where those channels
+are coarser than the page (only for channels the site publishes and only what its decisions
+make true: :func:`notes`); it links back to the site's home page.
+
+A site that reserves nothing anywhere (``reserve: []`` with ``acknowledge: [no-reservation]``)
+gets a notice instead of a reservation: the texts under ``none:`` replace the title, the
+declaration and the headings, and the sections that speak of a reservation (since when,
+scopes, consequence, legal basis) are left out.
 
 The main language lives at ``reservation_page.path`` (``/ai-reservation/`` →
 ``/ai-reservation/index.html``); the others one folder down (``/ai-reservation/fr/``).
@@ -25,6 +32,7 @@ there overrides our wording per language and key. Autoescaping is on throughout.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,7 +42,7 @@ import jinja2
 import yaml
 from markupsafe import Markup, escape
 
-from optout_site import paths
+from optout_site import dialects, paths
 from optout_site.config import Site, keys
 from optout_site.errors import SignalError
 from optout_site.policy import Decision, Use
@@ -75,6 +83,18 @@ def texts(site: Site) -> dict[str, dict[str, Any]]:
 _text_key = keys.text_key  # the same matching the config checks languages with
 
 
+def reserves_anything(site: Site) -> bool:
+    return any(decision.any_reserved for _, decision in site.policy.ordered_decisions)
+
+
+def _page_texts(site: Site, key: str) -> dict[str, Any]:
+    """One language's texts; where nothing is reserved, its ``none`` texts laid over them."""
+    raw = texts(site)[key]
+    if reserves_anything(site):
+        return raw
+    return {**raw, **(raw.get("none") or {})}
+
+
 def _location(base: str, lang: str | None) -> tuple[str, str]:
     """(file, href) of a page: ``/x/`` → ``/x/index.html`` and ``/x/fr/index.html``;
     a file path ``/legal/tdm.html`` → itself and ``/legal/fr/tdm.html``."""
@@ -108,7 +128,7 @@ def pages(site: Site) -> list[Page]:
 def footer_link(site: Site) -> tuple[str, str]:
     """(absolute URL, label) of the main-language page, for the link spliced into pages."""
     main = pages(site)[0]
-    return site.absolute(main.href), texts(site)[main.texts]["footer_link"]
+    return site.absolute(main.href), _page_texts(site, main.texts)["footer_link"]
 
 
 def _environment(site: Site) -> jinja2.Environment:
@@ -150,6 +170,45 @@ def _channels(site: Site, t: dict[str, Any]) -> list[dict[str, str | None]]:
     return out
 
 
+_AI_USES = frozenset({Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT})
+
+
+def notes(site: Site) -> list[str]:
+    """The texts keys (``note_*``) of the ways the published channels are coarser than the
+    page (docs/signals.md, the decision table), in the order of the channel list: only
+    channels this site publishes, only where one of its decisions makes the sentence true."""
+    decisions = [decision for _, decision in site.policy.ordered_decisions]
+
+    def some(test: Callable[[Decision], bool]) -> bool:
+        return any(test(d) for d in decisions)
+
+    def genai_only(d: Decision) -> bool:
+        return d.reserves(Use.GENAI_TRAIN) and not d.reserves(Use.TRAIN)
+
+    signals = {tuple(dialects.content_signals(d).items()) for d in decisions}
+    applies = {
+        # robots.txt
+        "note_robots_paths": len(signals) > 1,
+        "note_robots_genai": some(genai_only),
+        "note_usage_search": some(
+            lambda d: not d.reserves(Use.SEARCH) and "search=" not in dialects.content_usage(d)
+        ),
+        # tdmrep.json, its meta tags and the TDM policy
+        "note_tdmrep": some(lambda d: bool(tdmrep.permitted(d))),
+        # ai.txt
+        "note_aitxt_genai": some(
+            lambda d: dialects.ai_txt_disallows(d) and not d.reserves(Use.TRAIN)
+        ),
+        "note_aitxt_scope": some(lambda d: d.reserves(Use.AI_INPUT) or d.reserves(Use.SEARCH)),
+        # robots meta tags (and X-Robots-Tag)
+        "note_noai": some(lambda d: bool(d.reserved & _AI_USES) and not dialects.noai(d)),
+        # image metadata, RSL
+        "note_images": site.images.enabled and some(dialects.needs_constraint_text),
+        "note_rsl": site.rsl.enabled and some(genai_only),
+    }
+    return [key for key, applied in applies.items() if applied]
+
+
 def _in_france(site: Site) -> bool:
     address = site.rightsholder.address
     return bool(address and address.country and address.country.strip().lower() in FRANCE)
@@ -183,7 +242,7 @@ def _tel(phone: str | None, tel: str | None) -> str | None:
 
 def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
     """Everything the template sees, texts already formatted (and escaped) as Markup."""
-    raw = texts(site)[page.texts]
+    raw = _page_texts(site, page.texts)
     holder = site.rightsholder
 
     def fmt(text: str, **extra: str) -> Markup:
@@ -230,6 +289,8 @@ def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
         "home_url": site.url + "/",
         "scopes": scopes,
         "channels": _channels(site, t),
+        "reserved_any": reserves_anything(site),
+        "notes": [t[key] for key in notes(site) if key in t],
         "page_url": site.absolute(page.href),
         "rsl_url": (rsl.link(site) or (None, None, None))[2],
         "alternates": [
