@@ -128,3 +128,74 @@ def test_jobs_1_and_jobs_4_are_byte_identical(write_config, site_dir, tmp_path):
             {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
         )
     assert outputs[0] == outputs[1]
+
+
+# --- nothing stale: edits that keep size and mtime, deletions, features turned off ------
+
+
+def _same_size_edit(path: Path, old: bytes, new: bytes) -> None:
+    """Edit a file keeping its size and mtime, as exiftool -P or touch -r would."""
+    st = path.stat()
+    data = path.read_bytes()
+    assert old in data and len(old) == len(new)
+    path.write_bytes(data.replace(old, new, 1))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_published(make_config, site_dir, tmp_path):
+    cfg = make_config()
+    build(cfg)
+    _same_size_edit(site_dir / "about/index.html", b"<h1>", b"<h2>")
+    report = build(cfg)
+    assert "about/index.html" in {f.path for f in report.sites[0].files if f.action == "changed"}
+    assert b"<h2>" in (tmp_path / "out/about/index.html").read_bytes()
+
+
+def test_a_changed_photo_with_its_old_date_replaces_the_published_one(
+    make_config, site_dir, tmp_path
+):
+    """exiftool -P -gps:all= keeps the file date; the stripped photo must go out."""
+    cfg = make_config()
+    build(cfg)
+    photo = site_dir / "images/coast.png"
+    st = photo.stat()
+    data = bytearray(photo.read_bytes())
+    data[-20] ^= 0x01  # inside the last chunk's CRC region: a different file, same size
+    photo.write_bytes(bytes(data))
+    os.utime(photo, ns=(st.st_atime_ns, st.st_mtime_ns))
+    for state_dir in (None, tmp_path / "fresh-state"):  # with the state, and without it
+        build(cfg, state_dir=state_dir)
+        out = (tmp_path / "out/images/coast.png").read_bytes()
+        assert out[-20:] == bytes(data[-20:]), state_dir
+
+
+def test_files_deleted_from_the_input_are_withdrawn_from_the_output(
+    make_config, site_dir, tmp_path
+):
+    cfg = make_config()
+    build(cfg)
+    (site_dir / "images/forest.webp").unlink()
+    report = build(cfg)
+    removed = {f.path for f in report.sites[0].files if f.action == "removed"}
+    assert removed == {"images/forest.webp"}
+    assert not (tmp_path / "out/images/forest.webp").exists()
+    # A file someone put into the output by hand is never ours to delete.
+    (tmp_path / "out/notes.txt").write_text("mine")
+    build(cfg)
+    assert (tmp_path / "out/notes.txt").read_text() == "mine"
+
+
+def test_a_feature_turned_off_withdraws_its_file(write_config, site_dir, tmp_path):
+    with_rsl = CONFIG.format(input=site_dir, rules="    rsl: {enabled: true}\n")
+    build(write_config(with_rsl))
+    assert (tmp_path / "out/license.xml").exists()
+    report = build(write_config(CONFIG.format(input=site_dir, rules="")))
+    assert "license.xml" in {f.path for f in report.sites[0].files if f.action == "removed"}
+    assert not (tmp_path / "out/license.xml").exists()
+
+
+def test_a_withdrawn_file_someone_edited_is_left_alone(write_config, site_dir, tmp_path):
+    build(write_config(CONFIG.format(input=site_dir, rules="    rsl: {enabled: true}\n")))
+    (tmp_path / "out/license.xml").write_text("<rsl>edited by hand</rsl>")
+    build(write_config(CONFIG.format(input=site_dir, rules="")))
+    assert (tmp_path / "out/license.xml").read_text() == "<rsl>edited by hand</rsl>"

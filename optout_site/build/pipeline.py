@@ -23,6 +23,7 @@ from optout_site.build import atomic, state, work
 from optout_site.build.plan import Task, plan
 from optout_site.build.report import (
     ERROR,
+    REMOVED,
     SKIPPED,
     UNCHANGED,
     BuildReport,
@@ -107,11 +108,10 @@ def build_site(
 ) -> SiteReport:
     progress = progress or _Silent()
     fingerprint = state.fingerprint(site)
-    saved = (
-        state.State(fingerprint)
-        if force or state_file is None
-        else state.load(state_file, fingerprint)
-    )
+    saved = state.load(state_file, fingerprint) if state_file is not None else None
+    saved = saved or state.State(fingerprint)
+    if force:  # rebuild every file; remember what was published, to withdraw it if gone
+        saved = state.State(fingerprint, outputs=saved.outputs)
     out = site.output_dir
     report = SiteReport(site.name, str(site.input), str(out), dry_run)
     if dry_run:
@@ -196,6 +196,11 @@ def _build(
                     result = FileResult(str(rel), "signal", result.action, "; ".join(said))
             report.files.append(result)
             progress.advance(result)
+        # Everything the input holds counts as produced, in both modes: a file that is
+        # still an input file is never withdrawn, whatever an older state says.
+        produced = {str(rel) for rel in generated} | {str(e.rel) for e in entries}
+        produced |= {str(s.rel) for s in skipped}
+        report.files.extend(_withdraw(out, saved, produced, dry_run))
     finally:
         progress.finish()
         if state_file is not None and not dry_run:
@@ -204,6 +209,32 @@ def _build(
             with contextlib.suppress(OSError):  # a cache that cannot be written costs time only
                 state.save(state_file, saved)
     return report
+
+
+def _withdraw(out: Path, saved: state.State, produced: set[str], dry_run: bool) -> list[FileResult]:
+    """Remove what the tool published before and no longer produces; record the rest.
+
+    Only a file still exactly as the tool left it is removed (in output mode a photo
+    deleted from the input; in either mode a signal file whose feature was turned off).
+    A file someone changed since is left alone and forgotten.
+    """
+    results: list[FileResult] = []
+    for rel, was in sorted(saved.outputs.items()):
+        if rel in produced:
+            continue
+        path = out / rel
+        if ".." in Path(rel).parts or Path(rel).is_absolute():
+            continue  # not a path this tool writes
+        if state.left(path) == was:
+            if not dry_run:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            results.append(FileResult(rel, "file", REMOVED, "no longer produced by this build"))
+    if not dry_run:
+        saved.outputs = {
+            rel: now for rel in sorted(produced) if (now := state.left(out / rel)) is not None
+        }
+    return results
 
 
 def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:

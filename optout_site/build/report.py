@@ -9,6 +9,8 @@ from typing import Any
 
 # File actions. "error" files were left exactly as they were.
 CHANGED, UNCHANGED, COPIED, SKIPPED, ERROR = "changed", "unchanged", "copied", "skipped", "error"
+# A file the tool published before and no longer produces, withdrawn as it left it.
+REMOVED = "removed"
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class SiteReport:
             f"  signals         {', '.join(f.path for f in signals) or 'none'}",
             f"  {verb:<15} {self.changed}",
         ]
+        removed = [f for f in self.files if f.action == REMOVED]
+        if removed:
+            lines.append(f"  {'would remove' if self.dry_run else 'removed':<15} {len(removed)}")
+            lines.extend(f"    {f.path}: {f.message}" for f in removed)
         skipped = [f for f in self.files if f.action == SKIPPED]
         if skipped:
             lines.append(f"  skipped         {len(skipped)}")

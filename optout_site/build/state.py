@@ -1,9 +1,16 @@
 """The incremental-build state: what each file looked like when we last made it current.
 
 A rebuild skips a file without opening it when its source and its output still have the
-size and mtime recorded here, and the site's fingerprint (config, registry, tool version)
-is unchanged. Anything else falls through to the normal path, which compares contents
-before writing; so a stale or missing state file costs time, never correctness.
+size, mtime, ctime and inode recorded here, and the site's fingerprint (config, registry,
+tool version) is unchanged. ctime cannot be set back by a tool (``exiftool -P`` and
+``touch -r`` keep mtime, not ctime), so an edit that keeps size and mtime is still seen.
+Anything else falls through to the normal path, which compares contents before writing;
+so a stale or missing state file costs time, never correctness.
+
+``outputs`` remembers, across config changes, the files the tool itself published (every
+file in output mode, the site-level signals in place), so a later build can withdraw
+the ones it no longer produces: a photo deleted from the input, the RSL file after RSL
+is turned off. It only removes a file that is still exactly as the tool left it.
 """
 
 from __future__ import annotations
@@ -22,8 +29,10 @@ from typing import Any
 from optout_site._version import __version__
 from optout_site.build import atomic
 
-FORMAT = 1
-Stamp = tuple[int, int, int, int]  # src size, src mtime_ns, dst size, dst mtime_ns
+FORMAT = 2
+# src size, mtime_ns, ctime_ns, inode; then the same of dst
+Stamp = tuple[int, int, int, int, int, int, int, int]
+Left = tuple[int, int, int]  # an output as we left it: size, mtime_ns, inode
 
 
 def _canonical(value: Any) -> Any:
@@ -58,6 +67,7 @@ def fingerprint(*parts: Any) -> str:
 class State:
     fingerprint: str
     files: dict[str, Stamp] = field(default_factory=dict)
+    outputs: dict[str, Left] = field(default_factory=dict)
 
     def current(self, rel: str, src: Path, dst: Path) -> bool:
         recorded = self.files.get(rel)
@@ -76,7 +86,19 @@ def stamp(src: Path, dst: Path) -> Stamp | None:
         a, b = os.stat(src), os.stat(dst)
     except OSError:
         return None
-    return (a.st_size, a.st_mtime_ns, b.st_size, b.st_mtime_ns)
+    return (
+        *(a.st_size, a.st_mtime_ns, a.st_ctime_ns, a.st_ino),
+        *(b.st_size, b.st_mtime_ns, b.st_ctime_ns, b.st_ino),
+    )
+
+
+def left(path: Path) -> Left | None:
+    """How an output file looks now, to know later whether it is still as we left it."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def load(path: Path, expected: str) -> State:
@@ -87,22 +109,31 @@ def load(path: Path, expected: str) -> State:
         return State(expected)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return State(expected)
+    outputs = {k: tuple(v) for k, v in _ints(data.get("outputs"), 3).items()}
     if data.get("fingerprint") != expected:
-        return State(expected)
-    files = data.get("files")
-    if not isinstance(files, dict):
-        return State(expected)
-    # JSON from disk: keep only entries that are four integers, as save() wrote them.
-    clean: dict[str, Stamp] = {
-        k: tuple(v)
-        for k, v in files.items()
-        if isinstance(v, list) and len(v) == 4 and all(isinstance(n, int) for n in v)
+        return State(expected, outputs=outputs)  # type: ignore[arg-type]  # 3 ints each
+    files = {k: tuple(v) for k, v in _ints(data.get("files"), 8).items()}
+    return State(expected, files, outputs)  # type: ignore[arg-type]  # lengths checked
+
+
+def _ints(value: object, size: int) -> dict[str, list[int]]:
+    """JSON from disk: only entries that are ``size`` integers, as save() wrote them."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        k: v
+        for k, v in value.items()
+        if isinstance(v, list) and len(v) == size and all(isinstance(n, int) for n in v)
     }
-    return State(expected, clean)
 
 
 def save(path: Path, state: State) -> None:
-    data = {"format": FORMAT, "fingerprint": state.fingerprint, "files": state.files}
+    data = {
+        "format": FORMAT,
+        "fingerprint": state.fingerprint,
+        "files": state.files,
+        "outputs": state.outputs,
+    }
     atomic.write_bytes(path, json.dumps(data, sort_keys=True).encode("utf-8"))
     _sweep(path.parent)
 

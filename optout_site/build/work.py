@@ -7,6 +7,7 @@ result and is left exactly as it was.
 
 from __future__ import annotations
 
+import filecmp
 import os
 from pathlib import Path
 
@@ -88,11 +89,12 @@ def _process_page(task: Task) -> FileResult:
 def _process_image(task: Task) -> FileResult:
     assert task.image is not None
     in_place = task.dst == task.src
-    # An output with its source's mtime is our earlier stamp of this very source: only
-    # its header region needs reading to know it is current.
+    # Output mode: our stamp of this very source is current if the source has not
+    # changed since we wrote the output. mtimes cannot tell (exiftool -P strips GPS and
+    # keeps the date); ctimes can: no tool sets them back.
     if (
         not in_place
-        and _mtime_matches(task.src, task.dst)
+        and _untouched_since(task.src, task.dst)
         and images.inspect(task.dst, task.image).status == "unchanged"
     ):
         return FileResult(task.rel, task.kind, UNCHANGED)
@@ -126,19 +128,24 @@ def _process_copy(task: Task) -> FileResult:
 
 
 def _same_file(src: Path, dst: Path) -> bool:
-    """Output-mode shortcut: a copy we made keeps the source's size and mtime."""
+    """Output mode: the copy already holds the source's bytes (size and mtime can be kept
+    by an edit, so the bytes decide; the state skips this read on most rebuilds)."""
+    try:
+        if src.stat().st_size != dst.stat().st_size:
+            return False
+    except FileNotFoundError:
+        return False
+    return filecmp.cmp(src, dst, shallow=False)
+
+
+def _untouched_since(src: Path, dst: Path) -> bool:
+    """The source's mtime is on the output (we put it there) and the source's inode has
+    not changed after the output's (its ctime is not later)."""
     try:
         a, b = src.stat(), dst.stat()
     except FileNotFoundError:
         return False
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
-
-
-def _mtime_matches(src: Path, dst: Path) -> bool:
-    try:
-        return src.stat().st_mtime_ns == dst.stat().st_mtime_ns
-    except FileNotFoundError:
-        return False
+    return a.st_mtime_ns == b.st_mtime_ns and a.st_ctime_ns <= b.st_ctime_ns
 
 
 def _copy_mtime(src: Path, dst: Path) -> None:
