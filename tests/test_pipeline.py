@@ -293,3 +293,39 @@ def load_site_from(cfg):
     from optout_site import config
 
     return config.load(cfg).sites[0]
+
+
+def test_never_writes_through_a_symlinked_folder(tmp_path, site_dir, write_config):
+    """.well-known linked to a folder shared between hosts; an output folder linked back
+    into the input: neither may change a file outside the site."""
+    shared = tmp_path / "shared-acme"
+    shared.mkdir()
+    (shared / "tdmrep.json").write_text("theirs")
+    (site_dir / ".well-known").symlink_to(shared)
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            rightsholder: {{name: A}}
+        """)
+    report = build(cfg, state_dir=tmp_path / "state")
+    assert (shared / "tdmrep.json").read_text() == "theirs"
+    [problem] = [p for p in report.sites[0].problems if p.path == ".well-known/tdmrep.json"]
+    assert "symbolic link" in problem.message and str(shared) in problem.message
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "images").symlink_to(site_dir / "images")
+    before = {p.name: p.read_bytes() for p in (site_dir / "images").iterdir()}
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            output: {out}
+            rightsholder: {{name: A}}
+        """)
+    report = build(cfg, state_dir=tmp_path / "state2")
+    assert {p.name: p.read_bytes() for p in (site_dir / "images").iterdir()} == before
+    assert {p.path for p in report.sites[0].problems} >= {"images/mountains.jpg"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import filecmp
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from optout_site import images
 from optout_site.build import atomic
@@ -39,6 +39,9 @@ def stamp_image(src: Path, dst: Path, rights: images.ImageRights) -> images.Stam
 
 def process(task: Task) -> FileResult:
     """Do one file's work. Never raises for a bad input file: it becomes an error result."""
+    link = linked_folder(task.dst, task.rel)
+    if link is not None:
+        return FileResult(task.rel, task.kind, ERROR, _through_link(link))
     try:
         if task.kind == "page":
             return _process_page(task)
@@ -182,7 +185,32 @@ def _replace_if_changed(
     return CHANGED
 
 
+def linked_folder(target: Path, rel: str) -> Path | None:
+    """The first folder between the site's root and ``target`` that is a symbolic link.
+
+    Writing through it would change a file outside the site (``.well-known`` linked to a
+    folder shared with other hosts, an output folder linked back into the input).
+    """
+    parts = PurePosixPath(rel).parts[:-1]
+    folder = target.parents[len(parts)] if parts else target.parent
+    for part in parts:
+        folder = folder / part
+        if folder.is_symlink():
+            return folder
+    return None
+
+
+def _through_link(link: Path) -> str:
+    return (
+        f"not written: {link} is a symbolic link to a folder ({os.readlink(link)}); "
+        "optout-site never writes through one, so a file outside the site cannot change"
+    )
+
+
 def write_signal(path: Path, rel: str, data: bytes, dry_run: bool) -> FileResult:
+    link = linked_folder(path, rel)
+    if link is not None:
+        return FileResult(rel, "signal", ERROR, _through_link(link))
     try:
         return FileResult(rel, "signal", _replace_if_changed(path, data, dry_run))
     except OSError as exc:
