@@ -9,6 +9,7 @@ import functools
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -212,12 +213,14 @@ def test_robots_txt_server_error_means_complete_disallow(example, capsys):
     assert "whole site is disallowed" in finding["message"]
 
 
-def test_unreachable_server_reports_instead_of_hanging(capsys):
+def test_unreachable_server_is_a_usage_error(capsys):
     with serve(Path(".")) as base:
         pass  # the server is gone: the port now refuses connections
-    code, data = check_json(base, None, capsys)
-    assert code == 1
-    assert errors(data, "robots.txt", "/robots.txt", "unreachable")
+    start = time.monotonic()
+    code = run_cli(["check", base, "--timeout", "5"])
+    assert code == 2
+    assert "cannot connect to 127.0.0.1: " in capsys.readouterr().err
+    assert time.monotonic() - start < 5
 
 
 def test_html_report_from_url_mode(example, tmp_path):
@@ -228,3 +231,206 @@ def test_html_report_from_url_mode(example, tmp_path):
     assert "HTTP headers" in text and "http://127.0.0.1" in text
     assert 'href="http' not in text and 'src="http' not in text
     html5lib.HTMLParser(strict=True).parse(text)
+
+
+# --- hostile servers: every case must end within its bounds ----------------------------
+
+Route = Callable[[http.server.BaseHTTPRequestHandler, str], None]
+
+
+@contextlib.contextmanager
+def hostile(route: Route) -> Iterator[tuple[str, list[str]]]:
+    """A loopback server answering every request with ``route(handler, path)``; yields the
+    base URL and the list of paths requested so far."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self) -> None:  # noqa: N802 - the base class's name
+            seen.append(self.path)
+            with contextlib.suppress(OSError):
+                route(self, self.path)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def send(handler: http.server.BaseHTTPRequestHandler, status: int, body: bytes, **headers: str):
+    handler.send_response(status)
+    headers.setdefault("Content-Type", "text/html; charset=utf-8")
+    headers.setdefault("Content-Length", str(len(body)))
+    for name, value in headers.items():
+        handler.send_header(name.replace("_", "-"), value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+ROBOTS = b"User-agent: *\nAllow: /\n"
+PAGE = b"<!doctype html><html><head><title>t</title></head><body><p>hi</p></body></html>"
+
+
+def test_a_dripping_server_is_cut_off_by_the_timeout_and_the_deadline():
+    stop = threading.Event()
+
+    def route(handler, path):
+        if path == "/robots.txt":  # headers at once, then a byte every 0.4 s
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/plain")
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            for _ in range(1000):
+                handler.wfile.write(b"#")
+                handler.wfile.flush()
+                if stop.wait(0.4):
+                    return
+        else:  # the status line, then the headers a byte at a time
+            handler.wfile.write(b"HTTP/1.0 200 OK\r\n")
+            for byte in b"Content-Type: text/html\r\n" * 100:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                if stop.wait(0.4):
+                    return
+
+    with hostile(route) as (base, _):
+        start = time.monotonic()
+        try:
+            report = check_url(base, None, timeout=1, deadline=3)
+        finally:
+            stop.set()
+        elapsed = time.monotonic() - start
+    assert elapsed < 5, elapsed  # was: unbounded (every byte reset the socket timeout)
+    [robots] = [f for f in report.errors if f.path == "/robots.txt"]
+    assert "no complete response within 1 s" in robots.message
+    [audit] = [f for f in report.errors if f.signal == "audit limits"]
+    assert audit.message.startswith("not checked: ") and "3 s deadline" in audit.message
+
+
+def test_a_huge_page_is_read_only_up_to_its_head_and_links():
+    links = b"".join(b'<a href="/p%d/">p</a>' % i for i in range(5))
+    filler = b"<p>" + b"x" * 1000 + b"</p>\n"
+    big = PAGE.replace(b"<p>hi</p>", links + filler * 32_000)  # ~32 MB
+
+    def route(handler, path):
+        if path == "/robots.txt":
+            send(handler, 200, ROBOTS, Content_Type="text/plain")
+        elif path == "/" or path.startswith("/p"):
+            send(handler, 200, big)
+        else:
+            send(handler, 404, b"")
+
+    with hostile(route) as (base, seen):
+        start = time.monotonic()
+        report = check_url(base, None, sample=3, timeout=10)
+        elapsed = time.monotonic() - start
+    assert elapsed < 20, elapsed  # was: 106 s and 1.5 GB for one such page
+    assert report.coverage.pages == 3
+    assert {"/", "/p0/", "/p1/"} <= set(seen)
+
+
+def test_a_sitemap_of_dead_links_does_not_cost_a_request_each():
+    locs = b"".join(b"<url><loc>/dead/%d</loc></url>" % i for i in range(200_000))
+    sitemap = b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    sitemap += locs + b"</urlset>"
+
+    def route(handler, path):
+        if path == "/robots.txt":
+            send(handler, 200, ROBOTS, Content_Type="text/plain")
+        elif path == "/sitemap.xml":
+            send(handler, 200, sitemap, Content_Type="application/xml")
+        elif path == "/":
+            send(handler, 200, PAGE)
+        else:
+            send(handler, 404, b"")
+
+    with hostile(route) as (base, seen):
+        start = time.monotonic()
+        report = check_url(base, None, sample=20, timeout=5)
+        elapsed = time.monotonic() - start
+    assert elapsed < 30, elapsed
+    assert len(seen) < 120, len(seen)  # was: ~40,000 requests and counting
+    assert report.coverage.pages == 1
+
+
+def test_the_request_budget_ends_the_check_and_says_what_was_left(capsys):
+    def route(handler, path):
+        if path == "/robots.txt":
+            send(handler, 200, ROBOTS, Content_Type="text/plain")
+        else:
+            links = b"".join(b'<a href="/a%d/">a</a>' % i for i in range(50))
+            send(handler, 200, PAGE.replace(b"<p>hi</p>", links))
+
+    with hostile(route) as (base, seen):
+        code = run_cli(["check", base, "--json", "--timeout", "5", "--max-requests", "6"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert len(seen) == 6
+    [audit] = errors(data, "audit limits", text="not checked")
+    assert "budget of 6 requests" in audit["message"]
+
+
+def test_a_big_robots_txt_of_stray_lines_is_read_to_500_kib_and_linted_briefly():
+    body = b"User-agent: *\nDisallow: /private/\n" + b"this is not a record\n" * 30_000
+    assert len(body) > 500 * 1024
+
+    def route(handler, path):
+        if path == "/robots.txt":
+            send(handler, 200, body, Content_Type="text/plain")
+        else:
+            send(handler, 200, PAGE)
+
+    with hostile(route) as (base, _):
+        start = time.monotonic()
+        report = check_url(base, None, sample=2, timeout=10)
+        elapsed = time.monotonic() - start
+    assert elapsed < 15, elapsed  # was: 107 s for 440 KB (quadratic de-duplication)
+    robots = [f for f in report.findings if f.signal == "robots.txt"]
+    [size] = [f for f in robots if "500 KiB (RFC 9309" in f.message]
+    assert f"{len(body):,} bytes" in size.message
+    stray = [f for f in robots if "is not a 'field: value' record" in f.message]
+    assert len(stray) == 20
+    [rest] = [f for f in robots if "more line(s)" in f.message]
+    kept = body[: 500 * 1024]
+    kept = kept[: kept.rfind(b"\n") + 1]  # whole lines of the first 500 KiB
+    assert rest.message.startswith(f"{kept.count(b'not a record') - 20:,} more line(s)")
+
+
+def test_malformed_urls_and_non_http_redirects_are_reported_not_fatal(capsys):
+    page = PAGE.replace(
+        b"<p>hi</p>", b'<a href="https://[x">bad</a><a href="/ftp/">f</a><img src="http://[::1">'
+    )
+    sitemap = b"<urlset><url><loc>https://[x/</loc></url><url><loc>/</loc></url></urlset>"
+
+    def route(handler, path):
+        if path == "/robots.txt":
+            send(handler, 200, ROBOTS + b"License: https://[x/license.xml\n")
+        elif path == "/sitemap.xml":
+            send(handler, 200, sitemap, Content_Type="application/xml")
+        elif path in ("/ftp/", "/.well-known/tdmrep.json"):
+            send(handler, 302, b"", Location="ftp://127.0.0.1/file")
+        else:
+            send(handler, 200, page)
+
+    with hostile(route) as (base, seen):
+        code = run_cli(["check", base, "--json", "--timeout", "5"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1  # problems found, not a usage error
+    audit = [f["message"] for f in data["findings"] if f["signal"] == "audit limits"]
+    assert "skipped the malformed URL 'https://[x'" in audit
+    assert "skipped the malformed URL 'https://[x/'" in audit
+    tdm = [f["message"] for f in data["findings"] if f["path"] == "/.well-known/tdmrep.json"]
+    assert any("redirects to ftp://127.0.0.1/file, which is not http(s)" in m for m in tdm), tdm
+    assert "/file" not in seen

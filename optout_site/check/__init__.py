@@ -14,9 +14,25 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from optout_site.check import aitxt, expect, files, headers, images, pages, robots, rsl, tdm
-from optout_site.check.context import Context
-from optout_site.check.model import LEGAL, CheckReport, Coverage, Finding, PolicyLine, Row
-from optout_site.check.sources import FolderSource, HttpSource, Source
+from optout_site.check.context import Context, short_list
+from optout_site.check.model import (
+    AUDIT,
+    LEGAL,
+    MAX_FINDINGS,
+    CheckReport,
+    Coverage,
+    Finding,
+    PolicyLine,
+    Row,
+)
+from optout_site.check.sources import (
+    DEADLINE,
+    MAX_REQUESTS,
+    Fetched,
+    FolderSource,
+    HttpSource,
+    Source,
+)
 from optout_site.config import Site
 from optout_site.errors import UsageError
 
@@ -39,6 +55,8 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
     if isinstance(source, FolderSource):
         report.root = str(source.root)
     ctx = Context(source, report)
+    if isinstance(source, HttpSource):
+        _reachable(source, ctx.get(robots.PATH))
     ctx.robots = robots.read(ctx)
     ctx.tdm_rules = tdm.parse(ctx)
     origin = None if isinstance(source, FolderSource) else source.origin
@@ -55,11 +73,72 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
         ctx.images = []
     ctx.add_rows()
     for module in (robots, tdm, aitxt, rsl, pages, images, headers, files):
-        module.check(ctx)
+        try:
+            module.check(ctx)
+        except ValueError as exc:  # a URL urllib cannot parse, deep in a module's reading
+            name = module.__name__.rsplit(".", 1)[-1]
+            ctx.add(
+                "warning",
+                AUDIT,
+                "/",
+                f"the {name} checks stopped at a malformed value: {exc}",
+                "Fix the malformed URL in the site's files.",
+            )
     _reservation_page(ctx)
+    _limits(ctx)
     order = {"error": 0, "warning": 1}
     report.findings.sort(key=lambda f: (order[f.severity], f.signal, f.path))
     return report
+
+
+def _reachable(source: HttpSource, got: Fetched) -> None:
+    """An audit of a host that cannot be reached at all is a usage error, not a report."""
+    if got.status == 0 and not got.connected and not got.skipped:
+        reason = got.error.removeprefix("unreachable: ")
+        raise UsageError(f"cannot connect to {source.host}: {reason}")
+
+
+def _limits(ctx: Context) -> None:
+    """What the check could not read: past the deadline or the request budget, malformed
+    URLs, findings beyond the per-signal cap."""
+    source = ctx.source
+    if source.skipped:
+        ctx.add(
+            "error",
+            AUDIT,
+            source.skipped[0],
+            f"not checked: {len(source.skipped)} path(s), {short_list(source.skipped)}, "
+            f"because {source.exhausted or 'the deadline or the request budget ran out'}; "
+            "the report is incomplete",
+            "Run again with a longer --deadline or a larger --max-requests, or a smaller --sample.",
+        )
+    for url in dict.fromkeys(source.malformed[:MAX_FINDINGS]):
+        ctx.add(
+            "warning",
+            AUDIT,
+            "/",
+            f"skipped the malformed URL {url!r}",
+            "Fix the link in the site's pages, sitemap or signal files.",
+        )
+    if len(source.malformed) > MAX_FINDINGS:
+        ctx.add(
+            "warning",
+            AUDIT,
+            "/",
+            f"{len(source.malformed) - MAX_FINDINGS} more malformed URL(s) skipped",
+            "Fix the links in the site's pages, sitemap or signal files.",
+        )
+    for signal, count in ctx.report.findings.dropped.items():
+        ctx.report.findings.dropped = {}  # the note itself must not be capped away
+        ctx.report.findings.append(
+            Finding(
+                "warning",
+                AUDIT,
+                "/",
+                f"{count} more {signal} finding(s) not listed (at most {MAX_FINDINGS} each)",
+                "Fix the listed ones first; run again to see the rest.",
+            )
+        )
 
 
 def _reservation_page(ctx: Context) -> None:
@@ -85,14 +164,32 @@ def check_folder(root: Path, site: Site | None = None, *, sample: int | None = N
 
 
 def check_url(
-    base: str, site: Site | None = None, sample: int = 20, timeout: float = 10.0
+    base: str,
+    site: Site | None = None,
+    sample: int = 20,
+    timeout: float = 10.0,
+    *,
+    deadline: float = DEADLINE,
+    max_requests: int = MAX_REQUESTS,
 ) -> CheckReport:
-    """Check a served site at ``base`` (http or https), sampling ``sample`` pages and images."""
-    parts = urlsplit(base)
+    """Check a served site at ``base`` (http or https), sampling ``sample`` pages and images.
+
+    Each response may take ``timeout`` seconds in all, the whole check ``deadline`` seconds
+    and ``max_requests`` requests; what is left then is reported as not checked. Raises
+    :class:`UsageError` when ``base`` is not an http(s) URL or its host cannot be reached.
+    """
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise UsageError(f"not a valid URL: {base!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"not an http(s) URL: {base!r}")
     origins = (site.url,) if site is not None else ()
-    return _run(HttpSource(base, origins, timeout=timeout), site, sample)
+    source = HttpSource(
+        base, origins, timeout=timeout, deadline=deadline, max_requests=max_requests
+    )
+    return _run(source, site, sample)
 
 
 def check_built_site(site: Site) -> CheckReport:

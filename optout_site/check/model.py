@@ -5,6 +5,7 @@ checked against. Pure data; the renderers live in :mod:`optout_site.check.render
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ HEADERS = "HTTP headers"
 HOSTS = "host config"
 LEGAL = "reservation page"
 FILES = "published files"
+AUDIT = "audit limits"  # what the check itself could not read: deadline, budget, bad URLs
 SIGNALS: tuple[str, ...] = (
     ROBOTS,
     TDMREP,
@@ -34,7 +36,9 @@ SIGNALS: tuple[str, ...] = (
     HOSTS,
     LEGAL,
     FILES,
+    AUDIT,
 )
+MAX_FINDINGS = 200  # per signal; the rest are counted in CheckReport.dropped
 
 OK, BAD, WARN = "ok", "bad", "warn"
 
@@ -52,6 +56,39 @@ class Finding:
     @property
     def target_file(self) -> str:
         return self.file or self.path
+
+
+class Findings(list[Finding]):
+    """The report's findings: ``in`` is a set lookup (so de-duplicating thousands of them
+    stays linear), and at most :data:`MAX_FINDINGS` per signal are kept, the rest counted."""
+
+    def __init__(self, items: Iterable[Finding] = ()) -> None:
+        super().__init__()
+        self._index: set[Finding] = set()
+        self._per_signal: dict[str, int] = {}
+        self.dropped: dict[str, int] = {}
+        self.extend(items)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._index
+
+    def append(self, item: Finding) -> None:
+        if item in self._index:
+            return
+        if self._per_signal.get(item.signal, 0) >= MAX_FINDINGS:
+            self.dropped[item.signal] = self.dropped.get(item.signal, 0) + 1
+            return
+        self._per_signal[item.signal] = self._per_signal.get(item.signal, 0) + 1
+        self._index.add(item)
+        super().append(item)
+
+    def extend(self, items: Iterable[Finding]) -> None:
+        for item in items:
+            self.append(item)
+
+    def __iadd__(self, items: Iterable[Finding]) -> Findings:  # type: ignore[override,misc]
+        self.extend(items)
+        return self
 
 
 @dataclass
@@ -106,7 +143,7 @@ class CheckReport:
     site: str | None  # the sites.yaml site checked against, None when inferred
     policy_source: str  # where the policy came from, in words
     policy: list[PolicyLine] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
     coverage: Coverage = field(default_factory=Coverage)
     rows: list[Row] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)  # signal -> items checked

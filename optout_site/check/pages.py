@@ -21,6 +21,7 @@ from optout_site.check.sources import kind_of
 from optout_site.policy import Decision, Use
 
 NOINDEX = frozenset({"noindex", "none"})
+MAX_TRIES = 4  # discovery fetches at most this many candidates per sampled page
 _BODY = re.compile(rb"<body[\s>]", re.I)
 _REBUILD = "Rebuild with `optout-site build`; it splices the meta tags into every page."
 
@@ -64,18 +65,25 @@ def directives(values: list[str]) -> set[str]:
 
 
 def discover(ctx: Context, sample: int) -> None:
-    """URL mode: the home page, the sitemap and the links they hold, up to ``sample`` each."""
+    """URL mode: the home page, the sitemap and the links they hold, up to ``sample`` each.
+    Links are read from the part of each page the source fetched (its first
+    :data:`~optout_site.check.sources.PAGE_BYTES`), and at most ``MAX_TRIES * sample``
+    candidates are fetched."""
     pages: list[str] = []
     images: list[str] = []
     queue: deque[str] = deque(["/"])
-    for loc in _sitemap(ctx):
+    for loc in _sitemap(ctx, MAX_TRIES * sample):
         queue.append(loc)
     seen: set[str] = set()
-    while queue and len(pages) < sample:
+    tries = 0  # a sitemap of dead links must not cost a request each
+    while queue and len(pages) < sample and tries < MAX_TRIES * sample:
         path = queue.popleft()
         if path in seen:
             continue
+        if ctx.source.exhausted:
+            break  # the deadline or the request budget: what is left is not checked
         seen.add(path)
+        tries += 1
         got = ctx.get(path)
         if not got.ok or "html" not in (got.content_type or "text/html"):
             continue
@@ -92,7 +100,12 @@ def discover(ctx: Context, sample: int) -> None:
             if el.tag == "meta" and (el.get("property") or "").lower() == "og:image":
                 refs.append(el.get("content"))
             for ref in filter(None, refs):
-                target = ctx.source.site_path(urljoin(base, ref.split("#")[0]))
+                try:
+                    url = urljoin(base, ref.split("#")[0])
+                except ValueError:
+                    ctx.source.malformed.append(ref)
+                    continue
+                target = ctx.source.site_path(url)
                 if target is None:
                     continue
                 kind = kind_of(target) if el.tag != "a" else (kind_of(target) or "page")
@@ -103,7 +116,7 @@ def discover(ctx: Context, sample: int) -> None:
     ctx.pages, ctx.images = pages, images
 
 
-def _sitemap(ctx: Context) -> list[str]:
+def _sitemap(ctx: Context, limit: int) -> list[str]:
     got = ctx.get("/sitemap.xml")
     if not got.ok:
         return []
@@ -111,10 +124,23 @@ def _sitemap(ctx: Context) -> list[str]:
         root = etree.fromstring(got.body, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return []
-    locs = [el.text.strip() for el in root.iter("{*}loc") if el.text]
-    # A sitemap may name the canonical domain while the site is served elsewhere (staging,
-    # a preview URL): its paths are still this site's pages.
-    return [ctx.source.site_path(loc) or (urlsplit(loc).path or "/") for loc in locs]
+    out: list[str] = []
+    for el in root.iter("{*}loc"):
+        if len(out) >= limit:
+            break
+        loc = (el.text or "").strip()
+        if not loc:
+            continue
+        # A sitemap may name the canonical domain while the site is served elsewhere
+        # (staging, a preview URL): its paths are still this site's pages.
+        path = ctx.source.site_path(loc)
+        if path is None:
+            try:
+                path = urlsplit(loc).path or "/"
+            except ValueError:
+                continue  # site_path has noted it
+        out.append(path)
+    return out
 
 
 def check(ctx: Context) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from optout_site import dialects, paths
 from optout_site.check import usage
@@ -69,17 +70,23 @@ def read(ctx: Context) -> RobotsFile | None:
             "Publish /robots.txt (optout-site build writes it, merged with the site's own rules).",
         )
         return None
-    if len(got.body) > MAX_BYTES:
+    body = got.body
+    if len(body) > MAX_BYTES or got.truncated:
+        size = got.size or len(body)
+        said = f"{size:,} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES:,} bytes"
         ctx.add(
             "error",
             ROBOTS,
             PATH,
-            f"robots.txt is {len(got.body):,} bytes; crawlers only "
+            f"robots.txt is {said}; crawlers only "
             "have to read the first 500 KiB (RFC 9309 §2.5), so later groups may be ignored",
             "Shorten the site's own rules; keep robots.txt well under 500 KiB.",
         )
+        # Read what a crawler reads: the first 500 KiB, up to the last whole line.
+        body = body[:MAX_BYTES]
+        body = body[: body.rfind(b"\n") + 1] or body
     try:
-        text = got.body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         ctx.add(
             "error",
@@ -88,7 +95,7 @@ def read(ctx: Context) -> RobotsFile | None:
             f"robots.txt is not UTF-8 (byte {exc.start}); RFC 9309 requires UTF-8",
             "Save robots.txt as UTF-8.",
         )
-        text = got.body.decode("utf-8", "replace")
+        text = body.decode("utf-8", "replace")
     if ctx.source.mode == "url" and got.content_type != "text/plain":
         ctx.add(
             "warning",
@@ -98,17 +105,41 @@ def read(ctx: Context) -> RobotsFile | None:
             "Serve robots.txt as text/plain; charset=utf-8.",
         )
     _lint(ctx, text.removeprefix("\ufeff"))
-    return parse(text.removeprefix("\ufeff"))
+    robots = parse(text.removeprefix("\ufeff"))
+    robots.licenses = [(v, n) for v, n in robots.licenses if _parsable(ctx, v)]
+    return robots
+
+
+def _parsable(ctx: Context, url: str) -> bool:
+    """False (and noted as skipped) for a URL urllib cannot parse, such as ``https://[x``."""
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        ctx.source.malformed.append(url)
+        return False
+    return True
+
+
+MAX_LINT = 20  # findings of one kind listed by line; the rest are summed up in one
 
 
 def _lint(ctx: Context, text: str) -> None:
     seen_agent = False
+    counts: dict[str, int] = defaultdict(int)
+    lines = 0
     for number, raw in enumerate(text.splitlines(), 1):
+        lines = number
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         name, colon, value = line.partition(":")
         name, value = name.strip().lower(), value.strip()
+        kind = _lint_kind(name, value, colon, seen_agent)
+        if kind is not None:
+            counts[kind] += 1
+            if counts[kind] > MAX_LINT:
+                seen_agent = seen_agent or name == "user-agent"
+                continue
         if not colon:
             ctx.add(
                 "warning",
@@ -159,6 +190,41 @@ def _lint(ctx: Context, text: str) -> None:
                 "Start every path with '/'.",
                 line=number,
             )
+    for kind, count in counts.items():
+        if count > MAX_LINT:
+            severity, what = _LINT_KINDS[kind]
+            ctx.add(
+                severity,
+                ROBOTS,
+                PATH,
+                f"{count - MAX_LINT:,} more line(s) of {lines:,} {what} (the first "
+                f"{MAX_LINT} are listed)",
+                "Fix or remove those lines.",
+            )
+
+
+_LINT_KINDS: dict[str, tuple[Severity, str]] = {
+    "record": ("warning", "are not 'field: value' records"),
+    "token": ("error", "have an invalid product token in User-agent"),
+    "field": ("warning", "have an unknown field"),
+    "orphan": ("warning", "have Allow/Disallow before any User-agent line"),
+    "slash": ("warning", "have a path that does not start with '/'"),
+}
+
+
+def _lint_kind(name: str, value: str, colon: str, seen_agent: bool) -> str | None:
+    """Which lint finding a line gives (mirrors :func:`_lint`), for the per-kind cap."""
+    if not colon:
+        return "record"
+    if name == "user-agent":
+        return None if value == "*" or TOKEN_RE.match(value) else "token"
+    if name not in KNOWN_FIELDS:
+        return "field"
+    if name in ("allow", "disallow") and not seen_agent:
+        return "orphan"
+    if name in ("allow", "disallow") and value and not value.startswith(("/", "*")):
+        return "slash"
+    return None
 
 
 def check(ctx: Context) -> None:

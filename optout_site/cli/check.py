@@ -31,7 +31,13 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
             "over-blocking and robots.txt mistakes. With --config, compare with the intended "
             "policy; without, infer the policy from what the site says."
         ),
-        epilog="Exit codes: 0 all consistent, 1 problems found, 2 usage or config error.",
+        epilog=(
+            "URL mode reads the first 512 KiB of each page (enough for its head and the "
+            "links near the top), the first 500 KiB of robots.txt (RFC 9309), follows "
+            "redirects to http(s) URLs only and skips malformed URLs with a warning. "
+            "Exit codes: 0 all consistent, 1 problems found, 2 usage or config error "
+            "(an unreachable host included)."
+        ),
     )
     p.add_argument(
         "target", metavar="TARGET", help="a built site folder, or a base URL (http:// or https://)"
@@ -69,7 +75,30 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         type=float,
         default=10.0,
         metavar="SECONDS",
-        help="URL mode: timeout per request (default 10)",
+        help=(
+            "URL mode: seconds one whole response may take, redirects and a slow body "
+            "included (default 10)"
+        ),
+    )
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help=(
+            "URL mode: seconds the whole check may take (default 120); what is left then "
+            "is reported as not checked, and the check fails"
+        ),
+    )
+    p.add_argument(
+        "--max-requests",
+        type=int,
+        default=300,
+        metavar="N",
+        help=(
+            "URL mode: requests the whole check may make, redirects included (default 300); "
+            "what is left then is reported as not checked, and the check fails"
+        ),
     )
     return p
 
@@ -125,9 +154,20 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--sample must be at least 1")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.deadline <= 0:
+        raise UsageError("--deadline must be positive")
+    if args.max_requests < 1:
+        raise UsageError("--max-requests must be at least 1")
     site = _pick_site(args)
     if _is_url(args.target):
-        report = check_url(args.target, site, sample=args.sample, timeout=args.timeout)
+        report = check_url(
+            args.target,
+            site,
+            sample=args.sample,
+            timeout=args.timeout,
+            deadline=args.deadline,
+            max_requests=args.max_requests,
+        )
     elif Path(args.target).is_dir():
         report = check_folder(Path(args.target), site)
     else:
