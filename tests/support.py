@@ -8,7 +8,6 @@ Image factories are in ``imagefactory.py``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import pwd
@@ -28,12 +27,8 @@ from imagefactory import DMI
 
 from optout_site import cli, config
 from optout_site.build import pipeline
-from optout_site.cli import check as check_cli
 from optout_site.hosts import apache, caddy, nginx
 from optout_site.images import Contact, ImageRights
-from optout_site.signals import robots as robots_signal
-from optout_site.signals import rsl
-from optout_site.signals.robots import agents
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "portfolio" / "public"
@@ -157,25 +152,6 @@ def write_example_config(root: Path, output: str = "build", **overrides: object)
 # --- `optout-site check` ------------------------------------------------------------------
 
 
-def complete_build(site: config.Site) -> None:
-    """Write robots.txt when the pipeline does not merge it yet.
-
-    robots.txt merging is wired into the pipeline separately; until it is, the test does
-    what the build will do, with the same signal module. Rendering is idempotent over its
-    own output, so this is a no-op once the pipeline writes the file.
-    """
-    out = site.output_dir / "robots.txt"
-    if out.is_file() and b"# BEGIN optout-site" in out.read_bytes():
-        return
-    own = site.input / "robots.txt"
-    existing = own.read_bytes() if own.is_file() else None
-    line = rsl.robots_line(site)
-    records = [line] if line else []
-    out.write_bytes(
-        robots_signal.render(site, agents.registry_for(site), existing, records=records)
-    )
-
-
 def make_example(root: Path, **overrides: object) -> tuple[Path, config.Site]:
     """The bundled sites.yaml pointed at a copy of the example under ``root``, built.
 
@@ -185,17 +161,14 @@ def make_example(root: Path, **overrides: object) -> tuple[Path, config.Site]:
     report = pipeline.build(cfg, jobs=1, state_dir=root / "state")
     assert report.ok, report.render()
     site = config.load(cfg).sites[0]
-    complete_build(site)
+    # Every signal comes from the build itself: a missing robots.txt must fail a test.
+    assert (site.output_dir / "robots.txt").is_file()
     return cfg, site
 
 
 def run_cli(argv: list[str]) -> int:
-    """Through cli.main once the lead has registered `check`, else the subparser alone."""
-    if "check" in getattr(cli, "COMMANDS", ()):
-        return cli.main(argv)
-    parser = argparse.ArgumentParser(prog="optout-site")
-    check_cli.add_parser(parser.add_subparsers(dest="command"))
-    return check_cli.run(parser.parse_args(argv))
+    """The real command line, as a user runs it."""
+    return cli.main(argv)
 
 
 def errors(data: dict, signal: str, path: str | None = None, text: str = "") -> list[dict]:

@@ -190,12 +190,11 @@ def test_exiftool_validate_reports_nothing_new(
 
 
 @pytest.mark.slow  # external tools over every file of the catalogue
-@pytest.mark.parametrize("name", NAMES)
+# exiv2 has no GIF metadata support (exiftool covers GIF above), so GIFs are not asked.
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.endswith(".gif")])
 def test_exiv2_reads_rights(corpus: dict, name: str) -> None:
     if not EXIV2:
         pytest.skip("exiv2 not installed")
-    if name.endswith(".gif"):
-        pytest.skip("exiv2 has no GIF metadata support; exiftool covers GIF")
     proc = subprocess.run(
         [
             EXIV2,
