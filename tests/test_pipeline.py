@@ -329,3 +329,22 @@ def test_never_writes_through_a_symlinked_folder(tmp_path, site_dir, write_confi
     report = build(cfg, state_dir=tmp_path / "state2")
     assert {p.name: p.read_bytes() for p in (site_dir / "images").iterdir()} == before
     assert {p.path for p in report.sites[0].problems} >= {"images/mountains.jpg"}
+
+
+def test_a_fifo_or_device_link_at_an_output_path_does_not_hang(tmp_path, site_dir, write_config):
+    out = tmp_path / "out"
+    (out / "about").mkdir(parents=True)
+    os.mkfifo(out / "about/index.html")  # reading it would block forever
+    (out / "index.html").symlink_to("/dev/zero")  # reading it would never end
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            output: {out}
+            rightsholder: {{name: A}}
+        """)
+    report = build(cfg, state_dir=tmp_path / "state")
+    assert report.ok, report.render()
+    assert (out / "about/index.html").is_file() and not (out / "index.html").is_symlink()
+    assert b"tdm-reservation" in (out / "about/index.html").read_bytes()

@@ -42,8 +42,13 @@ def scan(root: Path) -> tuple[list[Entry], list[Skipped]]:
     pending = [("", str(root))]
     while pending:
         prefix, folder = pending.pop()
-        with os.scandir(folder) as listing:
-            items = sorted(listing, key=lambda item: item.name)
+        try:
+            with os.scandir(folder) as listing:
+                items = sorted(listing, key=lambda item: item.name)
+        except OSError as exc:  # an unreadable folder is named; the rest is built
+            reason = f"folder not read: {exc.strerror or type(exc).__name__}"
+            skipped.append(Skipped(PurePosixPath(prefix.rstrip("/") or "."), reason))
+            continue
         subfolders = []
         for item in items:
             rel = prefix + item.name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
 from optout_site import images
@@ -134,7 +135,8 @@ def _same_file(src: Path, dst: Path) -> bool:
     """Output mode: the copy already holds the source's bytes (size and mtime can be kept
     by an edit, so the bytes decide; the state skips this read on most rebuilds)."""
     try:
-        if src.stat().st_size != dst.stat().st_size:
+        there = os.stat(dst, follow_symlinks=False)
+        if not stat.S_ISREG(there.st_mode) or src.stat().st_size != there.st_size:
             return False
     except FileNotFoundError:
         return False
@@ -145,10 +147,11 @@ def _untouched_since(src: Path, dst: Path) -> bool:
     """The source's mtime is on the output (we put it there) and the source's inode has
     not changed after the output's (its ctime is not later)."""
     try:
-        a, b = src.stat(), dst.stat()
+        a, b = src.stat(), os.stat(dst, follow_symlinks=False)
     except FileNotFoundError:
         return False
-    return a.st_mtime_ns == b.st_mtime_ns and a.st_ctime_ns <= b.st_ctime_ns
+    regular = stat.S_ISREG(b.st_mode)
+    return regular and a.st_mtime_ns == b.st_mtime_ns and a.st_ctime_ns <= b.st_ctime_ns
 
 
 def _copy_mtime(src: Path, dst: Path) -> None:
@@ -174,15 +177,23 @@ def _replace_if_changed(
     page it just read), so they are not read twice.
     """
     if current is _UNREAD:
-        try:
-            current = target.read_bytes()
-        except FileNotFoundError:
-            current = None
+        current = _read_regular(target)
     if current == new:
         return UNCHANGED
     if not dry_run:
         atomic.write_bytes(target, new, mode_from=mode_from)
     return CHANGED
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """A regular file's bytes, or None: a FIFO or a device at an output path would block
+    (or never end) if read; it is replaced like a missing file."""
+    try:
+        if not stat.S_ISREG(os.stat(path, follow_symlinks=False).st_mode):
+            return None
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
 
 
 def linked_folder(target: Path, rel: str) -> Path | None:
