@@ -428,3 +428,43 @@ def test_a_second_signal_stops_at_once_and_leaves_no_worker(
     assert "Traceback" not in stderr, stderr
     check_old_or_new(fx, site, "second " + signal.Signals(signum).name)
     rerun_completes(fx, site, cfg, tmp_path / "state", "rerun after a second signal")
+
+
+KILLED_WORKER_CLI = """
+import os, signal, sys
+from optout_site import cli
+from optout_site.build import work
+_process = work.process
+def process(task):
+    if task.rel.endswith("mountains.jpg"):
+        os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would
+    return _process(task)
+process.__module__, process.__qualname__ = "optout_site.build.work", "process"
+work.process = process
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_worker_killed_mid_build_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    from support import write_example_config
+
+    cfg = write_example_config(tmp_path)
+    args = ["build", "-c", str(cfg), "--jobs", "2", "--state-dir", str(tmp_path / "state")]
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_WORKER_CLI, *args],
+        env=environment(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    out, err = result.stdout.decode(), result.stderr.decode()
+    assert result.returncode == 1, err
+    assert "Traceback" not in err and "BrokenProcessPool" not in err, err
+    assert "a worker process died" in out
+    rerun = subprocess.run(
+        [sys.executable, "-m", "optout_site", *args],
+        env=environment(),
+        capture_output=True,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stdout.decode() + rerun.stderr.decode()

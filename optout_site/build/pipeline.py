@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Protocol
 
@@ -244,8 +245,19 @@ def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:
         return
     chunk = max(1, len(tasks) // (jobs * 8))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+    done = 0
     try:
-        yield from pool.map(work.process, tasks, chunksize=chunk)
+        for result in pool.map(work.process, tasks, chunksize=chunk):
+            done += 1
+            yield result
+    except BrokenProcessPool:
+        # A worker was killed (the OOM killer, a signal to it alone): its files and the
+        # queued ones were not finished. Each is named; every write was atomic.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for task in tasks[done:]:
+            message = "not processed: a worker process died (out of memory?); run again"
+            yield FileResult(task.rel, task.kind, ERROR, message)
+        return
     except BaseException:
         # Ctrl-C or SIGTERM in the parent: queued files are dropped, workers finish the
         # file in hand (each write is atomic) and exit. A second signal while they do
