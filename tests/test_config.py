@@ -394,3 +394,12 @@ def test_generated_files_may_not_share_a_path(tmp_path, write_config, extra, whe
     (tmp_path / "public").mkdir()
     with pytest.raises(config.ConfigError, match=rf"sites.yaml:{where}: .*{message}"):
         config.load(write_config(_BARE.lstrip("\n") + extra))
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\x01"])
+def test_characters_xml_cannot_carry_are_refused_at_their_line(tmp_path, write_config, char):
+    """U+FFFE passed validation, then crashed the build inside the XMP writer."""
+    (tmp_path / "public").mkdir()
+    text = _BARE.replace("{name: S}", '{name: "S' + f"\\u{ord(char):04x}" + '"}')
+    with pytest.raises(config.ConfigError, match=rf"sites.yaml:5:\d+: .*U\+{ord(char):04X}"):
+        config.load(write_config(text))

@@ -69,7 +69,9 @@ def scalar(node: yaml.Node, ctx: Context, *, tag: str, what: str) -> Any:
         raise Invalid(f"expected {what}, got {tag} {node.value!r}") from None
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Not allowed in XML 1.0 (image metadata) or HTML: C0 controls, DEL, lone surrogates and
+# the noncharacters U+FFFE/U+FFFF.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def string(node: yaml.Node, ctx: Context) -> str:
@@ -79,7 +81,7 @@ def string(node: yaml.Node, ctx: Context) -> str:
     bad = _CONTROL.search(value)
     if bad:
         # These end up in XML (image metadata) and HTML, where they are not allowed.
-        raise Invalid(f"control character U+{ord(bad.group(0)):04X} in {value!r}")
+        raise Invalid(f"character U+{ord(bad.group(0)):04X} is not allowed in {value!r}")
     return value
 
 
