@@ -291,3 +291,287 @@ def test_property_arbitrary_bytes_never_crash_and_converge(data):
     except HtmlError:
         return  # HtmlError: refused, which is allowed; the caller leaves the file alone
     assert splice(out, RESERVE) == out
+
+
+# --- markup that hides code: PHP, DTD internal subsets, XML PIs, WHATWG comments ---------
+
+STAMP = Wanted(metas=(("tdm-reservation", "1"),), robots_add=("noai", "noimageai"))
+XHTML_NS = "{http://www.w3.org/1999/xhtml}"
+
+
+def head_meta_names(page: bytes) -> list[str]:
+    """The meta names html5lib (a spec-conformant HTML5 parser) puts in <head>."""
+    doc = html5lib.parse(page, namespaceHTMLElements=False)
+    return [m.get("name") or "" for m in doc.find("head").iter("meta")]
+
+
+def xml_head_meta_names(page: bytes) -> list[str]:
+    """The meta names an XML parser puts in the XHTML <head> (the page must be well-formed)."""
+    root = etree.fromstring(page)
+    head = root.find(f"{XHTML_NS}head")
+    return [m.get("name") or "" for m in head.iter(f"{XHTML_NS}meta")]
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        b'<?php if ($user->isAdmin()) { echo "<b>admin</b>"; } ?>\n',
+        b"<?PHP echo $a->b; ?>\n",
+        b"<?= $page->title ?>\n",
+    ],
+)
+def test_a_page_with_php_is_refused_with_a_reason(opening):
+    """Before: the tags went after the '>' of '->', inside the PHP code."""
+    page = opening + b"<!DOCTYPE html>\n<html><head><title>t</title></head><body></body></html>\n"
+    with pytest.raises(HtmlError, match=r"server-side code \(<\?(php|PHP|=)\)"):
+        splice(page, STAMP)
+    # Anywhere in the page, not only before the doctype.
+    body_php = b"<html><head><title>t</title></head><body><?php echo 1; ?></body></html>"
+    with pytest.raises(HtmlError, match="server-side code"):
+        splice(body_php, STAMP)
+
+
+def test_a_php_page_goes_out_as_is_and_is_reported(tmp_path):
+    from optout_site.build.plan import Task
+    from optout_site.build.report import ERROR
+    from optout_site.build.work import process
+
+    page = b"<?php if ($user->isAdmin()) { ?>\n<!DOCTYPE html>\n<html><head></head></html>\n"
+    src = tmp_path / "index.html"
+    src.write_bytes(page)
+    result = process(Task("index.html", src, src, "page", False, page=STAMP))
+    assert result.action == ERROR and "server-side code (<?php)" in result.message
+    assert src.read_bytes() == page
+
+
+def test_xhtml_doctype_internal_subset_is_skipped():
+    """Before: the tags went into the DTD (after the first '>'), no longer well-formed."""
+    page = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        b'<!DOCTYPE html [\n  <!ENTITY copy "&#169;">\n  <!ENTITY arrow "a->b">\n]>\n'
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head>'
+        b"<body><p>&copy;</p></body></html>\n"
+    )
+    out = splice(page, STAMP)
+    assert out.startswith(page[: page.index(b"<head>") + 6] + b'<meta name="tdm-reservation"')
+    assert only_our_tags_inserted(page, out) and splice(out, STAMP) == out
+    assert xml_head_meta_names(out) == ["tdm-reservation", "robots"]
+
+
+def test_xml_processing_instruction_ends_at_question_mark_gt():
+    """Before: the tags went into the href, after 'x=>'."""
+    page = (
+        b'<?xml version="1.0"?>\n<?xml-stylesheet href="a.xsl?x=>1" type="text/xsl"?>\n'
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>t</title></head>'
+        b"<body><p>x</p></body></html>\n"
+    )
+    out = splice(page, STAMP)
+    assert b'href="a.xsl?x=>1" type="text/xsl"?>\n<html' in out
+    assert only_our_tags_inserted(page, out) and splice(out, STAMP) == out
+    assert xml_head_meta_names(out) == ["tdm-reservation", "robots"]
+    # Without a head, the tags still go after the whole PI.
+    headless = page.replace(b"<head><title>t</title></head>", b"")
+    assert b'type="text/xsl"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><meta ' in splice(
+        headless, STAMP
+    )
+
+
+def test_xhtml_by_namespace_reads_cdata_in_scripts_as_xml_does():
+    """No XML declaration: the XHTML namespace makes it XML. Before: a '</script>' in a
+    CDATA section ended the script, and the tags went after a <meta charset> in the CDATA."""
+    page = (
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><head><script>//<![CDATA[\n'
+        b'var s = "</script><meta charset=utf-8/>";\n//]]></script><title>t</title></head>'
+        b"<body></body></html>"
+    )
+    out = splice(page, STAMP)
+    assert out.startswith(
+        b'<html xmlns="http://www.w3.org/1999/xhtml"><head><meta name="tdm-reservation"'
+    )
+    assert xml_head_meta_names(out) == ["tdm-reservation", "robots"]
+    assert head_meta_names(out)[:2] == ["tdm-reservation", "robots"]
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [b"<!-->", b"<!--->", b"<!-- a --!>", b"<!---->", b"<!-- a -- b --->"],
+)
+def test_whatwg_comment_ends(comment):
+    """Before (<!-->, <!--->, --!>): the comment ran on to a '-->' in a script string and
+    the tags went into the string."""
+    page = b"<!DOCTYPE html>\n" + comment + b"<script>var s = '-->';</script>\n<p>x</p>\n"
+    out = splice(page, STAMP)
+    at = len(b"<!DOCTYPE html>\n" + comment)
+    assert out[:at] == page[:at] and out[at:].startswith(b'<meta name="tdm-reservation"')
+    assert out.endswith(b"<script>var s = '-->';</script>\n<p>x</p>\n")
+    assert head_meta_names(out) == ["tdm-reservation", "robots"]
+    assert only_our_tags_inserted(page, out) and splice(out, STAMP) == out
+
+
+def test_in_html_a_processing_instruction_is_a_bogus_comment_ending_at_the_first_gt():
+    """Not XML, so '<?x>' ends at its '>' (WHATWG), not at a '?>' inside a script string."""
+    page = b'<?x><script>var s = "?>";</script><p>x</p>'
+    out = splice(page, STAMP)
+    assert out.startswith(b'<?x><meta name="tdm-reservation"')
+    assert head_meta_names(out) == ["tdm-reservation", "robots"]
+
+
+# --- property: html5lib (and, for XHTML, an XML parser) agree with our splice ----------
+
+OURS = {"tdm-reservation", "tdm-policy"}
+
+
+def _is_our_element(name: str, attrs: dict[str, str]) -> bool:
+    return name == "meta" and (attrs.get("name", "").lower() in OURS or "data-optout-site" in attrs)
+
+
+def html5lib_events(page: bytes) -> list[tuple[str, ...]]:
+    """html5lib's tree of a page as events, our elements removed and whitespace-only text
+    (where our tags' line breaks go) dropped, so trees compare across the splice."""
+    doc = html5lib.parse(page, treebuilder="dom", namespaceHTMLElements=False)
+    events: list[tuple[str, ...]] = []
+    for token in html5lib.getTreeWalker("dom")(doc):
+        kind = token["type"]
+        if kind in ("StartTag", "EmptyTag"):
+            attrs = {k[1]: v for k, v in token["data"].items()}
+            if kind == "EmptyTag" and _is_our_element(token["name"], attrs):
+                continue
+            events.append((kind, token["name"], *sorted(f"{k}={v}" for k, v in attrs.items())))
+        elif kind in ("Characters", "SpaceCharacters"):
+            if events and events[-1][0] == "text":
+                events[-1] = ("text", events[-1][1] + token["data"])
+            else:
+                events.append(("text", token["data"]))
+        elif kind == "EndTag":
+            events.append((kind, token["name"]))
+        else:
+            events.append((kind, repr(sorted((k, str(v)) for k, v in token.items()))))
+    return [e for e in events if e[0] != "text" or e[1].strip()]
+
+
+def xml_events(page: bytes) -> list[tuple[str, ...]]:
+    root = etree.fromstring(page)
+    events: list[tuple[str, ...]] = []
+    for action, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
+        if action in ("comment", "pi"):
+            events.append((action, str(el)))
+            continue
+        name = etree.QName(el).localname
+        if name == "meta" and _is_our_element(name, dict(el.attrib)):
+            continue
+        if action == "start":
+            events.append(("start", name, *sorted(f"{k}={v}" for k, v in el.attrib.items())))
+            events.append(("text", (el.text or "").strip()))
+        else:
+            events.append(("end", name))
+            events.append(("text", (el.tail or "").strip()))
+    return [e for e in events if e[0] != "text" or e[1]]
+
+
+# (fragment, html5lib reads it as an XML parser does)
+HTML_PROLOG = [
+    "",
+    "<!DOCTYPE html>",
+    "<!doctype html>\n",
+    "<!-- c -->",
+    "<!-->",
+    "<!--->",
+    "<!-- a --!>",
+    "<!---->",
+    "<!-- <head> -- -->",
+    "<?x a?>",
+    "<!DOCTYPE html [ <!ENTITY a 'b'> ]>",
+]
+HTML_HEAD = [
+    '<meta charset="utf-8">',
+    "<title>a &amp; <b></title>",
+    "<script>var s = '</head><meta name=tdm-reservation content=0>';</script>",
+    "<script>var c = '-->', d = '--!>', e = '?>';</script>",
+    "<style>p > a { color: red }</style>",
+    "<!--><!-- x --!>",
+    "<!--->",
+    '<meta name="description" content="a > b">',
+    "<link rel=stylesheet href='a.css?x=>1'>",
+    '<meta name="robots" content="noindex">',
+    "<?pi a>",
+]
+HTML_BODY = ["<p>text</p>", "<img alt='<head>' src=a.jpg>", "<!--> <p>y</p>", "plain", "<br/>"]
+
+XML_DECL = ['<?xml version="1.0" encoding="UTF-8"?>\n', ""]
+XML_MISC = [
+    ('<?xml-stylesheet href="a.xsl" type="text/xsl"?>\n', True),
+    ('<?xml-stylesheet href="a.xsl?x=>1" type="text/xsl"?>\n', False),
+    ("<!-- c -->\n", True),
+]
+XML_DOCTYPE = [
+    ("", True),
+    (
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n',
+        True,
+    ),
+    ('<!DOCTYPE html [\n  <!ENTITY copy "&#169;">\n  <!ENTITY arrow "a->b">\n]>\n', False),
+    ("<!DOCTYPE html [ <!-- ]> --> <?pi ]>?> <!ENTITY e ']>'> ]>\n", False),
+]
+XML_HEAD = [
+    ('<meta charset="utf-8" />', True),
+    ("<title>a &amp; b</title>", True),
+    ('<script>//<![CDATA[\nvar s = "</head><meta charset=utf-8/>";\n//]]></script>', True),
+    ("<style><![CDATA[ p > a { color: red } ]]></style>", True),
+    ('<link rel="stylesheet" href="a.css?x=>1" />', True),
+    ("<!-- a <head> -->", True),
+    ("<?pi x=>1?>", False),
+    ('<meta name="robots" content="noindex" />', True),
+]
+
+
+@st.composite
+def spliceable_pages(draw):
+    """(page, html5lib_agrees, is_xml): an HTML or an XHTML page built from tricky pieces."""
+    ws = st.sampled_from(["", "\n", "\n  "])
+    if draw(st.booleans()):
+        parts = [draw(st.sampled_from(HTML_PROLOG))]
+        has_html = draw(st.booleans())
+        if has_html:
+            parts.append(draw(st.sampled_from(["<html>", '<html lang="fr">'])))
+        has_head = draw(st.booleans())
+        if has_head:
+            parts.append(draw(st.sampled_from(["<head>", '<head data-x="a>b">'])))
+        for item in draw(st.lists(st.sampled_from(HTML_HEAD), max_size=5)):
+            parts += [draw(ws), item]
+        if has_head and draw(st.booleans()):
+            parts.append("</head>")
+        parts.append(draw(st.sampled_from(["", "<body>"])))
+        for item in draw(st.lists(st.sampled_from(HTML_BODY), max_size=3)):
+            parts += [draw(ws), item]
+        page = "".join(parts)
+        return page.encode("utf-8"), "[" not in parts[0], False
+    prolog = draw(st.lists(st.sampled_from(XML_MISC), max_size=2, unique=True))
+    prolog.insert(draw(st.integers(0, len(prolog))), draw(st.sampled_from(XML_DOCTYPE)))
+    head = draw(st.lists(st.sampled_from(XML_HEAD), max_size=4, unique=True))
+    parts = [draw(st.sampled_from(XML_DECL)), *(p for p, _ in prolog)]
+    parts.append('<html xmlns="http://www.w3.org/1999/xhtml">\n<head>')
+    for item, _ in head:
+        parts += [draw(ws), item]
+    parts.append("</head>\n<body><p>x</p></body></html>\n")
+    agrees = all(ok for _, ok in prolog + head)
+    return "".join(parts).encode("utf-8"), agrees, True
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=spliceable_pages())
+def test_property_our_tags_land_in_the_head_and_nothing_else_moves(case):
+    page, html5lib_agrees, xml = case
+    out = splice(page, STAMP)
+    assert splice(out, STAMP) == out
+    assert only_our_tags_inserted(page, out)  # (b) byte-exact
+    if html5lib_agrees:
+        # (a) an HTML5 parser finds our tags in the head, (c) and nothing else moved.
+        names = head_meta_names(out)
+        assert names.count("tdm-reservation") == 1 and names.count("robots") >= 1, out
+        assert html5lib_events(out) == html5lib_events(page), out
+    if xml:
+        # The same, by an XML parser; and a well-formed page stays well-formed.
+        names = xml_head_meta_names(out)
+        assert names.count("tdm-reservation") == 1, out
+        assert xml_events(out) == xml_events(page), out

@@ -22,7 +22,7 @@ from optout_site.html.encoding import (
     looks_binary,
     looks_wide,
 )
-from optout_site.html.tokens import Tag, tokens
+from optout_site.html.tokens import Tag, is_xml, tokens
 
 # Elements that may stand in the head; any other start tag (or text) starts the body.
 _HEAD_CONTENT = {"meta", "link", "title", "style", "script", "base", "noscript", "template"}
@@ -39,15 +39,20 @@ class Head:
     xhtml: bool
 
 
-def find_head(text: str, start: int = 0) -> Head:
-    """Locate the head region: where to insert, and the meta/link tags already there."""
+def find_head(text: str, start: int = 0, xml: bool | None = None) -> Head:
+    """Locate the head region: where to insert, and the meta/link tags already there.
+
+    ``xml``: whether to read the page by XML's rules (see ``tokens.is_xml``); by default
+    the page decides."""
+    if xml is None:
+        xml = is_xml(text, start)
     html_end = head_end = charset_end = None
-    unsafe_seen = False
+    unsafe_seen = content_seen = False
     leading_end = start
     metas: list[Tag] = []
     links: list[Tag] = []
-    xhtml = text.lstrip("\ufeff").startswith("<?xml")
-    for token in tokens(text, start):
+    xhtml = xml
+    for token in tokens(text, start, xml=xml):
         if isinstance(token, Tag):
             if token.name == "html":
                 html_end = token.end
@@ -55,6 +60,7 @@ def find_head(text: str, start: int = 0) -> Head:
             elif token.name == "head" and head_end is None:
                 head_end = token.end
             elif token.name in _HEAD_CONTENT:
+                content_seen = True
                 if token.name in ("noscript", "template"):
                     # Parsers disagree on where these end (scripting on or off, HTML4
                     # parsers such as libxml2); never anchor our tags behind one.
@@ -76,9 +82,12 @@ def find_head(text: str, start: int = 0) -> Head:
         # (other stray end tags are ignored). A meta after </body> is not in the head.
         if kind == "end" and re.match(r"</(head|body|html|br)[\s/>]", text[begin:end] + ">", re.I):
             break
-        if kind == "other" and html_end is None and head_end is None:
-            leading_end = end  # doctype, XML declaration or comments before <html>
-    anchor = next(p for p in (charset_end, head_end, html_end, leading_end) if p is not None)
+        if kind == "other" and head_end is None and (html_end is None or not content_seen):
+            # Doctype, XML declaration or comments before <html>; or comments right after
+            # it, which an HTML parser puts before the head (so ours go after them).
+            leading_end = end
+    after_html = None if html_end is None else max(html_end, leading_end)
+    anchor = next(p for p in (charset_end, head_end, after_html, leading_end) if p is not None)
     return Head(anchor, _indent_after(text, anchor), metas, links, xhtml)
 
 
@@ -158,7 +167,17 @@ def edit(
     ``encode`` turns an escaped attribute value into the text that stands in the page
     (the page's encoding seen through latin-1, for byte-exact splicing).
     """
-    head = find_head(text, start)
+    server_code = _SERVER_CODE.search(text)
+    if server_code:
+        # PHP (or similar) in a .html page runs on the server before any parser sees the
+        # page; where its code ends ("?>" inside a string, "->" …) no HTML or XML rule
+        # can tell, so tags spliced in could land inside the code.
+        raise HtmlError(
+            f"server-side code ({server_code.group(0)}) in the page; optout-site does not "
+            "edit it; left untouched"
+        )
+    xml = is_xml(text, start)
+    head = find_head(text, start, xml)
     close = " />" if head.xhtml else ">"
     edits: list[tuple[int, int, str]] = []
     inserts: list[str] = []
@@ -200,24 +219,28 @@ def edit(
 
     if inserts:
         insertion = "".join(head.indent + t for t in inserts)
-        if not _tag_found_at(text, start, head.insert_at, insertion):
+        if not _tag_found_at(text, start, head.insert_at, insertion, xml):
             # Tags put there would not be found again: every build would add them anew.
             raise HtmlError(
                 "the head ends inside an unterminated tag, comment or declaration; left untouched"
             )
         edits.append((head.insert_at, head.insert_at, insertion))
     if wanted.footer is not None or FOOTER_CLASS in text:
-        edits.extend(_edit_footer(text, wanted.footer, value, head.insert_at))
+        edits.extend(_edit_footer(text, wanted.footer, value, head.insert_at, xml))
     return _apply(text, edits)
 
 
 def _edit_footer(
-    text: str, footer: tuple[str, str] | None, value: Callable[[str], str], after: int
+    text: str,
+    footer: tuple[str, str] | None,
+    value: Callable[[str], str],
+    after: int,
+    xml: bool = False,
 ) -> list[tuple[int, int, str]]:
     """Insert, update or remove our ``<a class="optout-site-reservation">`` before </body>."""
     found: list[tuple[Tag, int]] = []
     body_end = None
-    for token in tokens(text, after):
+    for token in tokens(text, after, xml=xml):
         if isinstance(token, Tag):
             class_attr = token.get("class")
             classes = (class_attr.value if class_attr else "").split()
@@ -244,7 +267,7 @@ def _edit_footer(
     if wanted is None:
         return []
     at = body_end if body_end is not None else len(text.rstrip())
-    if body_end is None and not _tag_found_at(text, after, at, wanted):
+    if body_end is None and not _tag_found_at(text, after, at, wanted, xml):
         # The page ends inside a tag, comment or raw-text element: a link appended there
         # would not be found again, so every build would add one more. Leave it out.
         return []
@@ -256,14 +279,16 @@ def _edit_footer(
 
 
 _A_CLOSE = re.compile(r"</a\s*>", re.I)
+# PHP's opening tags (<?php, and <?= for echo): code the server runs, not markup.
+_SERVER_CODE = re.compile(r"<\?(?:php(?![A-Za-z0-9_-])|=)", re.I)
 
 
-def _tag_found_at(text: str, start: int, at: int, insertion: str) -> bool:
+def _tag_found_at(text: str, start: int, at: int, insertion: str, xml: bool = False) -> bool:
     """Whether ``insertion`` (optional whitespace, then tags) put at ``at`` would be read
     back as a tag, rather than swallowed by an unterminated tag, comment or script."""
     first = at + insertion.index("<")
     probe = text[:at] + insertion + text[at:]
-    for token in tokens(probe, start):
+    for token in tokens(probe, start, xml=xml):
         begin, end = (token.start, token.end) if isinstance(token, Tag) else token[1:]
         if end <= at:
             continue

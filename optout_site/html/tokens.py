@@ -3,6 +3,14 @@
 Comments, doctypes, end tags, quoted attributes that contain ``>``, and raw-text
 elements (``<script>``, ``<title>`` …) whose content must not be read as tags: what
 decides where a page's head is and where our tags already stand.
+
+Where HTML and XML disagree on where markup ends, ``xml`` picks the rules (the page
+says which it is: an XML declaration, or the XHTML namespace on ``<html>``, see
+``is_xml``). HTML follows WHATWG's tokenizer: ``<?…`` and ``<!…`` other than a comment
+are bogus comments that end at the first ``>``; a comment ends at ``-->`` or ``--!>``,
+and ``<!-->`` and ``<!--->`` are complete (empty) comments. XML ends a processing
+instruction at ``?>``, a CDATA section at ``]]>`` and a comment only at ``-->``. In
+both, a DOCTYPE with an internal subset ``[…]`` ends at the ``>`` after the subset.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ class Tag:
         return next((a for a in self.attrs if a.name == name), None)
 
 
-def tokens(text: str, start: int = 0) -> Iterator[Tag | tuple[str, int, int]]:
+def tokens(text: str, start: int = 0, *, xml: bool = False) -> Iterator[Tag | tuple[str, int, int]]:
     """Yield start tags (Tag), and ("end"|"text"|"other", start, end) for the rest."""
     pos, size = start, len(text)
     while pos < size:
@@ -51,12 +59,19 @@ def tokens(text: str, start: int = 0) -> Iterator[Tag | tuple[str, int, int]]:
         if lt > pos:
             yield ("text", pos, lt)
         if text.startswith("<!--", lt):
-            close = text.find("-->", lt + 4)
-            pos = size if close < 0 else close + 3
+            pos = _comment_end(text, lt, xml)
+            yield ("other", lt, pos)
+        elif text[lt + 2 : lt + 9].upper() == "DOCTYPE" and text.startswith("<!", lt):
+            pos = _doctype_end(text, lt, xml)
+            yield ("other", lt, pos)
+        elif xml and text.startswith("<![CDATA[", lt):
+            pos = _after(text, "]]>", lt + 9)
+            yield ("other", lt, pos)
+        elif xml and text.startswith("<?", lt):
+            pos = _after(text, "?>", lt + 2)
             yield ("other", lt, pos)
         elif text.startswith(("<!", "<?"), lt):
-            close = text.find(">", lt)
-            pos = size if close < 0 else close + 1
+            pos = _after(text, ">", lt)
             yield ("other", lt, pos)
         elif text.startswith("</", lt):
             match = _TAG_NAME.match(text, lt + 2)
@@ -72,9 +87,113 @@ def tokens(text: str, start: int = 0) -> Iterator[Tag | tuple[str, int, int]]:
             tag = _read_tag(text, lt, match)
             yield tag
             pos = tag.end
-            if tag.name in _RAW_TEXT:
-                ending = re.compile(r"</" + re.escape(tag.name) + r"[\s/>]", re.I).search(text, pos)
-                pos = size if ending is None else ending.start()
+            if tag.name in _RAW_TEXT and not (xml and tag.self_closing):
+                pos = _raw_text_end(text, pos, tag.name, xml)
+
+
+def is_xml(text: str, start: int = 0) -> bool:
+    """Whether the page is XML (XHTML): an XML declaration (or other ``<?xml`` processing
+    instruction) first, or ``<html>`` in the XHTML namespace as its first element."""
+    if text.startswith("<?xml", start):
+        return True
+    for token in tokens(text, start, xml=True):
+        if isinstance(token, Tag):
+            ns = token.get("xmlns")
+            return token.name == "html" and ns is not None and ns.value.strip() == _XHTML_NS
+    return False
+
+
+_XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+
+def _after(text: str, close: str, pos: int) -> int:
+    """Just past the first ``close`` at or after ``pos``; the end of the text if none."""
+    found = text.find(close, pos)
+    return len(text) if found < 0 else found + len(close)
+
+
+def _comment_end(text: str, lt: int, xml: bool) -> int:
+    """Where the comment opened by ``<!--`` at ``lt`` ends."""
+    body = lt + 4
+    if xml:
+        return _after(text, "-->", body)
+    # WHATWG "comment start state" and "comment start dash state": <!--> and <!---> are
+    # complete, empty comments.
+    if text.startswith(">", body):
+        return body + 1
+    if text.startswith("->", body):
+        return body + 2
+    # "comment end state" and "comment end bang state": --> or --!> ends the comment.
+    ends = [e for e in (text.find("-->", body), text.find("--!>", body)) if e >= 0]
+    if not ends:
+        return len(text)
+    close = min(ends)
+    return close + (3 if text.startswith("-->", close) else 4)
+
+
+def _doctype_end(text: str, lt: int, xml: bool) -> int:
+    """Where ``<!DOCTYPE`` at ``lt`` ends: at the first ``>`` for HTML, unless an internal
+    subset ``[…]`` comes first; in XML, quoted literals and the subset (with its own
+    literals, comments and processing instructions) may hold ``>``."""
+    size = len(text)
+    first = _after(text, ">", lt)
+    subset = text.find("[", lt, first)
+    if not xml and subset < 0:
+        return first
+    pos = lt + 9
+    while pos < size:
+        char = text[pos]
+        if char == ">":
+            return pos + 1
+        if char in "\"'":
+            pos = _after(text, char, pos + 1)
+        elif char == "[":
+            pos = _subset_end(text, pos + 1)
+        else:
+            pos += 1
+    return size
+
+
+def _subset_end(text: str, pos: int) -> int:
+    """Just past the ``]`` that closes a DOCTYPE's internal subset starting at ``pos``."""
+    size = len(text)
+    while pos < size:
+        char = text[pos]
+        if char == "]":
+            return pos + 1
+        if char in "\"'":
+            pos = _after(text, char, pos + 1)
+        elif text.startswith("<!--", pos):
+            pos = _after(text, "-->", pos + 4)
+        elif text.startswith("<?", pos):
+            pos = _after(text, "?>", pos + 2)
+        else:
+            pos += 1
+    return size
+
+
+def _raw_text_end(text: str, pos: int, name: str, xml: bool) -> int:
+    """Where the content of raw-text element ``name`` starting at ``pos`` ends. In XML
+    there is no raw text, but a ``</script>`` in a CDATA section or comment is not an
+    end tag."""
+    ending = re.compile(r"</" + re.escape(name) + r"[\s/>]", re.I)
+    if not xml:
+        found = ending.search(text, pos)
+        return len(text) if found is None else found.start()
+    size = len(text)
+    while pos < size:
+        lt = text.find("<", pos)
+        if lt < 0:
+            return size
+        if text.startswith("<![CDATA[", lt):
+            pos = _after(text, "]]>", lt + 9)
+        elif text.startswith("<!--", lt):
+            pos = _after(text, "-->", lt + 4)
+        elif ending.match(text, lt):
+            return lt
+        else:
+            pos = lt + 1
+    return size
 
 
 def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
