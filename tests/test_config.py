@@ -403,3 +403,27 @@ def test_characters_xml_cannot_carry_are_refused_at_their_line(tmp_path, write_c
     text = _BARE.replace("{name: S}", '{name: "S' + f"\\u{ord(char):04x}" + '"}')
     with pytest.raises(config.ConfigError, match=rf"sites.yaml:5:\d+: .*U\+{ord(char):04X}"):
         config.load(write_config(text))
+
+
+def test_an_output_in_another_sites_input_is_refused(tmp_path, write_config):
+    """Site A's output inside site B's in-place input: the builds never converged."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    text = (
+        "sites:\n"
+        "  - {name: a, url: 'https://a.example', input: a, output: b/mirror,"
+        " rightsholder: {name: A}}\n"
+        "  - {name: b, url: 'https://b.example', input: b, rightsholder: {name: B}}\n"
+    )
+    with pytest.raises(
+        config.ConfigError, match=r"sites.yaml:2:\d+: .*overlaps the input of site 'b'"
+    ):
+        config.load(write_config(text))
+
+
+@pytest.mark.parametrize("output", ["~", "/", "/etc", "/home/someone"])
+def test_a_home_or_system_folder_is_never_an_output(tmp_path, write_config, output):
+    (tmp_path / "public").mkdir()
+    text = _BARE + f"    output: \"{output}\"\n"
+    with pytest.raises(config.ConfigError, match=r"sites.yaml:6:\d+: .*home or system folder"):
+        config.load(write_config(text))

@@ -168,6 +168,14 @@ def _check_paths(raw: dict[str, Any], ctx: Context) -> None:
         return
     if target is None:
         return
+    if _is_system_folder(target):
+        where = yamlnodes.value_node(node, "output")
+        ctx.error(
+            where,
+            f"output {target} is a home or system folder; a build writes and removes files "
+            "there: choose a folder of its own (e.g. build/)",
+        )
+        return
     if target == source:
         ctx.error(node, "output is the same folder as input; leave output out to stamp in place")
     elif target.is_relative_to(source):
@@ -182,6 +190,54 @@ _FIXED = {
     "/ai.txt": "ai.txt",
     "/.well-known/tdmrep.json": "tdmrep.json",
 }
+
+
+def _is_system_folder(folder: Path) -> bool:
+    """A folder no build should write into: the filesystem root, a user's home, or one
+    of the system's own top-level folders."""
+    if folder == Path(folder.anchor) or folder == Path.home().resolve():
+        return True
+    if folder.parent == Path("/home") or folder.parent == Path("/Users"):
+        return True
+    system = {
+        "bin",
+        "boot",
+        "dev",
+        "etc",
+        "lib",
+        "lib64",
+        "proc",
+        "root",
+        "sbin",
+        "sys",
+        "usr",
+        "var",
+        "opt",
+        "srv",
+        "tmp",
+        "home",
+        "Users",
+        "System",
+        "Library",
+    }
+    return folder.parent == Path(folder.anchor) and folder.name in system
+
+
+def _check_overlaps(sites: list[Site], nodes: dict[str, Any], ctx: Context) -> None:
+    """One site's output inside another's input (or the reverse) never converges: each
+    build stamps the other's files again."""
+    for a in sites:
+        if a.output is None:
+            continue
+        for b in sites:
+            if b is a:
+                continue
+            if a.output.is_relative_to(b.input) or b.input.is_relative_to(a.output):
+                ctx.error(
+                    yamlnodes.value_node(nodes[a.name], "output"),
+                    f"site {a.name!r} writes into {a.output}, which overlaps the input of "
+                    f"site {b.name!r} ({b.input}); each build would stamp the other's files",
+                )
 
 
 def _check_generated_paths(raw: dict[str, Any], ctx: Context) -> None:
@@ -250,6 +306,7 @@ def load(path: Path = DEFAULT_CONFIG) -> Config:
             site = _build_site(raw, ctx)
             if site is not None:
                 sites.append(site)
+        _check_overlaps(sites, {s["name"]: s["__node__"] for s in site_list if "name" in s}, ctx)
     if ctx.problems:
         raise ConfigError(ctx.problems)
     return Config(path, tuple(sites))
