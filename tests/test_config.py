@@ -424,6 +424,6 @@ def test_an_output_in_another_sites_input_is_refused(tmp_path, write_config):
 @pytest.mark.parametrize("output", ["~", "/", "/etc", "/home/someone"])
 def test_a_home_or_system_folder_is_never_an_output(tmp_path, write_config, output):
     (tmp_path / "public").mkdir()
-    text = _BARE + f"    output: \"{output}\"\n"
+    text = _BARE + f'    output: "{output}"\n'
     with pytest.raises(config.ConfigError, match=r"sites.yaml:6:\d+: .*home or system folder"):
         config.load(write_config(text))
