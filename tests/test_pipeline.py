@@ -348,3 +348,33 @@ def test_a_fifo_or_device_link_at_an_output_path_does_not_hang(tmp_path, site_di
     assert report.ok, report.render()
     assert (out / "about/index.html").is_file() and not (out / "index.html").is_symlink()
     assert b"tdm-reservation" in (out / "about/index.html").read_bytes()
+
+
+def test_the_reservation_page_never_replaces_the_sites_own_page(tmp_path, site_dir, write_config):
+    about = site_dir / "about/index.html"
+    before = about.read_bytes()
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            rightsholder: {{name: A}}
+            reservation_page: {{path: /about/}}
+        """)
+    report = build(cfg, state_dir=tmp_path / "state")
+    [problem] = [p for p in report.sites[0].problems if p.path == "about/index.html"]
+    assert "would replace the site's own page" in problem.message
+    # The page keeps its content; it is still tagged like any other page of the site.
+    after = about.read_bytes()
+    assert b"tdm-reservation" in after and len(after) < len(before) + 400
+    assert b'content="optout-site"' not in after
+    # Our own page at its usual path is recognised on every rebuild, in place.
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            rightsholder: {{name: A}}
+        """)
+    assert build(cfg, state_dir=tmp_path / "state").ok
+    assert build(cfg, state_dir=tmp_path / "state").ok

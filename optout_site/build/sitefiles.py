@@ -46,10 +46,16 @@ def site_files(site: Site, source: Path) -> dict[PurePosixPath, Rendered]:
             out[PurePosixPath(site.reservation_page.path.strip("/") or "index.html")] = exc
         else:
             for path, page in pages.items():
+                rel = PurePosixPath(path.lstrip("/"))
+                theirs = _read(source / rel)
+                if theirs is not None and not _our_page(theirs, site.absolute(path)):
+                    out[rel] = SignalError(
+                        f"reservation_page.path {site.reservation_page.path} would replace "
+                        f"the site's own page {rel}; it is kept: choose another path"
+                    )
+                    continue
                 decision = site.policy.resolve(path)
-                out[PurePosixPath(path.lstrip("/"))] = _attempt(
-                    partial(page_tags.render, site, decision, page)
-                )
+                out[rel] = _attempt(partial(page_tags.render, site, decision, page))
     return out
 
 
@@ -67,6 +73,15 @@ def notes(site: Site, source: Path) -> dict[PurePosixPath, str]:
             f"the site's own rules keep out agents the policy allows ({where}); kept as written"
         )
     return out
+
+
+def _our_page(data: bytes, url: str) -> bool:
+    """A reservation page an earlier build wrote: marked, or (before the mark) our
+    canonical link beside our tdm-reservation meta."""
+    if b'<meta name="generator" content="optout-site">' in data:
+        return True
+    canonical = f'<link rel="canonical" href="{url.removesuffix("index.html")}">'.encode()
+    return canonical in data and b'<meta name="tdm-reservation"' in data
 
 
 def _robots(site: Site, source: Path) -> bytes:
