@@ -378,3 +378,31 @@ def test_the_reservation_page_never_replaces_the_sites_own_page(tmp_path, site_d
         """)
     assert build(cfg, state_dir=tmp_path / "state").ok
     assert build(cfg, state_dir=tmp_path / "state").ok
+
+
+def test_the_footer_link_is_the_last_thing_in_every_body(tmp_path, site_dir, write_config):
+    """reservation_page.footer_link: a link to the page inside <body>, as browsers parse it."""
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            rightsholder: {{name: A}}
+            reservation_page: {{footer_link: true}}
+        """)
+    assert build(cfg, state_dir=tmp_path / "state").ok
+    pages = [p for p in site_dir.rglob("*.html") if "ai-reservation" not in p.parts]
+    assert len(pages) >= 5
+    for page in pages:
+        tree = html5lib.parse(page.read_bytes(), namespaceHTMLElements=False)
+        body = tree.find("body")
+        links = [a for a in body.iter("a") if a.get("class") == "optout-site-reservation"]
+        assert len(links) == 1, page
+        assert links[0].get("href") == "https://a.example/ai-reservation/", page
+        assert (links[0].text or "").strip(), page
+        # Spliced before </body> in the bytes (html5lib would move a link written after
+        # </body> into the body too), and nothing of the page's own follows it.
+        raw = page.read_bytes()
+        assert raw.index(b'class="optout-site-reservation"') < raw.lower().rindex(b"</body>"), page
+        assert list(body.iter())[-1] is links[0] or links[0] in list(body)[-1:], page
+    assert build(cfg, state_dir=tmp_path / "state").changed == 0
