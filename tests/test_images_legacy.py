@@ -68,6 +68,7 @@ def stamped(tmp_path: Path, name: str, data: bytes, rights=LEGACY) -> tuple[Path
     return src, dst
 
 
+@pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
 def test_exif_and_iptc_created_in_existing_exif(tmp_path: Path) -> None:
     src, dst = stamped(tmp_path, "a.jpg", f.catalogue()["exif_icc.jpg"])
     tags = exiftool(dst, *TAGS)
@@ -81,6 +82,7 @@ def test_exif_and_iptc_created_in_existing_exif(tmp_path: Path) -> None:
         assert new.get_ifd(0x8769) == old.get_ifd(0x8769)
 
 
+@pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
 def test_existing_iim_kept_without_overwrite_and_digest_recomputed(tmp_path: Path) -> None:
     _, dst = stamped(tmp_path, "b.jpg", f.catalogue()["iptc.jpg"])
     tags = exiftool(dst, *TAGS, "-IPTCDigest", "-CurrentIPTCDigest")
@@ -111,6 +113,7 @@ def test_overwrite_replaces_iim_and_exif(tmp_path: Path) -> None:
     assert tags["CopyrightNotice"] == "\u00a9 2025 Jane"
 
 
+@pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
 def test_exif_block_created_when_missing(tmp_path: Path) -> None:
     _, dst = stamped(tmp_path, "e.jpg", f.catalogue()["gray.jpg"])
     tags = exiftool(dst, *TAGS)
@@ -211,6 +214,7 @@ def test_exif_ascii_spelling(text: str, ascii: str | None) -> None:
     assert jpeg.exif_ascii(text) == ascii
 
 
+@pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
 @pytest.mark.parametrize("name", ["gray.jpg", "exif_icc.jpg"])  # Exif created / updated
 def test_exif_artist_and_copyright_are_written_in_ascii(tmp_path: Path, name: str) -> None:
     src, dst = stamped(tmp_path, name, f.catalogue()[name], LEA)  # pixels, no new warning
@@ -225,6 +229,7 @@ def test_exif_artist_and_copyright_are_written_in_ascii(tmp_path: Path, name: st
         assert {k: new.get(k) for k in old} == dict(old)  # the file's own tags, kept
 
 
+@pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
 @pytest.mark.parametrize("name", ["gray.jpg", "exif_icc.jpg"])
 def test_text_without_ascii_spelling_leaves_the_exif_field_out(tmp_path: Path, name: str) -> None:
     rights = dataclasses.replace(LEGACY, creator=YAMADA)
@@ -247,6 +252,7 @@ def test_a_file_without_any_ascii_text_gets_no_exif_block(tmp_path: Path) -> Non
     assert "EXIF Artist not written" in note and "EXIF Copyright not written" in note
 
 
+@pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
 def test_utf8_an_earlier_build_wrote_is_corrected(tmp_path: Path) -> None:
     # What this writer stored before: the UTF-8 bytes of the text in the ASCII fields.
     data = with_exif_text("L\u00e9a Moreau".encode(), "\u00a9 2025 L\u00e9a Moreau".encode())
@@ -258,6 +264,7 @@ def test_utf8_an_earlier_build_wrote_is_corrected(tmp_path: Path) -> None:
     assert exif_text(dst) == {"Copyright": "(c) 2025 Jane"}
 
 
+@pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
 def test_the_files_own_non_ascii_artist_is_kept_unless_overwrite(tmp_path: Path) -> None:
     data = with_exif_text("Jos\u00e9 Own".encode())  # not what we would have written
     _, kept = stamped(tmp_path, "k.jpg", data, dataclasses.replace(LEGACY, creator=YAMADA))

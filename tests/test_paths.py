@@ -186,6 +186,7 @@ def _site(write_config, tmp_path, rules: list[str], default_reserves: bool):
     return config.load(write_config(text)).sites[0]
 
 
+@pytest.mark.slow  # 150 site builds, ~10 s; the spec rows above stay in the fast loop
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
