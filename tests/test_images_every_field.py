@@ -81,3 +81,22 @@ def test_every_field_we_write_is_read_back(tmp_path: Path) -> None:
             "LicensorEmail": "jane@jane.example",
             "LicensorURL": "https://jane.example/",
         }, name
+
+
+def test_no_padding_by_default_and_padding_on_request(tmp_path: Path) -> None:
+    """A web image needs no room for in-place edits; a 292-byte favicon grew to 2,787."""
+    import dataclasses
+
+    from optout_site.images import read_xmp
+
+    data = f.catalogue()["gray.jpg"]
+    plain, padded = tmp_path / "plain.jpg", tmp_path / "padded.jpg"
+    plain.write_bytes(data)
+    padded.write_bytes(data)
+    stamp_image(plain, plain, RIGHTS)
+    stamp_image(padded, padded, dataclasses.replace(RIGHTS, padding=True))
+    packet, padded_packet = read_xmp(plain), read_xmp(padded)
+    assert packet is not None and padded_packet is not None
+    assert b" " * 100 not in packet  # no run of padding spaces
+    assert len(padded_packet) - len(packet) >= 1500  # JPEG pads ~2 KB when asked
+    assert stamp_image(plain, plain, RIGHTS).status == "unchanged"

@@ -348,6 +348,7 @@ _IMAGES = yamlnodes.mapping(
         "copyright": Key(yamlnodes.string),
         "usage_terms": Key(yamlnodes.string),
         "on_unreadable": Key(yamlnodes.choice("warn", "error")),
+        "padding": Key(yamlnodes.boolean),
     },
     what="an images mapping",
 )

@@ -56,6 +56,7 @@ class ImagesConfig:
     # An image we cannot write safely is copied through as it is and reported: as a
     # warning (the build passes) or as an error (exit 1).
     on_unreadable: str = "warn"
+    padding: bool = False  # XMP padding for in-place editing by other tools
 
 
 @dataclass(frozen=True)

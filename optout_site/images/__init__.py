@@ -78,7 +78,8 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
 
     try:
         plugin, container = _open_container(source)
-        packet = xmp.merge(container.xmp, rights, plugin.PADDING, plugin.MAX_PACKET)
+        padding = plugin.PADDING if rights.padding else 0
+        packet = xmp.merge(container.xmp, rights, padding, plugin.MAX_PACKET)
         plan = container.plan(packet, rights)
     except Unsupported as exc:
         return StampResult("skipped", str(exc)), None

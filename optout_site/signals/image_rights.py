@@ -42,4 +42,5 @@ def for_decision(site: Site, decision: Decision) -> ImageRights:
         contact=contact,
         overwrite=site.images.overwrite,
         legacy=site.images.legacy,
+        padding=site.images.padding,
     )
