@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -427,3 +428,28 @@ def test_a_home_or_system_folder_is_never_an_output(tmp_path, write_config, outp
     text = _BARE + f'    output: "{output}"\n'
     with pytest.raises(config.ConfigError, match=r"sites.yaml:6:\d+: .*home or system folder"):
         config.load(write_config(text))
+
+
+def test_init_placeholders_are_refused_until_replaced(tmp_path, monkeypatch, capsys):
+    """optout-site init && optout-site build --check went out saying '© Your Name'."""
+    from optout_site.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "public").mkdir()
+    assert main(["init"]) == 0
+    assert main(["build"]) == 2
+    err = capsys.readouterr().err
+    for key in ("url", "rightsholder.name", "rightsholder.email", "rightsholder.url"):
+        assert re.search(rf"sites.yaml:\d+:\d+: {re.escape(key)} is still the placeholder", err), (
+            key
+        )
+    text = (tmp_path / "sites.yaml").read_text()
+    for old, new in (
+        ("https://www.example.com/about/", "https://jo.example/about/"),
+        ("https://www.example.com", "https://jo.example"),
+        ("Your Name", "Jo Photo"),
+        ("rights@example.com", "jo@jo.example"),
+    ):
+        text = text.replace(old, new)
+    (tmp_path / "sites.yaml").write_text(text)
+    assert main(["build", "-q"]) == 0

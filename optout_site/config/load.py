@@ -89,6 +89,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         return None
     if not _check_rules(raw_rules, ctx):
         return None
+    _check_placeholders(raw, ctx)
     if not any(d.reserved for d in policy.decisions) and "no-reservation" not in raw.get(
         "acknowledge", ()
     ):
@@ -190,6 +191,33 @@ _FIXED = {
     "/ai.txt": "ai.txt",
     "/.well-known/tdmrep.json": "tdmrep.json",
 }
+
+
+# What `optout-site init` writes for the user to replace: built as is, every image and
+# page would credit "Your Name" and point at example.com.
+_PLACEHOLDERS = {
+    ("url",): "https://www.example.com",
+    ("rightsholder", "name"): "Your Name",
+    ("rightsholder", "email"): "rights@example.com",
+    ("rightsholder", "url"): "https://www.example.com/about/",
+}
+
+
+def _check_placeholders(raw: dict[str, Any], ctx: Context) -> None:
+    for keys_path, placeholder in _PLACEHOLDERS.items():
+        section: Any = raw
+        node = raw["__node__"]
+        for key in keys_path[:-1]:
+            section = section.get(key) or {}
+            node = section.get("__node__", node) if isinstance(section, dict) else node
+        value = section.get(keys_path[-1]) if isinstance(section, dict) else None
+        if value == placeholder:
+            ctx.error(
+                yamlnodes.value_node(node, keys_path[-1]),
+                f"{'.'.join(keys_path)} is still the placeholder {placeholder!r} that "
+                "`optout-site init` wrote; put your own before building (every page and "
+                "image would carry it)",
+            )
 
 
 def _is_system_folder(folder: Path) -> bool:
