@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from optout_site import paths
 from optout_site.check.model import BAD, OK, WARN, Cell, CheckReport, Finding, Row, Severity
-from optout_site.check.readings import TdmRule, first_match
+from optout_site.check.readings import Expect, TdmRule, first_match
 from optout_site.check.sources import Fetched, Source
 from optout_site.policy import Decision
-
-if TYPE_CHECKING:
-    from optout_site.check.expect import Expect
 
 
 def short_list(items: Iterable[str], limit: int = 6) -> str:

@@ -8,13 +8,13 @@ declares there; the inferred policy is reported in plain words.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from optout_site import dialects, paths
 from optout_site.check.context import Context
 from optout_site.check.model import PolicyLine
+from optout_site.check.readings import Expect
 from optout_site.check.usage import parse_signal, parse_usage
 from optout_site.config import (
     ReservationPageConfig,
@@ -25,20 +25,8 @@ from optout_site.config import (
 )
 from optout_site.policy import ALL_USES, Policy, Rule, Use, expand
 from optout_site.signals.robots import agents as agents_mod
-from optout_site.signals.robots.registry import Registry
 
 _AI_USES = frozenset({Use.TDM, Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT})
-
-
-@dataclass(frozen=True)
-class Expect:
-    site: Site
-    inferred: bool
-    registry: Registry
-    policy_url: str | None  # the tdm-policy URL every reserved signal should name
-    rsl_url: str | None  # the license.xml URL, when RSL is in use
-    images: bool  # image metadata is expected
-    source_note: str
 
 
 def from_site(site: Site) -> Expect:
