@@ -33,7 +33,6 @@ from optout_site.build.report import (
 )
 from optout_site.build.scan import Skipped, scan
 from optout_site.build.sitefiles import MERGED, site_files
-from optout_site.build.sitefiles import notes as site_notes
 from optout_site.config import Site
 
 
@@ -149,8 +148,7 @@ def _build(
     out = site.output_dir
     entries, skipped = scan(site.input)
     report.scanned = len(entries) + len(skipped)
-    generated = site_files(site, site.input)
-    notes = site_notes(site, site.input)
+    generated, notes = site_files(site, site.input)
     tasks: list[Task] = []
     current: list[FileResult] = []
     for entry in entries:

@@ -20,17 +20,34 @@ from optout_site.signals.robots import agents
 Rendered = bytes | SignalError | HtmlError
 
 
-def site_files(site: Site, source: Path) -> dict[PurePosixPath, Rendered]:
-    """Every site-level signal file, keyed by its path inside the site.
+def site_files(
+    site: Site, source: Path
+) -> tuple[dict[PurePosixPath, Rendered], dict[PurePosixPath, str]]:
+    """Every site-level signal file, keyed by its path inside the site, and what the
+    report should say about some of them beyond changed/unchanged.
 
     ``source`` is the input folder, for signals that merge with the site's own file
     (robots.txt, host header configs).
     """
+    notes: dict[PurePosixPath, str] = {}
+
+    def robots_txt() -> bytes:
+        line = rsl.robots_line(site)
+        existing = _read(source / "robots.txt")
+        registry = agents.registry_for(site)
+        data, blocked = robots.merge(site, registry, existing, records=[line] if line else [])
+        if blocked:
+            where = "; ".join(f"{', '.join(names)} at {path}" for path, names in blocked.items())
+            notes[PurePosixPath("robots.txt")] = (
+                f"the site's own rules keep out agents the policy allows ({where}); kept as written"
+            )
+        return data
+
     renderers: dict[str, Callable[[], bytes]] = {
         tdmrep.WELL_KNOWN_PATH: lambda: tdmrep.render(site),
         site.tdm_policy.path: lambda: tdmrep.render_policy(site, site.reservation_page_url),
         aitxt.PATH: lambda: aitxt.render(site),
-        robots.PATH: lambda: _robots(site, source),
+        robots.PATH: robots_txt,
     }
     if site.rsl.enabled:
         renderers[site.rsl.path] = lambda: rsl.render(site)
@@ -56,23 +73,11 @@ def site_files(site: Site, source: Path) -> dict[PurePosixPath, Rendered]:
                     continue
                 decision = site.policy.resolve(path)
                 out[rel] = _attempt(partial(page_tags.render, site, decision, page))
-    return out
+    return out, notes
 
 
 # Files we merge into the site's own copy rather than replace.
 MERGED = frozenset({PurePosixPath("robots.txt"), *(PurePosixPath(n) for n in hosts.RENDERERS)})
-
-
-def notes(site: Site, source: Path) -> dict[PurePosixPath, str]:
-    """What the report should say about a site-level file beyond changed/unchanged."""
-    out: dict[PurePosixPath, str] = {}
-    blocked = robots.stricter(site, agents.registry_for(site), _read(source / "robots.txt"))
-    if blocked:
-        where = "; ".join(f"{', '.join(names)} at {path}" for path, names in blocked.items())
-        out[PurePosixPath("robots.txt")] = (
-            f"the site's own rules keep out agents the policy allows ({where}); kept as written"
-        )
-    return out
 
 
 def _our_page(data: bytes, url: str) -> bool:
@@ -82,14 +87,6 @@ def _our_page(data: bytes, url: str) -> bool:
         return True
     canonical = f'<link rel="canonical" href="{url.removesuffix("index.html")}">'.encode()
     return canonical in data and b'<meta name="tdm-reservation"' in data
-
-
-def _robots(site: Site, source: Path) -> bytes:
-    line = rsl.robots_line(site)
-    registry = agents.registry_for(site)
-    return robots.render(
-        site, registry, _read(source / "robots.txt"), records=[line] if line else []
-    )
 
 
 def _attempt(render: Callable[[], bytes]) -> Rendered:

@@ -106,6 +106,19 @@ def render(
     before the first group. Raises :class:`RobotsTxtError` if the file has a broken
     block or would exceed 500 KiB.
     """
+    return merge(site, registry, existing, records=records)[0]
+
+
+def merge(
+    site: Site, registry: Registry, existing: bytes | None, *, records: Sequence[str] = ()
+) -> tuple[bytes, dict[str, list[str]]]:
+    """:func:`render`, and from the same plan where the site's own rules are stricter.
+
+    The second value maps a policy rule path to the agents (by token) the site's own
+    groups keep out there although the policy allows their use. The merged file keeps
+    the site's rules (a path is allowed only if both allow it); this says so, so the
+    creator can decide.
+    """
     if any("\n" in r or "\r" in r for r in records):
         raise SignalError("each record must be a single line")
     if existing is not None and len(existing) > MAX_BYTES:
@@ -125,32 +138,7 @@ def render(
     out = rt.encode(rt.Document(doc.bom, (*lines[:position], *block, *lines[position:])).text)
     if len(out) > MAX_BYTES:
         raise RobotsTxtError(_too_big(len(out), "robots.txt would be"))
-    return out
-
-
-def stricter(site: Site, registry: Registry, existing: bytes | None) -> dict[str, list[str]]:
-    """Where the site's own robots.txt blocks an agent the policy lets in.
-
-    Policy rule path → the agents (by token) the site's own rules keep out there although
-    the policy allows their use. The merged file keeps the site's rules (a path is
-    allowed only if both allow it); this says so, so the creator can decide.
-    """
-    if existing is None or len(existing) > MAX_BYTES:
-        return {}
-    doc, _ = rt.unmerge(rt.parse(rt.decode(existing)))
-    plan = _Plan(site, registry, doc)
-    out: dict[str, list[str]] = {}
-    for key, lines in sorted(plan.site_lines.items()):
-        if key == "*" or key not in plan.names:
-            continue
-        own = rt.Rules((ln.allows, ln.value) for ln in lines if ln.kind == "rule")
-        name = plan.name(key)
-        for path, decision in plan.decisions:
-            if agents_mod.blocked(site, name, decision, registry):
-                continue
-            if not own.allowed(paths.example(path)):
-                out.setdefault(path, []).append(name)
-    return out
+    return out, plan.stricter()
 
 
 def _too_big(size: int, what: str) -> str:
@@ -222,6 +210,21 @@ class _Plan:
         self.absorbed_lines = sorted(
             taken | {i for group in groups if set(group.agents) <= taken for i in group.members}
         )
+
+    def stricter(self) -> dict[str, list[str]]:
+        """Policy rule path → agents the site's own groups keep out although allowed."""
+        out: dict[str, list[str]] = {}
+        for key, lines in sorted(self.site_lines.items()):
+            if key == "*" or key not in self.names:
+                continue
+            own = rt.Rules((ln.allows, ln.value) for ln in lines if ln.kind == "rule")
+            name = self.name(key)
+            for path, decision in self.decisions:
+                if agents_mod.blocked(self.site, name, decision, self.reg):
+                    continue
+                if not own.allowed(paths.example(path)):
+                    out.setdefault(path, []).append(name)
+        return out
 
     def _site_key(self, value: str) -> str:
         """The key a site user-agent value names: a registry token (or alias), else the
