@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Generic, TypeVar
+from urllib.parse import quote
 
 _HEX = "0123456789ABCDEFabcdef"
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -82,8 +83,6 @@ def file_url_path(rel: PurePosixPath | str) -> str:
 
     Every character of a file name is literal, so ``%``, ``?`` and ``#`` are encoded too.
     """
-    from urllib.parse import quote
-
     raw = os.fsencode(str(rel))  # keeps undecodable names byte-exact (surrogateescape)
     return "/" + quote(raw, safe=_FILE_SAFE)
 
