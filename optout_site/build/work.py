@@ -62,15 +62,21 @@ def _left_as_is(task: Task, exc: HtmlError | ImageError) -> FileResult:
     the file); a page we cannot edit is an error, since it goes out without its tags.
     """
     message = _describe(exc)
-    if task.dst != task.src:
-        try:
-            if _process_copy(task).action == COPIED:
-                message += " (copied as is)"
-        except OSError as copy_exc:
-            message += f"; copying it as is failed too: {_describe(copy_exc)}"
+    try:
+        message += _copy_as_is(task)
+    except OSError as copy_exc:
+        message += f"; copying it as is failed too: {_describe(copy_exc)}"
     if task.kind == "image" and not task.unreadable_is_error:
         return FileResult(task.rel, task.kind, SKIPPED, message)
     return FileResult(task.rel, task.kind, ERROR, message)
+
+
+def _copy_as_is(task: Task) -> str:
+    """In output mode, publish a file we leave unedited byte for byte; what to add to its
+    report line."""
+    if task.dst == task.src:
+        return ""
+    return " (copied as is)" if _process_copy(task).action == COPIED else ""
 
 
 def _describe(exc: Exception) -> str:
@@ -110,9 +116,7 @@ def _process_image(task: Task) -> FileResult:
         return FileResult(task.rel, task.kind, CHANGED if changed else UNCHANGED)
     result = stamp_image(task.src, task.dst, task.image)
     if result.status == "skipped":
-        copied = _process_copy(task)
-        note = " (copied as is)" if copied.action == COPIED else ""
-        return FileResult(task.rel, task.kind, SKIPPED, result.reason + note)
+        return FileResult(task.rel, task.kind, SKIPPED, result.reason + _copy_as_is(task))
     if in_place:
         action = CHANGED if result.status == "changed" else UNCHANGED
         return FileResult(task.rel, task.kind, action, result.reason)
