@@ -39,19 +39,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.images import RIGHTS  # noqa: E402  (the same rights as the speed benchmark)
 from optout_site.build.work import stamp_image  # noqa: E402
 from optout_site.errors import ImageError  # noqa: E402
-from optout_site.images import Contact, ImageRights, is_image  # noqa: E402
+from optout_site.images import is_image  # noqa: E402
 
-RIGHTS = ImageRights(
-    data_mining="http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING",
-    other_constraints=None,
-    web_statement="https://jane.example/licensing",
-    usage_terms="No use for AI/ML training or text and data mining.",
-    copyright="(c) 2025 Jane Doe. All rights reserved.",
-    creator="Jane Doe",
-    contact=Contact(name="Jane Doe", email="licensing@jane.example", url="https://jane.example"),
-)
 SOURCES = {
     "Pillow Tests/images": "pillow-*/Tests/images",
     "exiftool t/images": "Image-ExifTool-*/t/images",

@@ -106,7 +106,7 @@ def build_corpus(folder: Path, count: int, megapixels: float) -> int:
     bases = []
     for seed in range(4):
         im = _photo(megapixels, seed)
-        params: dict = {"quality": 90, "exif": _exif(seed)}
+        params: dict[str, object] = {"quality": 90, "exif": _exif(seed)}
         if seed == 3:
             params["xmp"] = SMALL_XMP
         bases.append(_encode(im, "JPEG", **params))
