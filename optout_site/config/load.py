@@ -195,7 +195,7 @@ _FIXED = {
 
 # What `optout-site init` writes for the user to replace: built as is, every image and
 # page would credit "Your Name" and point at example.com.
-_PLACEHOLDERS = {
+PLACEHOLDERS = {
     ("url",): "https://www.example.com",
     ("rightsholder", "name"): "Your Name",
     ("rightsholder", "email"): "rights@example.com",
@@ -204,7 +204,7 @@ _PLACEHOLDERS = {
 
 
 def _check_placeholders(raw: dict[str, Any], ctx: Context) -> None:
-    for keys_path, placeholder in _PLACEHOLDERS.items():
+    for keys_path, placeholder in PLACEHOLDERS.items():
         section: Any = raw
         node = raw["__node__"]
         for key in keys_path[:-1]:
