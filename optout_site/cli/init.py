@@ -65,6 +65,8 @@ class Answers:
 
 def slug(text: str) -> str:
     """A site name `sites.yaml` accepts (letters, digits, '.', '_', '-'), from a title."""
+    # "Jo's Notes" is jos-notes, not jo-s-notes.
+    text = text.replace("'", "").replace("\u2019", "")
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:40].strip("-")
 
