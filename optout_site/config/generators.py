@@ -143,6 +143,25 @@ def _hugo(path: Path, text: str) -> Generator:
     )
 
 
+# Keys only a Hugo config has at its top: `config.toml` and `config.yaml` are names many
+# tools use, so they count as Hugo's only with one of these in them.
+_HUGO_KEYS = {
+    "baseurl",
+    "languagecode",
+    "publishdir",
+    "theme",
+    "contentdir",
+    "defaultcontentlanguage",
+}
+
+
+def _hugo_by_generic_name(path: Path, text: str) -> Generator | None:
+    data = _mapping(text, path.suffix.lstrip("."))
+    if not any(isinstance(k, str) and k.lower() in _HUGO_KEYS for k in data):
+        return None
+    return _hugo(path, text)
+
+
 def _mkdocs(path: Path, text: str) -> Generator:
     data = _mapping(text, "yaml")
     return Generator(
@@ -224,7 +243,7 @@ def _astro(path: Path, text: str) -> Generator:
 
 # In the order they are tried: the first config file found in the project decides.
 # Hugo's config.{toml,yaml,json} comes after the others' names, which are their own.
-READERS: tuple[tuple[str, Callable[[Path, str], Generator]], ...] = (
+READERS: tuple[tuple[str, Callable[[Path, str], Generator | None]], ...] = (
     ("hugo.toml", _hugo),
     ("hugo.yaml", _hugo),
     ("hugo.json", _hugo),
@@ -241,14 +260,15 @@ READERS: tuple[tuple[str, Callable[[Path, str], Generator]], ...] = (
     ("astro.config.js", _astro),
     ("astro.config.ts", _astro),
     ("astro.config.mts", _astro),
-    ("config.toml", _hugo),
-    ("config.yaml", _hugo),
-    ("config.json", _hugo),
+    ("config.toml", _hugo_by_generic_name),
+    ("config.yaml", _hugo_by_generic_name),
+    ("config.json", _hugo_by_generic_name),
 )
 
 
-def read(name: str, path: Path, text: str) -> Generator:
-    """Read ``text`` as the config file ``name`` (one of :data:`READERS`)."""
+def read(name: str, path: Path, text: str) -> Generator | None:
+    """Read ``text`` as the config file ``name`` (one of :data:`READERS`); ``None`` for a
+    generic name whose content is not the generator's."""
     reader = dict(READERS)[name]
     return reader(path, text)
 
@@ -257,8 +277,9 @@ def _candidates(project: Path) -> Iterator[Generator]:
     for name, reader in READERS:
         path = project / name
         text = _text(path)  # None when absent, a folder or unreadable
-        if text is not None:
-            yield reader(path, text)
+        found = reader(path, text) if text is not None else None
+        if found is not None:
+            yield found
 
 
 def detect(project: Path) -> Generator | None:
