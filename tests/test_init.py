@@ -355,6 +355,14 @@ def test_on_a_terminal_init_asks(tmp_path, monkeypatch, capsys):
     assert "Your name, as the rights holder [Jo Photo]: " in out and "unknown use nonsense" in err
 
 
+def test_end_of_input_keeps_what_was_found(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hugo.toml").write_text(HUGO_TOML)
+    monkeypatch.setattr("sys.stdin", _Tty(""))  # Ctrl-D at the first question
+    assert main(["init"]) == 0
+    assert _site(tmp_path)["rightsholder"]["name"] == "Jo Photo"
+
+
 def test_yes_asks_nothing_on_a_terminal(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("sys.stdin", _Tty(""))  # any question would hit EOF

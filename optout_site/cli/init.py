@@ -37,7 +37,14 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
             "place, so your deploy step keeps publishing the folder it publishes now."
         ),
     )
-    p.add_argument("path", nargs="?", type=Path, default=options.DEFAULT_CONFIG)
+    p.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=options.DEFAULT_CONFIG,
+        help="the file to write (default: sites.yaml); the generator's config is read "
+        "from its folder",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--name", help="the rights holder's name (default: the config's author)")
     p.add_argument("--email", help="where licensing requests go")
@@ -90,7 +97,10 @@ Ask = Callable[[str], str]
 
 def _ask(ask: Ask, question: str, default: str | None) -> str | None:
     shown = f" [{default}]" if default else ""
-    answer = ask(f"{question}{shown}: ").strip()
+    try:
+        answer = ask(f"{question}{shown}: ").strip()
+    except EOFError:  # Ctrl-D, or input ran out: keep what was found
+        answer = ""
     return answer or default
 
 
