@@ -3,8 +3,11 @@ run exactly the commands the README documents."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -41,7 +44,7 @@ def test_action_top_level_schema(action):
 
 def test_action_inputs_are_well_formed(action):
     inputs = action["inputs"]
-    assert set(inputs) == {"config", "site", "python-version"}
+    assert set(inputs) == {"config", "site", "deploy", "python-version"}
     for name, spec in inputs.items():
         assert isinstance(spec.get("description"), str) and spec["description"], name
         assert set(spec) <= {"description", "required", "default", "deprecationMessage"}
@@ -103,9 +106,112 @@ def test_pre_commit_hook():
     assert hook["id"] == "optout-site"
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
-    assert shlex.split(hook["entry"]) == ["optout-site", "build", "--check"]
+    assert shlex.split(hook["entry"]) == ["optout-site", "build", "--check", "--if-built"]
 
 
 def test_build_check_option_is_registered():
     args = cli._parser().parse_args(["build", "--check"])
     assert args.check is True
+
+
+# --- the deploy guard: a stamped site goes out, never the folder next to it -------------------
+
+SITE = """\
+sites:
+  - name: jo
+    url: https://jo.photo
+    input: public
+    {output}
+    rightsholder: {{name: Jo Photo, email: jo@jo.photo}}
+"""
+
+
+def _guard(action) -> dict:
+    [step] = [s for s in action["runs"]["steps"] if "OPTOUT_DEPLOY" in s.get("env", {})]
+    return step
+
+
+def _run_guard(action, project, deploy: str, site: str = "") -> subprocess.CompletedProcess:
+    """The guard step's script, run as the runner runs a `shell: python` step: its env
+    from the inputs, in the repository's folder, with optout-site on PATH."""
+    step = _guard(action)
+    assert step["shell"] == "python" and step["if"] == "inputs.deploy != ''"
+    env = {
+        **os.environ,
+        "OPTOUT_CONFIG": "sites.yaml",
+        "OPTOUT_SITE": site,
+        "OPTOUT_DEPLOY": deploy,
+        "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
+    }
+    script = project / "guard.py"
+    script.write_text(step["run"], encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script)], cwd=project, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.mark.slow  # each runs the step's script and `optout-site sites` as processes
+@pytest.mark.parametrize(
+    ("output", "deploy", "ok"),
+    [
+        ("", "public", True),  # stamped in place, the generator's folder deployed
+        ("", "./public/", True),
+        ("output: build", "build", True),  # a stamped copy, and that copy deployed
+        ("output: build", "public", False),  # the unstamped source deployed
+        ("", "dist", False),  # some other folder
+    ],
+)
+def test_the_action_refuses_to_deploy_a_folder_it_did_not_stamp(
+    action, tmp_path, output, deploy, ok
+):
+    (tmp_path / "public").mkdir()
+    (tmp_path / "sites.yaml").write_text(SITE.format(output=output), encoding="utf-8")
+    assert cli.main(["build", "-q", "-c", str(tmp_path / "sites.yaml")]) == 0
+    result = _run_guard(action, tmp_path, deploy)
+    assert (result.returncode == 0) is ok, result.stdout + result.stderr
+    if not ok:
+        assert f"::error::deploy folder {deploy} was not stamped" in result.stdout
+        assert "build" in result.stdout if output else "public" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_deploy_guard_counts_only_the_site_built(action, tmp_path):
+    (tmp_path / "public").mkdir()
+    (tmp_path / "docs").mkdir()
+    text = SITE.format(output="") + SITE.format(output="").split("sites:\n")[1].replace(
+        "name: jo", "name: docs"
+    ).replace("input: public", "input: docs")
+    (tmp_path / "sites.yaml").write_text(text, encoding="utf-8")
+    assert _run_guard(action, tmp_path, "docs", site="docs").returncode == 0
+    assert _run_guard(action, tmp_path, "public", site="docs").returncode == 1
+    assert _run_guard(action, tmp_path, "public").returncode == 0
+
+
+def test_build_says_where_it_stamped(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "public").mkdir()
+    (tmp_path / "sites.yaml").write_text(SITE.format(output=""), encoding="utf-8")
+    assert cli.main(["build"]) == 0
+    assert "site jo: stamped in place: public/\n" in capsys.readouterr().out
+    (tmp_path / "sites.yaml").write_text(SITE.format(output="output: out/www"), encoding="utf-8")
+    assert cli.main(["build", "--dry-run"]) == 0
+    assert "site jo: would write out/www/ from public/\n" in capsys.readouterr().out
+    assert cli.main(["build"]) == 0
+    assert "site jo: wrote out/www/ from public/\n" in capsys.readouterr().out
+
+
+def test_the_hook_skips_a_site_not_built_yet(tmp_path, monkeypatch, capsys):
+    """pre-commit runs before the generator has built anything: say so, pass, write nothing."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sites.yaml").write_text(SITE.format(output=""), encoding="utf-8")
+    hook = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))[0]
+    argv = shlex.split(hook["entry"])[1:]
+    assert cli.main(argv) == 0
+    assert "is not built yet; skipped (run your generator first)" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sites.yaml"]
+    # Without the hook's flag a missing folder is still a config error, and once built
+    # the hook stamps and checks it.
+    assert cli.main(["build", "--check"]) == 2
+    (tmp_path / "public").mkdir()
+    assert cli.main(argv) == 0
+    assert (tmp_path / "public" / "robots.txt").is_file()

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 # File actions. "error" files were left exactly as they were.
 CHANGED, UNCHANGED, COPIED, SKIPPED, ERROR = "changed", "unchanged", "copied", "skipped", "error"
 # A file the tool published before and no longer produces, withdrawn as it left it.
 REMOVED = "removed"
+
+
+def _shown(folder: str) -> str:
+    """A folder as the user named it: relative to the working folder when inside it."""
+    path = Path(folder)
+    with contextlib.suppress(ValueError, OSError):
+        path = path.relative_to(Path.cwd())
+    return f"{path.as_posix().rstrip('/')}/"
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,14 @@ class SiteReport:
             "files": [asdict(f) for f in self.files if f.action not in (UNCHANGED, COPIED)],
         }
 
+    def where(self) -> str:
+        """Which folder holds the stamped site, the one to deploy: the input itself, or
+        the output written from it."""
+        source, target = _shown(self.input), _shown(self.output)
+        if self.input == self.output:
+            return f"{'would stamp' if self.dry_run else 'stamped'} in place: {source}"
+        return f"{'would write' if self.dry_run else 'wrote'} {target} from {source}"
+
     def render(self) -> str:
         verb = "would change" if self.dry_run else "changed"
         pages = self.count("page")
@@ -81,7 +99,7 @@ class SiteReport:
         stamped = self.count("image", CHANGED) + self.count("image", UNCHANGED)
         signals = [f for f in self.files if f.kind == "signal"]
         lines = [
-            f"site {self.name}: {self.input} -> {self.output}",
+            f"site {self.name}: {self.where()}",
             f"  files scanned   {self.scanned}",
             f"  pages tagged    {tagged}/{pages}",
             f"  images stamped  {stamped}/{images}",

@@ -46,6 +46,12 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="after building, check every built site's signals (like `check`)",
     )
+    p.add_argument(
+        "--if-built",
+        action="store_true",
+        help="skip, with a message, each site whose input folder does not exist yet "
+        "(for a pre-commit hook that runs before the generator has built the site)",
+    )
     return p
 
 
@@ -57,11 +63,23 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    cfg = config.load(args.config, unbuilt_ok=args.if_built)
+    chosen = []
+    for site in cfg.select(args.site):
+        if site.input.exists():
+            chosen.append(site.name)
+        else:  # only with --if-built: else load refused it
+            print(
+                f"site {site.name}: {site.input} is not built yet; skipped "
+                "(run your generator first)",
+                file=sys.stderr,
+            )
+    if not chosen:
+        return EXIT_OK
     bar = progress.Bar() if progress.wanted() and not (args.quiet or args.json) else None
-    cfg = config.load(args.config)
     report = pipeline.build(
         cfg,
-        sites=args.site,
+        sites=chosen,
         dry_run=args.dry_run,
         jobs=args.jobs,
         progress=bar,
@@ -71,13 +89,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(report.to_json())
     elif args.quiet:
-        for site in report.sites:
-            for problem in site.problems:
-                print(f"{site.name}: {problem.path}: {problem.message}", file=sys.stderr)
+        for done in report.sites:
+            for problem in done.problems:
+                print(f"{done.name}: {problem.path}: {problem.message}", file=sys.stderr)
     else:
         print(report.render())
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
-        sites = cfg.select(args.site)
+        sites = cfg.select(chosen)
         code = max(code, check_sites(sites, stream=sys.stderr if args.json else None))
     return code

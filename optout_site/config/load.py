@@ -156,12 +156,13 @@ def _check_rules(rules: list[dict[str, Any]], ctx: Context) -> bool:
     return ok
 
 
-def _check_paths(raw: dict[str, Any], ctx: Context) -> None:
+def _check_paths(raw: dict[str, Any], ctx: Context, unbuilt_ok: bool = False) -> None:
     node = raw["__node__"]
     source, target = raw["input"], raw.get("output")
     try:
         if not source.exists():
-            ctx.error(node, f"input folder {source} does not exist")
+            if not unbuilt_ok:
+                ctx.error(node, f"input folder {source} does not exist")
         elif not source.is_dir():
             ctx.error(node, f"input {source} is not a folder")
     except OSError as exc:
@@ -195,7 +196,7 @@ _FIXED = {
 
 # What `optout-site init` writes for the user to replace: built as is, every image and
 # page would credit "Your Name" and point at example.com.
-_PLACEHOLDERS = {
+PLACEHOLDERS = {
     ("url",): "https://www.example.com",
     ("rightsholder", "name"): "Your Name",
     ("rightsholder", "email"): "rights@example.com",
@@ -204,7 +205,7 @@ _PLACEHOLDERS = {
 
 
 def _check_placeholders(raw: dict[str, Any], ctx: Context) -> None:
-    for keys_path, placeholder in _PLACEHOLDERS.items():
+    for keys_path, placeholder in PLACEHOLDERS.items():
         section: Any = raw
         node = raw["__node__"]
         for key in keys_path[:-1]:
@@ -299,8 +300,10 @@ def _check_generated_paths(raw: dict[str, Any], ctx: Context) -> None:
         taken[file] = f"the {key.replace('_', ' ')}"
 
 
-def load(path: Path = DEFAULT_CONFIG) -> Config:
-    """Read and validate a sites.yaml; raises ConfigError listing every problem."""
+def load(path: Path = DEFAULT_CONFIG, *, unbuilt_ok: bool = False) -> Config:
+    """Read and validate a sites.yaml; raises ConfigError listing every problem.
+    ``unbuilt_ok``: an input folder that does not exist yet (the generator has not run)
+    is not an error; the caller skips that site."""
     path = Path(path).resolve()
     root = yamlnodes.compose(path)
     ctx = Context(path)
@@ -323,7 +326,7 @@ def load(path: Path = DEFAULT_CONFIG) -> Config:
             if raw["name"] in names:
                 ctx.error(node, f"duplicate site name {raw['name']!r}")
             names.add(raw["name"])
-            _check_paths(raw, ctx)
+            _check_paths(raw, ctx, unbuilt_ok)
             _check_generated_paths(raw, ctx)
             target = raw.get("output", raw["input"])
             if target in outputs:
