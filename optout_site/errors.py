@@ -13,7 +13,8 @@
     │   └── BlockError              a host config's optout-site block is damaged
     ├── HtmlError                   a page cannot be edited without risking its bytes
     ├── ImageError                  an image is corrupt, truncated or not an image
-    └── Unsupported                 a valid image we deliberately leave alone (reported as skipped)
+    ├── Unsupported                 a valid image we deliberately leave alone (reported as skipped)
+    └── EvidenceError               an evidence record or its timestamp cannot be made or trusted
 
 Errors inside one file (a page, an image, a signal) are reported against that file and the
 build goes on; errors of the config or the command line stop before anything is written.
@@ -96,3 +97,7 @@ class ImageError(OptoutSiteError):
 
 class Unsupported(OptoutSiteError):
     """A valid file we deliberately do not write (becomes a "skipped" result)."""
+
+
+class EvidenceError(OptoutSiteError):
+    """An evidence record, its ledger or its timestamp cannot be made, read or trusted."""

@@ -119,14 +119,19 @@ def github(report: CheckReport) -> str:
     return "\n".join(out)
 
 
-def html(report: CheckReport) -> str:
-    env = jinja2.Environment(
+def environment() -> jinja2.Environment:
+    """The packaged report templates (check report, evidence record), strictly rendered."""
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def html(report: CheckReport) -> str:
+    env = environment()
     columns = [s for s in SIGNALS if any(s in r.cells for r in report.rows)]
     fixes: dict[str, list[Finding]] = {}
     for f in report.errors + report.warnings:

@@ -279,8 +279,10 @@ class HttpSource:
         *,
         deadline: float = DEADLINE,
         max_requests: int = MAX_REQUESTS,
+        whole: bool = False,
     ) -> None:
         parts = urlsplit(base)
+        self.whole = whole  # read every body whole (up to MAX_BODY), pages too
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.host = parts.hostname or parts.netloc
         self.label = base
@@ -366,8 +368,8 @@ class HttpSource:
 
     def _read(self, path: str, response: http.client.HTTPResponse) -> Fetched:
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        prefix = path == ROBOTS_PATH or "html" in content_type
-        limit = ROBOTS_BYTES if path == ROBOTS_PATH else PAGE_BYTES if prefix else MAX_BODY
+        prefix = not self.whole and (path == ROBOTS_PATH or "html" in content_type)
+        limit = MAX_BODY if not prefix else ROBOTS_BYTES if path == ROBOTS_PATH else PAGE_BYTES
         chunks: list[bytes] = []
         size = 0
         while size <= limit:

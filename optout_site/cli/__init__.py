@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from optout_site._version import __version__
 from optout_site.errors import (
     ConfigError,
+    EvidenceError,
     OptoutSiteError,
     RegistryError,
     UnknownAgent,
@@ -29,7 +30,7 @@ from optout_site.errors import (
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-COMMANDS = ("build", "check", "agents", "init", "sites")
+COMMANDS = ("build", "check", "agents", "init", "sites", "evidence")
 
 # Error → (heading printed before the message, exit code). First match wins.
 ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (
@@ -37,6 +38,7 @@ ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (
     (RegistryError, "agent registry error", EXIT_USAGE),
     (UnknownAgent, None, EXIT_USAGE),
     (UsageError, None, EXIT_USAGE),
+    (EvidenceError, "evidence error", EXIT_USAGE),
 )
 
 _INTACT = "every file is either as it was or complete; run again to finish"

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optout_site.cli import EXIT_OK, EXIT_PROBLEMS, Subparsers, options
-from optout_site.errors import UsageError
+from optout_site.errors import EvidenceError, UsageError
+
+if TYPE_CHECKING:
+    from optout_site.build.report import BuildReport
+    from optout_site.config import Site
 
 
 def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -86,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         state_dir=args.state_dir,
     )
+    if not args.dry_run:
+        _record_evidence(cfg.select(args.site), report, args.jobs)
     if args.json:
         print(report.to_json())
     elif args.quiet:
@@ -99,3 +106,22 @@ def run(args: argparse.Namespace) -> int:
         sites = cfg.select(chosen)
         code = max(code, check_sites(sites, stream=sys.stderr if args.json else None))
     return code
+
+
+def _record_evidence(sites: tuple[Site, ...], report: BuildReport, jobs: int | None) -> None:
+    """Append each site's evidence record; a failure is that site's problem, not a crash."""
+    from optout_site.build.report import CHANGED, ERROR, UNCHANGED, FileResult
+    from optout_site.evidence import ledger
+
+    for site, site_report in zip(sites, report.sites, strict=True):
+        if not site.evidence.enabled or any(f.kind == "folder" for f in site_report.files):
+            continue  # a site that was not built has nothing new to record
+        try:
+            outcome = ledger.record_build(site, site_report, jobs=jobs)
+        except (EvidenceError, OSError) as exc:
+            message = f"no evidence record was written: {exc}"
+            site_report.files.append(FileResult("evidence", "evidence", ERROR, message))
+            continue
+        message = outcome.message + (f"; warning: {outcome.warning}" if outcome.warning else "")
+        action = CHANGED if outcome.path is not None else UNCHANGED
+        site_report.files.append(FileResult("evidence", "evidence", action, message))

@@ -450,6 +450,16 @@ _ROBOTS_META = yamlnodes.mapping(
     {"bing_noarchive": Key(yamlnodes.boolean)}, what="a robots_meta mapping"
 )
 
+_EVIDENCE = yamlnodes.mapping(
+    {
+        "enabled": Key(yamlnodes.boolean),
+        "dir": Key(_file_path),
+        "publish": Key(yamlnodes.boolean),
+        "tsa": Key(_url),
+    },
+    what="an evidence mapping (enabled, dir, publish, tsa)",
+)
+
 # Keys a site may set and `defaults:` may supply.
 _SHARED_KEYS = {
     "rightsholder": Key(_RIGHTSHOLDER),
@@ -471,6 +481,7 @@ _SHARED_KEYS = {
     "reservation_page": Key(_RESERVATION_PAGE),
     "rsl": Key(_RSL),
     "robots_meta": Key(_ROBOTS_META),
+    "evidence": Key(_EVIDENCE),
 }
 _SITE = yamlnodes.mapping(
     {

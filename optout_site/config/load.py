@@ -18,6 +18,7 @@ from optout_site.config.model import (
     AgentsConfig,
     AiTxtConfig,
     Config,
+    EvidenceConfig,
     ImagesConfig,
     ReservationPageConfig,
     Rightsholder,
@@ -119,6 +120,19 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
+        evidence=_evidence(raw, ctx),
+    )
+
+
+def _evidence(raw: dict[str, Any], ctx: Context) -> EvidenceConfig:
+    if "evidence" not in raw:
+        return EvidenceConfig()
+    given = _plain(raw["evidence"])
+    return EvidenceConfig(
+        enabled=given.get("enabled", True),
+        dir=given.get("dir") or ctx.file.parent / "evidence",
+        publish=given.get("publish", False),
+        tsa=given.get("tsa"),
     )
 
 

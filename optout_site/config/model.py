@@ -89,6 +89,22 @@ class RobotsMetaConfig:
 
 
 @dataclass(frozen=True)
+class EvidenceConfig:
+    """The evidence ledger (:mod:`optout_site.evidence`): a dated record of each build.
+
+    On once an ``evidence:`` mapping is given. ``dir`` is the ledger folder (default
+    ``evidence/`` beside sites.yaml, outside the published folder); ``publish`` also puts
+    the latest record under ``/.well-known/``; ``tsa`` is an RFC 3161 time-stamping
+    authority's URL (the build asks it only when set).
+    """
+
+    enabled: bool = False
+    dir: Path | None = None
+    publish: bool = False
+    tsa: str | None = None
+
+
+@dataclass(frozen=True)
 class AgentsConfig:
     """How robots.txt treats agents beyond what the policy implies.
 
@@ -127,6 +143,7 @@ class Site:
     reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)
     rsl: RslConfig = field(default_factory=RslConfig)
     robots_meta: RobotsMetaConfig = field(default_factory=RobotsMetaConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
 
     @property
     def output_dir(self) -> Path:
