@@ -15,7 +15,7 @@ REMOVED = "removed"
 
 @dataclass(frozen=True)
 class FileResult:
-    path: str  # site-relative, '/'-separated
+    path: str  # site-relative, '/'-separated; the full path of a host config in hosts_dir
     kind: str  # "page", "image", "signal", "file"
     action: str
     message: str = ""
