@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from optout_site import paths
-from optout_site.config import yamlnodes
+from optout_site.config import urls, yamlnodes
 from optout_site.config.yamlnodes import Context, Invalid, Key
 from optout_site.policy import Use
 from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
@@ -64,7 +64,7 @@ def _url(node: yaml.Node, ctx: Context) -> str:
         )
     if parts.query or parts.fragment:
         raise Invalid(f"the site URL cannot carry a query or fragment: {value!r}")
-    return value
+    return urls.to_ascii(value)  # signals and server configs take ASCII URLs only
 
 
 def _base_url(node: yaml.Node, ctx: Context) -> str:
