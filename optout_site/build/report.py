@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -11,6 +12,16 @@ from typing import Any
 CHANGED, UNCHANGED, COPIED, SKIPPED, ERROR = "changed", "unchanged", "copied", "skipped", "error"
 # A file the tool published before and no longer produces, withdrawn as it left it.
 REMOVED = "removed"
+
+
+# Characters that end or rewrite a line on a terminal or in a CI log: a file name holding
+# "\n::error::" would otherwise start a GitHub Actions workflow command of its own.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(line: str) -> str:
+    """One report line as it may be printed: control characters spelled out (``\\n``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), line)
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,7 @@ class SiteReport:
         problems = self.problems
         lines.append(f"  problems        {len(problems)}")
         lines.extend(f"    {f.path}: {f.message}" for f in problems)
-        return "\n".join(lines)
+        return "\n".join(map(printable, lines))
 
 
 @dataclass

@@ -52,6 +52,7 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from optout_site import config
     from optout_site.build import pipeline
+    from optout_site.build.report import printable
     from optout_site.cli import progress
     from optout_site.cli.check import check_sites
 
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     elif args.quiet:
         for site in report.sites:
             for problem in site.problems:
-                print(f"{site.name}: {problem.path}: {problem.message}", file=sys.stderr)
+                line = f"{site.name}: {problem.path}: {problem.message}"
+                print(printable(line), file=sys.stderr)
     else:
         print(report.render())
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
