@@ -100,10 +100,11 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(report: CheckReport) -> str:
-    """GitHub Actions workflow commands: one ``::error``/``::warning`` line per finding."""
+def github(report: CheckReport, *, errors_only: bool = False) -> str:
+    """GitHub Actions workflow commands: one ``::error``/``::warning`` line per finding,
+    then a summary line; ``errors_only``: the ``::error`` lines alone."""
     out = []
-    for f in report.findings:
+    for f in report.errors if errors_only else report.findings:
         props = []
         if report.root is not None:
             # The finding names a URL path; the annotation the file it is served from.
@@ -117,6 +118,8 @@ def github(report: CheckReport) -> str:
         props.append(f"title={_escape_property(f'{f.signal}: {f.path}')}")
         message = f"{f.message} Fix: {f.fix}"
         out.append(f"::{f.severity} {','.join(props)}::{_escape_data(message)}")
+    if errors_only:
+        return "\n".join(out)
     verdict = "consistent" if report.ok else f"{len(report.errors)} problem(s)"
     out.append(
         printable(

@@ -30,7 +30,9 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes (default: one per core)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print only problems (with --check: errors)"
+    )
     p.add_argument(
         "--force", action="store_true", help="rebuild every file, ignoring the incremental state"
     )
@@ -81,5 +83,6 @@ def run(args: argparse.Namespace) -> int:
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
         sites = cfg.select(args.site)
-        code = max(code, check_sites(sites, stream=sys.stderr if args.json else None))
+        stream = sys.stderr if args.json else None
+        code = max(code, check_sites(sites, stream=stream, quiet=args.quiet))
     return code
