@@ -60,6 +60,9 @@ def _files(root: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_in_place_build_keeps_server_configs_out_of_the_web_root(tmp_path):
     cfg = _site(tmp_path, "    hosts_dir: deploy\n")  # relative: to the config's folder
+    dry = build(cfg, jobs=1, dry_run=True)
+    assert not (tmp_path / "deploy").exists()
+    assert str(tmp_path / "deploy" / nginx.FILE_NAME) in {f.path for f in dry.sites[0].files}
     report = build(cfg, jobs=1)
     assert report.ok, report.render()
     public, deploy = tmp_path / "public", tmp_path / "deploy"
