@@ -308,12 +308,17 @@ def _running(
 
 
 @contextlib.contextmanager
-def nginx_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[int]:
-    """nginx serving ``docroot`` with the site's nginx snippet; yields its port."""
+def nginx_server(
+    site: config.Site, docroot: Path, workdir: Path, include: Path | None = None
+) -> Iterator[int]:
+    """nginx serving ``docroot`` with the site's nginx snippet (rendered here, or the file
+    ``include`` a build wrote); yields its port."""
     binary = _binary("/usr/sbin/nginx", "nginx")
     conf_dir = workdir / "nginx"
     conf_dir.mkdir()
-    (conf_dir / nginx.FILE_NAME).write_bytes(nginx.render(site, None))
+    if include is None:
+        include = conf_dir / nginx.FILE_NAME
+        include.write_bytes(nginx.render(site, None))
     port = free_port()
     types = " ".join(f"{t} {ext};" for ext, t in MIME_TYPES.items())
     temp = " ".join(
@@ -334,7 +339,7 @@ http {{
   server {{
     listen 127.0.0.1:{port};
     root {docroot};
-    include {conf_dir / nginx.FILE_NAME};
+    include {include};
   }}
 }}
 """
@@ -429,12 +434,17 @@ DocumentRoot {docroot}
 
 
 @contextlib.contextmanager
-def caddy_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[int]:
-    """Caddy serving ``docroot`` with the site's Caddy snippet; yields its port."""
+def caddy_server(
+    site: config.Site, docroot: Path, workdir: Path, include: Path | None = None
+) -> Iterator[int]:
+    """Caddy serving ``docroot`` with the site's Caddy snippet (rendered here, or the file
+    ``include`` a build wrote); yields its port."""
     binary = _binary("/usr/bin/caddy", "caddy")
     conf_dir = workdir / "caddy"
     conf_dir.mkdir()
-    (conf_dir / caddy.FILE_NAME).write_bytes(caddy.render(site, None))
+    if include is None:
+        include = conf_dir / caddy.FILE_NAME
+        include.write_bytes(caddy.render(site, None))
     port = free_port()
     (conf_dir / "Caddyfile").write_text(
         f"""{{
@@ -445,7 +455,7 @@ def caddy_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[in
 http://127.0.0.1:{port} {{
 \tbind 127.0.0.1
 \troot * {docroot}
-\timport {conf_dir / caddy.FILE_NAME}
+\timport {include}
 \tfile_server
 }}
 """

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from optout_site import config
@@ -31,7 +31,7 @@ from optout_site.build.report import (
     FileResult,
     SiteReport,
 )
-from optout_site.build.scan import Skipped, scan
+from optout_site.build.scan import Entry, Skipped, scan
 from optout_site.build.sitefiles import MERGED, site_files
 from optout_site.config import Site
 
@@ -148,7 +148,12 @@ def _build(
     out = site.output_dir
     entries, skipped = scan(site.input)
     report.scanned = len(entries) + len(skipped)
-    generated, notes = site_files(site, site.input)
+    generated, notes, elsewhere = site_files(site, site.input)
+    if site.output is None:
+        # In place, the host configs an earlier build put in the web root before hosts_dir
+        # took them elsewhere are withdrawn like any file we no longer produce.
+        moved = {PurePosixPath(path.name) for path in elsewhere}
+        entries = [e for e in entries if not (e.rel in moved and _as_left(saved, e))]
     tasks: list[Task] = []
     current: list[FileResult] = []
     for entry in entries:
@@ -166,7 +171,7 @@ def _build(
             tasks.append(task)
     report.files.extend(FileResult(str(s.rel), "file", SKIPPED, s.reason) for s in skipped)
     report.files.extend(current)
-    progress.start(site.name, len(tasks) + len(generated))
+    progress.start(site.name, len(tasks) + len(generated) + len(elsewhere))
     by_rel = {t.rel: t for t in tasks}
     try:
         for result in _run(tasks, jobs):
@@ -195,6 +200,10 @@ def _build(
                     result = FileResult(str(rel), "signal", result.action, "; ".join(said))
             report.files.append(result)
             progress.advance(result)
+        for path, data in elsewhere.items():
+            result = _write_outside(path, data, dry_run)
+            report.files.append(result)
+            progress.advance(result)
         # Everything the input holds counts as produced, in both modes: a file that is
         # still an input file is never withdrawn, whatever an older state says.
         produced = {str(rel) for rel in generated} | {str(e.rel) for e in entries}
@@ -208,6 +217,20 @@ def _build(
             with contextlib.suppress(OSError):  # a cache that cannot be written costs time only
                 state.save(state_file, saved)
     return report
+
+
+def _as_left(saved: state.State, entry: Entry) -> bool:
+    """The input file is one this tool published and nobody has touched since."""
+    was = saved.outputs.get(str(entry.rel))
+    return was is not None and state.left(entry.path) == was
+
+
+def _write_outside(path: Path, data: bytes | Exception, dry_run: bool) -> FileResult:
+    """A host config in hosts_dir, reported under its full path (it is not in the site)."""
+    if not isinstance(data, bytes):
+        return FileResult(str(path), "signal", ERROR, str(data))
+    result = work.write_signal(path, path.name, data, dry_run)
+    return FileResult(str(path), result.kind, result.action, result.message)
 
 
 def _withdraw(out: Path, saved: state.State, produced: set[str], dry_run: bool) -> list[FileResult]:

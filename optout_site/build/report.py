@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,9 +24,19 @@ def _shown(folder: str) -> str:
     return f"{path.as_posix().rstrip('/')}/"
 
 
+# Characters that end or rewrite a line on a terminal or in a CI log: a file name holding
+# "\n::error::" would otherwise start a GitHub Actions workflow command of its own.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(line: str) -> str:
+    """One report line as it may be printed: control characters spelled out (``\\n``)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), line)
+
+
 @dataclass(frozen=True)
 class FileResult:
-    path: str  # site-relative, '/'-separated
+    path: str  # site-relative, '/'-separated; the full path of a host config in hosts_dir
     kind: str  # "page", "image", "signal", "file"
     action: str
     message: str = ""
@@ -121,7 +132,7 @@ class SiteReport:
         problems = self.problems
         lines.append(f"  problems        {len(problems)}")
         lines.extend(f"    {f.path}: {f.message}" for f in problems)
-        return "\n".join(lines)
+        return "\n".join(map(printable, lines))
 
 
 @dataclass

@@ -22,12 +22,13 @@ Rendered = bytes | SignalError | HtmlError
 
 def site_files(
     site: Site, source: Path
-) -> tuple[dict[PurePosixPath, Rendered], dict[PurePosixPath, str]]:
-    """Every site-level signal file, keyed by its path inside the site, and what the
-    report should say about some of them beyond changed/unchanged.
+) -> tuple[dict[PurePosixPath, Rendered], dict[PurePosixPath, str], dict[Path, Rendered]]:
+    """Every site-level signal file, keyed by its path inside the site; what the report
+    should say about some of them beyond changed/unchanged; and the host configs
+    ``hosts_dir`` takes out of the site, keyed by where they go.
 
     ``source`` is the input folder, for signals that merge with the site's own file
-    (robots.txt, host header configs).
+    (robots.txt, host header configs). A config in hosts_dir merges with the file there.
     """
     notes: dict[PurePosixPath, str] = {}
 
@@ -54,8 +55,15 @@ def site_files(
     out: dict[PurePosixPath, Rendered] = {}
     for path, render in renderers.items():
         out[PurePosixPath(path.lstrip("/"))] = _attempt(render)
-    for name, content in hosts.render_all(site, lambda name: _read(source / name)).items():
-        out[PurePosixPath(name)] = content
+    away = hosts.outside(site)
+    elsewhere: dict[Path, Rendered] = {}
+    for name, content in hosts.render_all(
+        site, lambda name: _read(away.get(name, source / name))
+    ).items():
+        if name in away:
+            elsewhere[away[name]] = content
+        else:
+            out[PurePosixPath(name)] = content
     if site.reservation_page.enabled:
         try:
             pages = reservation.render(site)
@@ -73,7 +81,7 @@ def site_files(
                     continue
                 decision = site.policy.resolve(path)
                 out[rel] = _attempt(partial(page_tags.render, site, decision, page))
-    return out, notes
+    return out, notes, elsewhere
 
 
 # Files we merge into the site's own copy rather than replace.

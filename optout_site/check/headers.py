@@ -6,12 +6,14 @@ tdmrep.json. Folder mode checks that the configured host files exist instead.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from optout_site import dialects
 from optout_site.check.context import Context
 from optout_site.check.model import BAD, HEADERS, HOSTS, OK, WARN
 from optout_site.check.sources import Fetched
 from optout_site.check.usage import parse_usage
-from optout_site.hosts import FILES
+from optout_site.hosts import FILES, outside
 from optout_site.policy import Use
 
 NAMES = ("tdm-reservation", "tdm-policy", "X-Robots-Tag", "Content-Usage")
@@ -163,18 +165,30 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
 
 
 def _host_files(ctx: Context) -> None:
+    away = outside(ctx.exp.site)  # the configs hosts_dir keeps out of the folder
     for host in ctx.exp.site.hosts:
         name = FILES[host]
         ctx.count(HOSTS)
-        got = ctx.get("/" + name)
-        if not got.ok:
+        if name in away:
+            where, body = str(away[name]), _read(away[name])
+        else:
+            where, got = "/" + name, ctx.get("/" + name)
+            body = got.body if got.ok else None
+        if body is None:
             ctx.add(
                 "error",
                 HOSTS,
-                "/" + name,
+                where,
                 f"sites.yaml names host {host!r} but {name} is "
                 "missing, so the host sends no opt-out headers",
                 _FIX,
             )
-        elif b"tdm-reservation" not in got.body.lower():
-            ctx.add("error", HOSTS, "/" + name, f"{name} sets no tdm-reservation header", _FIX)
+        elif b"tdm-reservation" not in body.lower():
+            ctx.add("error", HOSTS, where, f"{name} sets no tdm-reservation header", _FIX)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 
+from optout_site.build.report import printable
 from optout_site.check.model import SIGNALS, CheckReport, Coverage, Finding
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -87,7 +89,7 @@ def text(report: CheckReport) -> str:
         lines.append(f"Result: OK, every signal agrees with the policy ({warnings} warning(s)).")
     else:
         lines.append(f"Result: {errors} problem(s) and {warnings} warning(s); see above.")
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))
 
 
 def _escape_data(value: str) -> str:
@@ -98,13 +100,15 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def github(report: CheckReport) -> str:
-    """GitHub Actions workflow commands: one ``::error``/``::warning`` line per finding."""
+def github(report: CheckReport, *, errors_only: bool = False) -> str:
+    """GitHub Actions workflow commands: one ``::error``/``::warning`` line per finding,
+    then a summary line; ``errors_only``: the ``::error`` lines alone."""
     out = []
-    for f in report.findings:
+    for f in report.errors if errors_only else report.findings:
         props = []
         if report.root is not None:
-            rel = f.target_file.lstrip("/")
+            # The finding names a URL path; the annotation the file it is served from.
+            rel = unquote(f.target_file.lstrip("/"), errors="surrogateescape")
             file = Path(report.root) / rel
             if file.is_dir():
                 file = file / "index.html"
@@ -114,8 +118,14 @@ def github(report: CheckReport) -> str:
         props.append(f"title={_escape_property(f'{f.signal}: {f.path}')}")
         message = f"{f.message} Fix: {f.fix}"
         out.append(f"::{f.severity} {','.join(props)}::{_escape_data(message)}")
+    if errors_only:
+        return "\n".join(out)
     verdict = "consistent" if report.ok else f"{len(report.errors)} problem(s)"
-    out.append(f"optout-site check: {report.target}: {verdict}, {len(report.warnings)} warning(s)")
+    out.append(
+        printable(
+            f"optout-site check: {report.target}: {verdict}, {len(report.warnings)} warning(s)"
+        )
+    )
     return "\n".join(out)
 
 

@@ -35,7 +35,9 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes (default: one per core)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print only problems (with --check: errors)"
+    )
     p.add_argument(
         "--force", action="store_true", help="rebuild every file, ignoring the incremental state"
     )
@@ -63,6 +65,7 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from optout_site import config
     from optout_site.build import pipeline
+    from optout_site.build.report import printable
     from optout_site.cli import progress
     from optout_site.cli.check import check_sites
 
@@ -92,19 +95,21 @@ def run(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
     )
     if not args.dry_run:
-        _record_evidence(cfg.select(args.site), report, args.jobs)
+        _record_evidence(cfg.select(chosen), report, args.jobs)
     if args.json:
         print(report.to_json())
     elif args.quiet:
         for done in report.sites:
             for problem in done.problems:
-                print(f"{done.name}: {problem.path}: {problem.message}", file=sys.stderr)
+                line = f"{done.name}: {problem.path}: {problem.message}"
+                print(printable(line), file=sys.stderr)
     else:
         print(report.render())
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
         sites = cfg.select(chosen)
-        code = max(code, check_sites(sites, stream=sys.stderr if args.json else None))
+        stream = sys.stderr if args.json else None
+        code = max(code, check_sites(sites, stream=stream, quiet=args.quiet))
     return code
 
 

@@ -183,14 +183,19 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
-def check_sites(sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None = None) -> int:
+def check_sites(
+    sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None = None, *, quiet: bool = False
+) -> int:
     """``build --check``: check each built site against its own config; returns 0 or 1.
 
     ``auto`` prints the text summary, plus GitHub annotations when running in GitHub
     Actions, so the composite action marks the files to fix without extra flags.
+    ``quiet`` prints only the errors, one line each: on stderr, or in GitHub Actions as
+    ``::error`` annotations; the exit code is the same.
     """
     import os
 
+    from optout_site.build.report import printable
     from optout_site.check import check_built_site
     from optout_site.check import render as rendering
 
@@ -198,7 +203,12 @@ def check_sites(sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None 
     code = EXIT_OK
     for site in sites:
         report = check_built_site(site)
-        if fmt == "auto":
+        if quiet and report.errors and os.environ.get("GITHUB_ACTIONS") == "true":
+            print(rendering.github(report, errors_only=True), file=stream)
+        elif quiet:
+            for f in report.errors:
+                print(printable(f"{site.name}: {f.path}: {f.message}"), file=sys.stderr)
+        elif fmt == "auto":
             print(rendering.text(report), file=stream)
             if os.environ.get("GITHUB_ACTIONS") == "true":
                 print(rendering.github(report), file=stream)

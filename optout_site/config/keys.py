@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from optout_site import paths
-from optout_site.config import yamlnodes
+from optout_site.config import urls, yamlnodes
 from optout_site.config.yamlnodes import Context, Invalid, Key
 from optout_site.policy import Use
 from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
@@ -27,6 +27,9 @@ MEDIA_TYPES = ("images", "audio", "video", "text", "code")
 TDM_DUTIES = ("obtainConsent", "compensate")
 STANCES = ("policy", "block", "allow")
 HOSTS = ("netlify", "cloudflare", "vercel", "apache", "nginx", "caddy")
+# Hosts that read their config from somewhere other than the published folder (an nginx or
+# Caddy include, Vercel's vercel.json in the project root): `hosts_dir` takes theirs there.
+HOSTS_DIR_HOSTS = ("vercel", "nginx", "caddy")
 
 
 # no-reservation: the site reserves no use anywhere, and every signal says so (a blanket
@@ -61,7 +64,7 @@ def _url(node: yaml.Node, ctx: Context) -> str:
         )
     if parts.query or parts.fragment:
         raise Invalid(f"the site URL cannot carry a query or fragment: {value!r}")
-    return value
+    return urls.to_ascii(value)  # signals and server configs take ASCII URLs only
 
 
 def _base_url(node: yaml.Node, ctx: Context) -> str:
@@ -472,6 +475,7 @@ _SHARED_KEYS = {
     "images": Key(_IMAGES),
     "agents": Key(_AGENTS),
     "hosts": Key(yamlnodes.list_of(yamlnodes.choice(*HOSTS), allow_single=True)),
+    "hosts_dir": Key(_file_path),
     # What the user states on purpose, so the build does not refuse it.
     "acknowledge": Key(yamlnodes.list_of(yamlnodes.choice(*ACKNOWLEDGEMENTS), allow_single=True)),
     # Files left exactly as they are (globs on the site-relative path), besides the

@@ -115,6 +115,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         images=ImagesConfig(**_plain(raw.get("images", {}))),
         agents=_agents(raw.get("agents", {}), ctx),
         hosts=tuple(dict.fromkeys(raw.get("hosts", []))),
+        hosts_dir=raw.get("hosts_dir"),
         exclude=tuple(raw.get("exclude", ())),
         exclude_icons=raw.get("exclude_icons", True),
         reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
@@ -283,6 +284,50 @@ def _check_overlaps(sites: list[Site], nodes: dict[str, Any], ctx: Context) -> N
                 )
 
 
+def _check_hosts_dirs(sites: list[Site], where: dict[str, yaml.Node], ctx: Context) -> None:
+    """hosts_dir is there to keep server configs out of what is published: inside a
+    published folder they would be served, inside an input stamped and copied by the next
+    build. Two sites writing the same host's config into one folder would replace each
+    other's."""
+    claimed: dict[tuple[Path, str], str] = {}
+    for site in sites:
+        folder = site.hosts_dir
+        if folder is None:
+            continue
+        node = where[site.name]
+        clash = next(
+            (
+                (other, role, root)
+                for other in sites
+                for role, root in (("published folder", other.output_dir), ("input", other.input))
+                if folder.is_relative_to(root)
+            ),
+            None,
+        )
+        if clash is not None:
+            other, role, root = clash
+            whose = (
+                f"the site's own {role}" if other is site else f"the {role} of site {other.name!r}"
+            )
+            ctx.error(
+                node,
+                f"hosts_dir {folder} is inside {whose} ({root}); the server configs "
+                "would be published with the site: choose a folder outside it (such as the "
+                "folder of sites.yaml)",
+            )
+            continue
+        for host in site.hosts:
+            if host not in keys.HOSTS_DIR_HOSTS:
+                continue
+            first = claimed.setdefault((folder, host), site.name)
+            if first != site.name:
+                ctx.error(
+                    node,
+                    f"sites {first!r} and {site.name!r} would both write their {host} config "
+                    f"into hosts_dir {folder}: give each site a hosts_dir of its own",
+                )
+
+
 def _check_generated_paths(raw: dict[str, Any], ctx: Context) -> None:
     """Two files of ours at one path would replace each other silently: refuse it here."""
     taken: dict[str, str] = dict(_FIXED)
@@ -326,7 +371,9 @@ def load(path: Path = DEFAULT_CONFIG, *, unbuilt_ok: bool = False) -> Config:
     top = yamlnodes.walk(root, keys.TOP, ctx)
     sites: list[Site] = []
     if isinstance(top, dict):
+        defaults_node = top.get("defaults", {}).get("__node__")
         defaults = _plain(top.get("defaults", {}))
+        hosts_dir_nodes: dict[str, yaml.Node] = {}
         outputs: dict[Path, str] = {}
         names: set[str] = set()
         site_list = top.get("sites", [])
@@ -351,7 +398,11 @@ def load(path: Path = DEFAULT_CONFIG, *, unbuilt_ok: bool = False) -> Config:
             site = _build_site(raw, ctx)
             if site is not None:
                 sites.append(site)
+                # Point an error at the hosts_dir written, on the site or in defaults.
+                written = node if "hosts_dir" in raw_site else defaults_node
+                hosts_dir_nodes[site.name] = yamlnodes.value_node(written or node, "hosts_dir")
         _check_overlaps(sites, {s["name"]: s["__node__"] for s in site_list if "name" in s}, ctx)
+        _check_hosts_dirs(sites, hosts_dir_nodes, ctx)
     if ctx.problems:
         raise ConfigError(ctx.problems)
     return Config(path, tuple(sites))

@@ -138,6 +138,7 @@ class Site:
     images: ImagesConfig = field(default_factory=ImagesConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)
     hosts: tuple[str, ...] = ()
+    hosts_dir: Path | None = None  # where host configs not read from the web root go
     exclude: tuple[str, ...] = ()  # the user's globs; see build/plan.is_excluded
     exclude_icons: bool = True
     reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)

@@ -28,13 +28,19 @@ class Context:
     def error(self, node: yaml.Node | None, message: str) -> None:
         line = node.start_mark.line + 1 if node is not None else 1
         column = node.start_mark.column + 1 if node is not None else 1
-        self.problems.append(Problem(self.file, line, column, message))
+        problem = Problem(self.file, line, column, message)
+        if problem not in self.problems:  # a mapping merged (<<) twice has its faults once
+            self.problems.append(problem)
 
 
 def value_node(node: yaml.Node, key: str) -> yaml.Node:
     """The value node of ``key`` in a mapping node, to point an error at it (else ``node``)."""
     if isinstance(node, yaml.MappingNode):
-        for key_node, value in node.value:
+        try:
+            pairs = merged(node)
+        except Invalid:
+            pairs = node.value
+        for key_node, value in pairs:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
                 found: yaml.Node = value
                 return found
@@ -42,7 +48,53 @@ def value_node(node: yaml.Node, key: str) -> yaml.Node:
 
 
 class Invalid(Exception):
-    """Raised inside a converter; the walker records it against the node."""
+    """Raised inside a converter; the walker records it against the node (or ``at``)."""
+
+    def __init__(self, message: str, at: yaml.Node | None = None) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+Pairs = list[tuple[yaml.Node, yaml.Node]]
+
+
+def merged(node: yaml.MappingNode, _done: dict[int, Pairs] | None = None) -> Pairs:
+    """A mapping's key/value nodes with YAML 1.1 merge keys (``<<: *base``,
+    ``<<: [*a, *b]``) expanded, as https://yaml.org/type/merge.html says: the mapping's
+    own keys first, then each merged key it does not set itself, an earlier mapping of a
+    list winning over a later one. Merged nodes keep their own line and column, so an
+    error in them points at where they are written; the mapping's own keys are kept as
+    they are, duplicates included, for the schema to report.
+    """
+    done = {} if _done is None else _done  # each mapping expanded once (aliases share)
+    if id(node) in done:
+        return done[id(node)]
+    done[id(node)] = []  # a mapping that merges itself (through an alias) adds nothing
+    own: Pairs = []
+    inherited: Pairs = []
+    for key_node, value in node.value:
+        if key_node.tag != MERGE_TAG:
+            own.append((key_node, value))
+            continue
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise Invalid(
+                    f"'<<' merges a mapping or a list of mappings (such as *defaults), "
+                    f"got {_kind(source)}",
+                    at=source,
+                )
+            inherited += merged(source, done)
+    seen = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+    out = list(own)
+    for key_node, value in inherited:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if key is None or key not in seen:
+            out.append((key_node, value))
+            seen.add(key)
+    done[id(node)] = out
+    return out
 
 
 Converter = Callable[[yaml.Node, Context], Any]
@@ -136,7 +188,7 @@ def mapping(keys: dict[str, Key], *, what: str = "a mapping") -> Converter:
             raise Invalid(f"expected {what}, got {_kind(node)}")
         out: dict[str, Any] = {}
         seen: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in merged(node):
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or key not in keys:
                 shown = key if key is not None else _kind(key_node)
@@ -188,7 +240,7 @@ def walk(node: yaml.Node, convert: Converter, ctx: Context) -> Any:
     try:
         return convert(node, ctx)
     except Invalid as exc:
-        ctx.error(node, str(exc))
+        ctx.error(exc.at or node, str(exc))
         return _BAD
 
 

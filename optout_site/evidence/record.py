@@ -143,7 +143,10 @@ def collect(site: Site, report: SiteReport, jobs: int | None = None) -> list[Ent
     wanted = [
         (f.path, f.kind)
         for f in report.files
-        if f.kind in ("signal", "page", "image") and f.action in (CHANGED, UNCHANGED)
+        if f.kind in ("signal", "page", "image")
+        and f.action in (CHANGED, UNCHANGED)
+        # A host config in hosts_dir is reported by its full path: it is not published.
+        and not Path(f.path).is_absolute()
     ]
     root = site.output_dir
     # Hashing releases the GIL; threads keep the parent's memory and need no pickling.

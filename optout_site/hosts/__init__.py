@@ -5,13 +5,20 @@ user's own content (``existing``) kept and ours in a marked block or, for vercel
 in recognisable entries. Netlify and Cloudflare Pages read the same ``_headers`` file,
 so it is rendered once. GitHub Pages cannot set headers at all; there the meta tags,
 the signal files and the image metadata carry the reservation (docs/hosting.md).
+
+Netlify, Cloudflare Pages and Apache read their file from the published folder itself.
+nginx and Caddy read an include from wherever the server config names it, and Vercel
+reads ``vercel.json`` from the project's root directory, which is the published folder
+only when that folder is what gets deployed: these three go to ``hosts_dir`` when the
+site sets one, so a server include is not published with the site.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from optout_site.config import Site
+from optout_site.config import Site, keys
 from optout_site.errors import SignalError
 from optout_site.hosts import apache, caddy, netlify, nginx, vercel
 
@@ -33,6 +40,18 @@ RENDERERS: dict[str, Renderer] = {
     nginx.FILE_NAME: nginx.render,
     caddy.FILE_NAME: caddy.render,
 }
+
+
+def outside(site: Site) -> dict[str, Path]:
+    """File name → where it is written, for the site's configs that ``hosts_dir`` takes
+    out of the published folder (none when the site sets no ``hosts_dir``)."""
+    if site.hosts_dir is None:
+        return {}
+    return {
+        FILES[host]: site.hosts_dir / FILES[host]
+        for host in site.hosts
+        if host in keys.HOSTS_DIR_HOSTS
+    }
 
 
 def render_all(
