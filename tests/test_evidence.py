@@ -382,3 +382,14 @@ def test_publish_puts_the_latest_record_under_well_known(tmp_path, capsys):
     published = tmp_path / "build" / ".well-known" / "optout-site-evidence.json"
     assert published.read_bytes() == path.read_bytes()
     assert json.loads(published.read_bytes())["site"] == "lea-moreau"
+
+
+def test_host_configs_kept_outside_the_site_are_not_recorded_as_published(tmp_path, capsys):
+    cfg = write_example_config(tmp_path, hosts_dir="hostconf", evidence={"dir": "evidence"})
+    build(cfg, capsys)
+    (path,) = chain(tmp_path)
+    recorded = {f["path"] for f in ledger.load(path)[0]["files"]}
+    assert (tmp_path / "hostconf" / "optout-site.nginx.conf").is_file()
+    assert "/optout-site.nginx.conf" not in recorded and "/.htaccess" in recorded
+    assert all(p.startswith("/") and "hostconf" not in p for p in recorded)
+    assert verify.verify(path, str(tmp_path / "build")).ok
