@@ -32,8 +32,10 @@ from optout_site.build.report import (
     SiteReport,
 )
 from optout_site.build.scan import Entry, Skipped, scan
+from optout_site.build.shard import Shard, select, tree_digest
 from optout_site.build.sitefiles import MERGED, site_files
 from optout_site.config import Site
+from optout_site.errors import UsageError
 
 
 class Progress(Protocol):
@@ -66,6 +68,7 @@ def build(
     progress: Progress | None = None,
     force: bool = False,
     state_dir: Path | None = None,
+    shard: Shard | None = None,
 ) -> BuildReport:
     """Build every selected site of a sites.yaml (a path, or a config already loaded).
 
@@ -80,7 +83,13 @@ def build(
         path = state_path(site, state_dir)
         report.sites.append(
             build_site(
-                site, dry_run=dry_run, jobs=jobs, progress=progress, force=force, state_file=path
+                site,
+                dry_run=dry_run,
+                jobs=jobs,
+                progress=progress,
+                force=force,
+                state_file=path,
+                shard=shard,
             )
         )
     return report
@@ -105,6 +114,7 @@ def build_site(
     progress: Progress | None = None,
     force: bool = False,
     state_file: Path | None = None,
+    shard: Shard | None = None,
 ) -> SiteReport:
     progress = progress or _Silent()
     fingerprint = state.fingerprint(site)
@@ -114,8 +124,14 @@ def build_site(
         saved = state.State(fingerprint, outputs=saved.outputs)
     out = site.output_dir
     report = SiteReport(site.name, str(site.input), str(out), dry_run)
+    if shard is not None and site.output is None:
+        raise UsageError(
+            f"site {site.name!r}: --shard needs an output folder (`output:`), so that the "
+            "shards' folders can be overlaid; in place, every shard would publish the "
+            "files of the others unstamped"
+        )
     if dry_run:
-        return _build(site, report, saved, dry_run, jobs, progress, state_file)
+        return _build(site, report, saved, dry_run, jobs, progress, state_file, shard)
     reason = atomic.unwritable(out)
     if reason is not None:
         message = f"cannot write to {out}: {reason}; nothing was changed"
@@ -133,7 +149,7 @@ def build_site(
             report.files.append(FileResult(".", "folder", ERROR, message))
             return report
         atomic.sweep_temp_files(out)
-        return _build(site, report, saved, dry_run, jobs, progress, state_file)
+        return _build(site, report, saved, dry_run, jobs, progress, state_file, shard)
 
 
 def _build(
@@ -144,10 +160,17 @@ def _build(
     jobs: int | None,
     progress: Progress,
     state_file: Path | None,
+    shard: Shard | None = None,
 ) -> SiteReport:
     out = site.output_dir
     entries, skipped = scan(site.input)
     report.scanned = len(entries) + len(skipped)
+    mine = None
+    if shard is not None:
+        mine = select(entries, shard)
+        report.shard = f"{shard} of tree {tree_digest(entries)}: {len(mine)} files"
+        if shard.index != 1:
+            skipped = []  # reported once, by the first shard
     generated, notes, elsewhere = site_files(site, site.input)
     if site.output is None:
         # In place, the host configs an earlier build put in the web root before hosts_dir
@@ -159,6 +182,8 @@ def _build(
     for entry in entries:
         if isinstance(generated.get(entry.rel), bytes):
             continue  # ours supersedes the site's own copy; reported with the signal
+        if mine is not None and str(entry.rel) not in mine:
+            continue  # another shard's file
         if site.output is None and entry.path != site.input / Path(*entry.rel.parts):
             # In place, a link inside the site stays a link: writing to its path would
             # replace it with a copy. Its target is stamped as a file of its own.

@@ -50,6 +50,7 @@ class SiteReport:
     dry_run: bool = False
     files: list[FileResult] = field(default_factory=list)
     scanned: int = 0  # files found in the input, including ones a signal supersedes
+    shard: str = ""  # "K/N of tree DIGEST: M files" when built with --shard
 
     def count(self, kind: str | None = None, action: str | None = None) -> int:
         return sum(
@@ -85,6 +86,7 @@ class SiteReport:
             "output": self.output,
             "dry_run": self.dry_run,
             "scanned": self.scanned,
+            "shard": self.shard or None,
             "changed": self.changed,
             "summary": self.summary(),
             "signals": [f.path for f in self.files if f.kind == "signal"],
@@ -112,6 +114,7 @@ class SiteReport:
         lines = [
             f"site {self.name}: {self.where()}",
             f"  files scanned   {self.scanned}",
+            *([f"  shard           {self.shard}"] if self.shard else []),
             f"  pages tagged    {tagged}/{pages}",
             f"  images stamped  {stamped}/{images}",
             f"  signals         {', '.join(f.path for f in signals) or 'none'}",

@@ -49,6 +49,12 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         help="where incremental state is kept (default: ~/.cache/optout-site)",
     )
     p.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="build only the K-th of N byte-balanced parts of each site's files, for CI "
+        "matrix jobs whose output folders are then overlaid (needs `output:`; docs/ci.md)",
+    )
+    p.add_argument(
         "--check",
         action="store_true",
         help="after building, check every built site's signals (like `check`)",
@@ -66,11 +72,15 @@ def run(args: argparse.Namespace) -> int:
     from optout_site import config
     from optout_site.build import pipeline
     from optout_site.build.report import printable
+    from optout_site.build.shard import Shard
     from optout_site.cli import progress
     from optout_site.cli.check import check_sites
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    shard = Shard.parse(args.shard) if args.shard else None
+    if shard is not None and args.check:
+        raise UsageError("--check needs the whole site: run `check` on the overlaid folders")
     cfg = config.load(args.config, unbuilt_ok=args.if_built)
     chosen = []
     for site in cfg.select(args.site):
@@ -93,8 +103,9 @@ def run(args: argparse.Namespace) -> int:
         progress=bar,
         force=args.force,
         state_dir=args.state_dir,
+        shard=shard,
     )
-    if not args.dry_run:
+    if not args.dry_run and shard is None:  # a shard's record would list part of the site
         _record_evidence(cfg.select(chosen), report, args.jobs)
     if args.json:
         print(report.to_json())
