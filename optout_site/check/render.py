@@ -45,6 +45,17 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str
     return out
 
 
+def _share(part: int, whole: int, what: str, verb: str = "") -> str:
+    if not whole:  # 0/0 is no evidence, never "100%"
+        return f"no {what} checked"
+    return f"{what} {part}/{whole} ({Coverage.percent(part, whole):g}%){verb}"
+
+
+def _coverage(c: Coverage) -> str:
+    pages = _share(c.pages_reserved, c.pages, "pages", " carry the policy's reservation")
+    return f"{pages}; {_share(c.images_reserved, c.images, 'images')}"
+
+
 def _where(f: Finding) -> str:
     return f.path + (f" (line {f.line})" if f.line and f.file is None else "")
 
@@ -63,30 +74,37 @@ def text(report: CheckReport) -> str:
     for name, counts in summary.items():
         state = "FAIL" if counts["errors"] else ("warn" if counts["warnings"] else "ok")
         rows.append(
-            (name, str(counts["checked"]), str(counts["errors"]), str(counts["warnings"]), state)
+            (
+                name,
+                report.counted_words(name),
+                str(counts["errors"]),
+                str(counts["warnings"]),
+                state,
+            )
         )
     lines += _table(("signal", "checked", "errors", "warnings", "status"), rows)
     lines.append("")
-    lines.append(
-        f"Coverage: pages {c.pages_reserved}/{c.pages} "
-        f"({Coverage.percent(c.pages_reserved, c.pages):g}%) carry the policy's "
-        f"reservation; images {c.images_reserved}/{c.images} "
-        f"({Coverage.percent(c.images_reserved, c.images):g}%)"
-    )
+    lines.append(f"Coverage: {_coverage(c)}")
     for name in SIGNALS:
         found = [f for f in report.findings if f.signal == name]
         if not found:
             continue
         lines += ["", f"{name}:"]
         for f in found:
-            lines.append(f"  {f.severity:<7}  {_where(f)}: {f.message}")
+            label = "ack" if f.acknowledged else f.severity
+            note = f" (acknowledged in sites.yaml: {f.code})" if f.acknowledged else ""
+            lines.append(f"  {label:<7}  {_where(f)}: {f.message}{note}")
             lines.append(f"           fix: {f.fix}")
     errors, warnings = len(report.errors), len(report.warnings)
+    acknowledged = len(report.acknowledged)
+    also = f", {acknowledged} acknowledged" if acknowledged else ""
     lines.append("")
     if report.ok:
-        lines.append(f"Result: OK, every signal agrees with the policy ({warnings} warning(s)).")
+        lines.append(
+            f"Result: OK, every signal agrees with the policy ({warnings} warning(s){also})."
+        )
     else:
-        lines.append(f"Result: {errors} problem(s) and {warnings} warning(s); see above.")
+        lines.append(f"Result: {errors} problem(s) and {warnings} warning(s){also}; see above.")
     return "\n".join(lines)
 
 
@@ -113,7 +131,10 @@ def github(report: CheckReport) -> str:
                 props.append(f"line={f.line}")
         props.append(f"title={_escape_property(f'{f.signal}: {f.path}')}")
         message = f"{f.message} Fix: {f.fix}"
-        out.append(f"::{f.severity} {','.join(props)}::{_escape_data(message)}")
+        level: str = f.severity
+        if f.acknowledged:  # listed where it is, but not a failure
+            level, message = "notice", f"Acknowledged in sites.yaml ({f.code}): {message}"
+        out.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
     verdict = "consistent" if report.ok else f"{len(report.errors)} problem(s)"
     out.append(f"optout-site check: {report.target}: {verdict}, {len(report.warnings)} warning(s)")
     return "\n".join(out)

@@ -28,8 +28,9 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         description=(
             "Read every opt-out signal of a built site folder or a served site the way "
             "outside readers do, and report missing signals, contradictions between them, "
-            "over-blocking and robots.txt mistakes. With --config, compare with the intended "
-            "policy; without, infer the policy from what the site says."
+            "over-blocking and robots.txt mistakes. With a config (-c, or ./sites.yaml naming "
+            "TARGET), compare with the intended policy; without, infer the policy from what "
+            "the site says."
         ),
         epilog=(
             "URL mode reads the first 512 KiB of each page (enough for its head and the "
@@ -42,7 +43,14 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "target", metavar="TARGET", help="a built site folder, or a base URL (http:// or https://)"
     )
-    options.config(p, default=None)
+    options.config(
+        p,
+        default=None,
+        help=(
+            "the sites.yaml to compare with (default: ./sites.yaml when it is there and "
+            "one of its sites writes TARGET or is served at it)"
+        ),
+    )
     p.add_argument(
         "--site",
         metavar="NAME",
@@ -110,7 +118,10 @@ def _is_url(target: str) -> bool:
 def _pick_site(args: argparse.Namespace) -> Site | None:
     from optout_site import config
 
-    if args.config is None and args.site is None:
+    # Like `build`, ./sites.yaml is read when it is there; unasked, it only names the site
+    # whose output folder (or URL) is the target, so checking another folder still infers.
+    implicit = args.config is None and args.site is None
+    if implicit and not options.DEFAULT_CONFIG.is_file():
         return None
     cfg = config.load(args.config or options.DEFAULT_CONFIG)
     if args.site:
@@ -122,6 +133,8 @@ def _pick_site(args: argparse.Namespace) -> Site | None:
         matching = [s for s in cfg.sites if s.output_dir.resolve() == target]
     if len(matching) == 1:
         return matching[0]
+    if implicit:
+        return None
     if len(cfg.sites) == 1:
         return cfg.sites[0]
     names = ", ".join(s.name for s in cfg.sites)

@@ -147,6 +147,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
+        acknowledge=tuple(dict.fromkeys(raw.get("acknowledge", ()))),
     )
 
 

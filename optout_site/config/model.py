@@ -127,6 +127,7 @@ class Site:
     reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)
     rsl: RslConfig = field(default_factory=RslConfig)
     robots_meta: RobotsMetaConfig = field(default_factory=RobotsMetaConfig)
+    acknowledge: tuple[str, ...] = ()  # config.keys.ACKNOWLEDGEMENTS the user stated
 
     @property
     def output_dir(self) -> Path:
