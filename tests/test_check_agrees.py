@@ -5,16 +5,20 @@ Netlify lets win over ours flagged, and counts said in words."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
+import html5lib
 import pytest
 import yaml
-from support import errors, make_example, run_cli
+from support import errors, make_example, run_cli, write_example_config
 
 from optout_site import config
+from optout_site.build import pipeline
 from optout_site.check import CheckReport, check_folder, render
+from optout_site.cli import check as check_cli
 from optout_site.hosts import common
 
 
@@ -126,3 +130,75 @@ def test_no_pages_is_not_full_coverage():
     text = render.text(report)
     assert "Coverage: no pages checked carry" not in text
     assert "100%" not in text and "no pages checked" in text and "no images checked" in text
+
+
+# --- build --check: the HTML report, annotations on the source files -------------------------
+
+
+def test_build_check_writes_the_html_report(example, tmp_path, capsys):
+    cfg, _ = example
+    report = tmp_path / "report.html"
+    code = run_cli(["build", "-c", str(cfg), "--check", "--html", str(report), "-q"])
+    assert code == 0
+    assert f"HTML report: {report}" in capsys.readouterr().out
+    html5lib.HTMLParser(strict=True).parse(report.read_text(encoding="utf-8"))
+
+
+def test_build_html_without_check_is_a_usage_error(example, tmp_path, capsys):
+    cfg, _ = example
+    assert run_cli(["build", "-c", str(cfg), "--html", str(tmp_path / "r.html")]) == 2
+    assert "add --check" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def from_source(tmp_path_factory) -> tuple[Path, config.Site]:
+    """The example built from a source whose robots.txt has a line of the user's own that
+    check flags, and a page that says noindex."""
+    root = tmp_path_factory.mktemp("source")
+    cfg = write_example_config(root)
+    with (root / "public/robots.txt").open("a", encoding="utf-8") as handle:
+        handle.write("\nSitemaps: https://lea-moreau.example/s.xml\n")  # kept as written
+    page = root / "public/gallery/index.html"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "<head>", '<head>\n<meta name="robots" content="noindex">', 1
+        ),
+        encoding="utf-8",
+    )
+    assert pipeline.build(cfg, jobs=1, state_dir=root / "state").ok
+    return cfg, config.load(cfg).sites[0]
+
+
+def _annotation(out: str, words: str) -> str:
+    return next(x for x in out.splitlines() if words in x).replace("%3A", ":")
+
+
+def test_annotations_point_at_the_source_file_and_its_line(from_source, capsys):
+    cfg, site = from_source
+    assert site.output is not None and site.output != site.input
+    check_cli.check_sites([site], fmt="github")
+    out = capsys.readouterr().out
+    source_lines = (site.input / "robots.txt").read_text(encoding="utf-8").splitlines()
+    robots = _annotation(out, "unknown field 'sitemaps'")
+    line = source_lines.index("Sitemaps: https://lea-moreau.example/s.xml") + 1
+    assert f"file={os.path.relpath(site.input / 'robots.txt')},line={line}," in robots
+    assert f"line {line} of {os.path.relpath(site.input / 'robots.txt')}" in robots
+    noindex = _annotation(out, "noindex")
+    assert f"file={os.path.relpath(site.input / 'gallery/index.html')}," in noindex
+
+
+def test_a_line_optout_site_wrote_stays_on_the_built_file(from_source, capsys):
+    _, site = from_source
+    built = site.output_dir / "robots.txt"
+    text = built.read_text(encoding="utf-8")
+    ours = "User-agent: GPTBot\n"
+    assert ours in text and ours not in (site.input / "robots.txt").read_text(encoding="utf-8")
+    # A stray line inside our own block: check flags it, and only the built file has it.
+    built.write_text(text.replace(ours, ours + "Crawl-delay: x\n", 1), encoding="utf-8")
+    try:
+        report = check_folder(site.output_dir, site)
+    finally:
+        built.write_text(text, encoding="utf-8")
+    annotations = render.github(report)
+    lines = [x for x in annotations.splitlines() if "robots.txt" in x and "line=" in x]
+    assert lines and all(os.path.relpath(built) in x for x in lines)

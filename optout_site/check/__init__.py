@@ -182,7 +182,10 @@ def _reservation_page(ctx: Context) -> None:
 def check_folder(root: Path, site: Site | None = None, *, sample: int | None = None) -> CheckReport:
     """Check a built site folder; offline. ``site`` gives the intended policy."""
     origins = (site.url,) if site is not None else ()
-    return _run(FolderSource(Path(root), origins), site, sample)
+    report = _run(FolderSource(Path(root), origins), site, sample)
+    if site is not None and site.output is not None and Path(root).resolve() == site.output:
+        report.source_root = str(site.input)
+    return report
 
 
 def check_url(

@@ -151,6 +151,7 @@ class CheckReport:
     checked: dict[str, int] = field(default_factory=dict)  # signal -> items checked
     counted: dict[str, str] = field(default_factory=dict)  # signal -> what "checked" counts
     root: str | None = None  # folder mode: the folder, for file= in annotations
+    source_root: str | None = None  # the site's input, when ``root`` is built from it
 
     @property
     def inferred_policy(self) -> list[PolicyLine]:

@@ -116,21 +116,46 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def _in(root: str, finding: Finding) -> Path:
+    file = Path(root) / finding.target_file.lstrip("/")
+    return file / "index.html" if file.is_dir() else file
+
+
+def _annotated(report: CheckReport, f: Finding) -> tuple[Path, int | None]:
+    """Where an annotation goes: the built file, or better the source file it was built
+    from (the built folder is seldom in the repository, so a pull request shows no
+    annotation there). A line moves to the source only when its text is found there; a
+    line optout-site wrote stays on the built file."""
+    built = _in(report.root or ".", f)
+    if report.source_root is None:
+        return built, f.line
+    source = _in(report.source_root, f)
+    if not source.is_file():
+        return built, f.line
+    if not f.line:
+        return source, None
+    try:
+        wanted = built.read_bytes().splitlines()[f.line - 1]
+        found = source.read_bytes().splitlines().index(wanted) + 1
+    except (OSError, IndexError, ValueError):
+        return built, f.line
+    return source, found
+
+
 def github(report: CheckReport) -> str:
     """GitHub Actions workflow commands: one ``::error``/``::warning`` line per finding."""
     out = []
     for f in report.findings:
-        props = []
+        props, moved = [], ""
         if report.root is not None:
-            rel = f.target_file.lstrip("/")
-            file = Path(report.root) / rel
-            if file.is_dir():
-                file = file / "index.html"
+            file, line = _annotated(report, f)
             props.append(f"file={_escape_property(os.path.relpath(file))}")
-            if f.line:
-                props.append(f"line={f.line}")
+            if line:
+                props.append(f"line={line}")
+            if line != f.line:  # the message counts lines of the built file
+                moved = f" (built file line {f.line}: line {line} of {os.path.relpath(file)})"
         props.append(f"title={_escape_property(f'{f.signal}: {f.path}')}")
-        message = f"{f.message} Fix: {f.fix}"
+        message = f"{f.message}{moved} Fix: {f.fix}"
         level: str = f.severity
         if f.acknowledged:  # listed where it is, but not a failure
             level, message = "notice", f"Acknowledged in sites.yaml ({f.code}): {message}"

@@ -46,6 +46,16 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="after building, check every built site's signals (like `check`)",
     )
+    p.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help=(
+            "with --check, also write the HTML report to FILE (several sites: one file "
+            "each, the site name added before the extension)"
+        ),
+    )
     return p
 
 
@@ -57,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.html is not None and not args.check:
+        raise UsageError("--html writes the --check report: add --check")
     bar = progress.Bar() if progress.wanted() and not (args.quiet or args.json) else None
     cfg = config.load(args.config)
     report = pipeline.build(
@@ -79,5 +91,6 @@ def run(args: argparse.Namespace) -> int:
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
         sites = cfg.select(args.site)
-        code = max(code, check_sites(sites, stream=sys.stderr if args.json else None))
+        stream = sys.stderr if args.json else None
+        code = max(code, check_sites(sites, stream=stream, html=args.html))
     return code

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -160,7 +160,6 @@ def render(report: CheckReport, fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``check`` for parsed arguments; returns the exit code."""
     from optout_site.check import check_folder, check_url
-    from optout_site.check import render as rendering
 
     fmt = _format(args)
     if args.sample < 1:
@@ -187,20 +186,32 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.target}: not a folder, and not an http(s) URL")
     print(render(report, fmt))
     if args.html is not None:
-        try:
-            args.html.write_text(rendering.html(report), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.html}: {exc}") from exc
+        write_html(report, args.html)
         if fmt == "text":
             print(f"HTML report: {args.html}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
-def check_sites(sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None = None) -> int:
+def write_html(report: CheckReport, path: Path) -> None:
+    from optout_site.check import render as rendering
+
+    try:
+        path.write_text(rendering.html(report), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc}") from exc
+
+
+def check_sites(
+    sites: Sequence[Site],
+    fmt: str = "auto",
+    stream: TextIO | None = None,
+    html: Path | None = None,
+) -> int:
     """``build --check``: check each built site against its own config; returns 0 or 1.
 
     ``auto`` prints the text summary, plus GitHub annotations when running in GitHub
-    Actions, so the composite action marks the files to fix without extra flags.
+    Actions, so the composite action marks the files to fix without extra flags. ``html``
+    names the HTML report (one per site, named after it, when there are several).
     """
     import os
 
@@ -217,6 +228,10 @@ def check_sites(sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None 
                 print(rendering.github(report), file=stream)
         else:
             print(render(report, fmt), file=stream)
+        if html is not None:
+            path = html if len(sites) == 1 else html.with_stem(f"{html.stem}-{site.name}")
+            write_html(report, path)
+            print(f"HTML report: {path}", file=stream)
         if not report.ok:
             code = EXIT_PROBLEMS
     return code
