@@ -436,11 +436,37 @@ def _since(node: yaml.Node, ctx: Context) -> datetime.date:
     return value
 
 
+_END_TAG_RE = re.compile(r"</([A-Za-z][A-Za-z0-9-]*)\s*>")
+
+
+def _end_tag(node: yaml.Node, ctx: Context) -> str:
+    """``</footer>`` → ``footer``: the element whose end tag the footer link precedes."""
+    value = yamlnodes.string(node, ctx).strip()
+    match = _END_TAG_RE.fullmatch(value)
+    if match is None:
+        raise Invalid(f"expected an end tag such as </footer> or </main>, got {value!r}")
+    return match.group(1).lower()
+
+
+_FOOTER_OPTIONS = yamlnodes.mapping(
+    {"before": Key(_end_tag), "text": Key(yamlnodes.string)},
+    what="true, false, or a mapping with 'before' and 'text'",
+)
+
+
+def _footer_link(node: yaml.Node, ctx: Context) -> bool | dict[str, Any]:
+    """``true``/``false``, or the link's place and text (a mapping means on)."""
+    if isinstance(node, yaml.MappingNode):
+        options: dict[str, Any] = _FOOTER_OPTIONS(node, ctx)
+        return options
+    return yamlnodes.boolean(node, ctx)
+
+
 _RESERVATION_PAGE = yamlnodes.mapping(
     {
         "enabled": Key(yamlnodes.boolean),
         "path": Key(_page_path),
-        "footer_link": Key(yamlnodes.boolean),
+        "footer_link": Key(_footer_link),
         "templates": Key(_folder),
         "since": Key(_since),
     },

@@ -144,11 +144,19 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         hosts=tuple(dict.fromkeys(raw.get("hosts", []))),
         exclude=tuple(raw.get("exclude", ())),
         exclude_icons=raw.get("exclude_icons", True),
-        reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
+        reservation_page=_reservation_page(raw.get("reservation_page", {})),
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
         acknowledge=tuple(dict.fromkeys(raw.get("acknowledge", ()))),
     )
+
+
+def _reservation_page(raw: dict[str, Any]) -> ReservationPageConfig:
+    fields = _plain(raw)
+    footer = fields.pop("footer_link", False)
+    if isinstance(footer, dict):  # `footer_link: {before: </main>, text: ...}` means on
+        fields.update({f"footer_{k}": v for k, v in _plain(footer).items()})
+    return ReservationPageConfig(**fields, footer_link=bool(footer))
 
 
 def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:

@@ -66,6 +66,10 @@ class ReservationPageConfig:
     enabled: bool = True
     path: str = "/ai-reservation/"
     footer_link: bool = False  # also splice a link to it into every page
+    # ...just before the last end tag of this element (the site footer, whose style the
+    # link then takes), else before </body>; with this label in place of the shipped one.
+    footer_before: str = "footer"
+    footer_text: str | None = None
     templates: Path | None = None  # a folder whose templates override the packaged ones
     since: date | None = None  # published since (from the config, never the clock)
 
