@@ -123,7 +123,9 @@ def test_a_footer_link_place_that_is_not_an_end_tag_is_a_located_error(write_con
     assert (problem.line, "end tag such as </footer>" in problem.message) == (7, True)
 
 
-def test_a_build_puts_the_link_with_its_text_where_the_config_says(tmp_path, site_dir, write_config):
+def test_a_build_puts_the_link_with_its_text_where_the_config_says(
+    tmp_path, site_dir, write_config
+):
     from optout_site.build.pipeline import build
 
     original = (site_dir / "index.html").read_text(encoding="utf-8")

@@ -383,6 +383,7 @@ _AGENTS = yamlnodes.mapping(
         "add": Key(yamlnodes.list_of(_AGENT)),
         "block": Key(yamlnodes.list_of(_token)),
         "allow": Key(yamlnodes.list_of(_token)),
+        "omit_generic": Key(yamlnodes.boolean),
         "categories": Key(
             yamlnodes.mapping(
                 {c: Key(yamlnodes.choice(*STANCES)) for c in CATEGORIES},

@@ -173,6 +173,7 @@ def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
         add=tuple(tuple(sorted(_plain(a).items())) for a in raw.get("add", [])),
         block=tuple(block),
         allow=tuple(allow),
+        omit_generic=raw.get("omit_generic", False),
         categories=tuple(sorted(_plain(raw.get("categories", {})).items())),
     )
 

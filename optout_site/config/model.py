@@ -106,6 +106,9 @@ class AgentsConfig:
     add: tuple[tuple[tuple[str, str], ...], ...] = ()
     block: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
+    # Leave the registry's generic tokens (Spider, Code, ...) out of robots.txt, unless
+    # named in `block`: substring-matching parsers apply their groups to other crawlers.
+    omit_generic: bool = False
     categories: tuple[tuple[str, str], ...] = ()
 
     def stance(self, category: str) -> str:
