@@ -73,6 +73,7 @@ def _noindex(folder: Path) -> Path:
     return copy
 
 
+@pytest.mark.slow  # three checks of the example
 def test_an_acknowledged_noindex_is_listed_marked_and_not_a_warning(example, tmp_path, capsys):
     cfg, site = example
     folder = _noindex(site.output_dir)
@@ -91,6 +92,9 @@ def test_an_acknowledged_noindex_is_listed_marked_and_not_a_warning(example, tmp
     assert "(acknowledged in sites.yaml: noindex)" in text
     assert "1 acknowledged" in text
     assert "::notice " in render.github(report) and "::warning" not in render.github(report)
+    page = render.html(report)
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "Acknowledged in sites.yaml" in page and "(noindex)" in page
 
 
 def test_acknowledge_names_only_what_exists(example, tmp_path):
