@@ -66,7 +66,12 @@ class Context:
         file: str | None = None,
         code: str | None = None,
     ) -> None:
-        acknowledged = code is not None and self.strict and code in self.exp.site.acknowledge
+        acknowledged = (
+            code is not None
+            and self.expect is not None  # site-level reads run before the policy is known
+            and self.strict
+            and code in self.exp.site.acknowledge
+        )
         finding = Finding(severity, signal, path, message, fix, line, file, code, acknowledged)
         if finding not in self.report.findings:
             self.report.findings.append(finding)
