@@ -180,6 +180,16 @@ def test_a_conflicting_rule_is_named_at_its_line(write_config, public):
     assert problem.startswith("8:9: inconsistent rule for '/press/': genai-train cannot")
 
 
+def test_a_conflict_at_the_site_level_adds_no_made_up_rule_conflicts(write_config, public):
+    text = (
+        SITE
+        + "    reserve: [train]\n    allow: [genai-train]\n"
+        + "    rules:\n      - {path: /a/}\n      - {path: /b/, reserve: [tdm]}\n"
+    )
+    (problem,) = _problems(write_config(text))
+    assert problem.startswith("7:12: inconsistent policy: genai-train cannot be allowed")
+
+
 def test_policy_path_and_rule_errors_come_all_in_one_run(write_config, public):
     text = (
         SITE.replace("input: public", "input: nowhere").replace("{name: Jane}", "{url: x}")

@@ -81,7 +81,7 @@ def _policy(raw: dict[str, Any], ctx: Context) -> Policy | None:
     except PolicyError as exc:
         where = _where(raw, "allow" if "allow" in raw else "reserve")
         ctx.error(where, f"inconsistent policy: {exc}")
-        base, ok = reserve, False  # the rules are still checked, for one run to say it all
+        base, ok = expand(reserve), False  # the rules are still checked, all in one run
     raw_rules = [r for r in raw.get("rules", []) if "path" in r]  # the rest were reported
     ok = _check_rules(raw_rules, ctx) and ok
     rules = []
