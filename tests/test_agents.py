@@ -147,8 +147,9 @@ def test_list_json_shape(reg):
         "source",
         "verified",
         "aliases",
+        "generic",
     }
-    assert gpt["operator"] == "OpenAI"
+    assert gpt["operator"] == "OpenAI" and gpt["generic"] is False
     full = json.loads(agents.list_agents(reg, as_json=True))
     assert [a["category"] for a in full["agents"]] == sorted(
         (a["category"] for a in full["agents"]), key=CATEGORIES.index

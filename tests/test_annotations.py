@@ -89,5 +89,6 @@ def test_a_file_name_cannot_inject_workflow_commands(tmp_path, monkeypatch, caps
     for line in commands:
         name, props, data = parse(line)
         assert name == "error"
-        assert Path(props["file"]) == Path(os.path.relpath(tmp_path / "build" / EVIL))
+        # In output mode the annotation points at the source file the image came from.
+        assert Path(props["file"]) == Path(os.path.relpath(tmp_path / "public" / EVIL))
         assert EVIL in data

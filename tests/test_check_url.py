@@ -15,6 +15,7 @@ from pathlib import Path
 
 import html5lib
 import pytest
+import yaml
 from support import errors, make_example, run_cli
 
 from optout_site.check import check_url, render
@@ -434,3 +435,77 @@ def test_malformed_urls_and_non_http_redirects_are_reported_not_fatal(capsys):
     tdm = [f["message"] for f in data["findings"] if f["path"] == "/.well-known/tdmrep.json"]
     assert any("redirects to ftp://127.0.0.1/file, which is not http(s)" in m for m in tdm), tdm
     assert "/file" not in seen
+
+
+# --- check agrees with build: located, honest words ---------------------------------------
+
+
+def test_a_host_that_connects_but_answers_no_http_is_cannot_connect(capsys):
+    def route(handler, path):
+        handler.close_connection = True  # accept, then hang up without a status line
+
+    with hostile(route) as (base, _):
+        code = run_cli(["check", base, "--timeout", "5"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert "cannot connect to 127.0.0.1: " in captured.err
+
+
+def test_a_local_copy_checked_without_config_suggests_config(example, capsys):
+    _, site = example
+    with serve(site.output_dir, good_headers(site)) as base:
+        _, data = check_json(base, None, capsys)
+    [finding] = [f for f in data["findings"] if f["signal"] == "TDM policy"]
+    assert "another site" not in finding["message"]
+    assert site.tdm_policy_url in finding["message"]
+    assert "--config" in finding["fix"] and site.url in finding["fix"]
+
+
+def test_a_grid_note_is_never_cut_inside_a_quoted_value(example, capsys):
+    cfg, site = example
+    good = good_headers(site)
+
+    def spoiled(path: str) -> dict[str, str]:
+        out = good(path)
+        if path == "/images/mountains.jpg":
+            out["Content-Usage"] = "train-ai=y; search=y"
+        return out
+
+    with serve(site.output_dir, spoiled) as base:
+        _, data = check_json(base, cfg, capsys)
+    [row] = [r for r in data["grid"] if r["path"] == "/images/mountains.jpg"]
+    note = row["cells"]["HTTP headers"]["note"]
+    assert note.count("'") % 2 == 0, note
+    assert note == "Content-Usage header is not train-ai=n"
+
+
+def test_headers_missing_on_one_path_behind_nginx_name_the_add_header_pitfall(example, capsys):
+    cfg, site = example
+    good = good_headers(site)
+
+    def one_location_hides_ours(path: str) -> dict[str, str]:
+        return {"Server": "nginx/1.24.0"} if path == "/gallery/" else good(path)
+
+    with serve(site.output_dir, one_location_hides_ours) as base:
+        code, data = check_json(base, cfg, capsys)
+    assert code == 1
+    [finding] = errors(data, "HTTP headers", "/gallery/", "no opt-out headers at all")
+    assert "add_header inside a location block hides every add_header" in finding["fix"]
+    others = [f for f in data["findings"] if f["path"] != "/gallery/"]
+    assert not any("add_header" in f["fix"] for f in others)
+
+
+def test_a_host_without_headers_can_be_acknowledged(example, tmp_path, capsys):
+    cfg, site = example
+    data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    data["sites"][0]["acknowledge"] = ["no-headers"]
+    acknowledged = cfg.parent / "no-headers.yaml"  # beside it: the same relative paths
+    acknowledged.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with serve(site.output_dir) as base:
+        _, plain = check_json(base, cfg, capsys)
+        code, data = check_json(base, acknowledged, capsys)
+    [before] = [f for f in plain["findings"] if f["signal"] == "HTTP headers"]
+    assert before["severity"] == "warning" and "acknowledge: [no-headers]" in before["fix"]
+    [after] = [f for f in data["findings"] if f["signal"] == "HTTP headers"]
+    assert after["acknowledged"] and data["signals"]["HTTP headers"]["warnings"] == 0
+    assert code == 0

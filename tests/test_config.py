@@ -72,20 +72,20 @@ INVALID = [
     (SITE + "    reserv: [train]\n", 6, "did you mean 'reserve'"),
     (SITE + "    reserve: [trian]\n", 6, "did you mean 'train'"),
     (SITE + "    reserve: train-ai\n", 6, "expected one of"),
-    (SITE + "    allow: [search]\n    reserve: [search]\n", 2, "both reserved and allowed"),
-    (SITE + "    reserve: [train]\n    allow: [genai-train]\n", 2, "genai-train cannot be allowed"),
+    (SITE + "    allow: [search]\n    reserve: [search]\n", 6, "both reserved and allowed"),
+    (SITE + "    reserve: [train]\n    allow: [genai-train]\n", 7, "genai-train cannot be allowed"),
     (SITE.replace("https://jane.example", "jane.example"), 3, "absolute http(s) URL"),
     (SITE.replace("https://jane.example", "ftp://jane.example"), 3, "absolute http(s) URL"),
-    (SITE.replace("input: public", "input: missing"), 2, "does not exist"),
+    (SITE.replace("input: public", "input: missing"), 4, "does not exist"),
     (SITE.replace("    input: public\n", ""), 2, "missing required key 'input'"),
     (SITE.replace("    url: https://jane.example\n", ""), 2, "missing required key 'url'"),
     (SITE.replace("name: jane", "name: 'my site!'"), 2, "must be letters"),
     (SITE.replace("{name: Jane}", "{name: Jane, email: nope}"), 5, "e-mail address"),
     (SITE.replace("{name: Jane}", "{email: j@x.org}"), 2, "rightsholder.name"),
     (SITE.replace("{name: Jane}", "{name: Jane, phne: '+33 1'}"), 5, "did you mean 'phone'"),
-    (SITE + "    output: public/build\n", 2, "inside input"),
-    (SITE + "    output: public\n", 2, "same folder"),
-    (SITE + "    output: .\n", 2, "inside output"),
+    (SITE + "    output: public/build\n", 6, "inside input"),
+    (SITE + "    output: public\n", 6, "same folder"),
+    (SITE + "    output: .\n", 6, "inside output"),
     (SITE + "    rules:\n      - path: press/\n", 7, "starting with '/'"),
     (SITE + "    rules:\n      - allow: [train]\n", 7, "missing required key 'path'"),
     (SITE + "    rules:\n      - path: /\n", 7, "site default"),
@@ -127,9 +127,77 @@ def test_every_problem_is_reported_at_once(write_config, public):
     assert len(info.value.problems) == 2
 
 
-def test_missing_file_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="not found"):
+def test_missing_file_is_a_config_error_that_suggests_init(tmp_path):
+    with pytest.raises(ConfigError) as info:
         config.load(tmp_path / "nope.yaml")
+    # No made-up line:column for a file that is not there.
+    assert str(info.value) == (
+        f"{tmp_path / 'nope.yaml'}: config file not found; run `optout-site init` to write "
+        "one here, or pass the path of yours with --config"
+    )
+
+
+def _problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    return [str(p).removeprefix(f"{path}:") for p in info.value.problems]
+
+
+def test_a_mistyped_input_is_reported_at_its_line_with_the_folder_meant(write_config, tmp_path):
+    (tmp_path / "_site").mkdir()
+    path = write_config(SITE.replace("input: public", "input: _sitee"))
+    (problem,) = _problems(path)
+    assert problem.startswith("4:12: input folder ")
+    assert "(did you mean '_site'?)" in problem
+
+
+def test_an_input_not_built_yet_says_to_run_the_generator(write_config, tmp_path):
+    path = write_config(SITE.replace("input: public", "input: dist"))
+    (problem,) = _problems(path)
+    assert problem.startswith("4:12: ") and "run the generator first" in problem
+
+
+def test_a_conflict_inside_defaults_is_reported_in_defaults(write_config, public):
+    text = """
+    defaults:
+      reserve: [train]
+      allow: [genai-train]
+      rightsholder: {name: Jane}
+    sites:
+      - name: jane
+        url: https://jane.example
+        input: public
+    """
+    (problem,) = _problems(write_config(text))
+    assert problem.startswith("3:10: inconsistent policy: genai-train cannot be allowed")
+
+
+def test_a_conflicting_rule_is_named_at_its_line(write_config, public):
+    text = (
+        SITE + "    reserve: [train]\n    rules:\n      - {path: /press/, allow: [genai-train]}\n"
+    )
+    (problem,) = _problems(write_config(text))
+    assert problem.startswith("8:9: inconsistent rule for '/press/': genai-train cannot")
+
+
+def test_a_conflict_at_the_site_level_adds_no_made_up_rule_conflicts(write_config, public):
+    text = (
+        SITE
+        + "    reserve: [train]\n    allow: [genai-train]\n"
+        + "    rules:\n      - {path: /a/}\n      - {path: /b/, reserve: [tdm]}\n"
+    )
+    (problem,) = _problems(write_config(text))
+    assert problem.startswith("7:12: inconsistent policy: genai-train cannot be allowed")
+
+
+def test_policy_path_and_rule_errors_come_all_in_one_run(write_config, public):
+    text = (
+        SITE.replace("input: public", "input: nowhere").replace("{name: Jane}", "{url: x}")
+        + "    allow: [search]\n    reserve: [search]\n"
+        + "    rules:\n      - {path: /}\n      - {path: /a/, reserve: [tdm], allow: [tdm]}\n"
+    )
+    problems = _problems(write_config(text))
+    assert [p.split(":")[0] for p in problems] == ["2", "4", "5", "6", "9", "10"], problems
 
 
 def test_yaml_is_loaded_safely(write_config, public):

@@ -381,14 +381,15 @@ def test_the_reservation_page_never_replaces_the_sites_own_page(tmp_path, site_d
 
 
 def test_the_footer_link_is_the_last_thing_in_every_body(tmp_path, site_dir, write_config):
-    """reservation_page.footer_link: a link to the page inside <body>, as browsers parse it."""
+    """reservation_page.footer_link before </body>: a link to the page inside <body>, as
+    browsers parse it."""
     cfg = write_config(f"""
         sites:
           - name: s
             url: https://a.example
             input: {site_dir}
             rightsholder: {{name: A}}
-            reservation_page: {{footer_link: true}}
+            reservation_page: {{footer_link: {{before: "</body>"}}}}
         """)
     assert build(cfg, state_dir=tmp_path / "state").ok
     pages = [p for p in site_dir.rglob("*.html") if "ai-reservation" not in p.parts]

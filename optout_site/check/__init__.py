@@ -13,7 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from optout_site.check import aitxt, expect, files, headers, images, pages, robots, rsl, tdm
+from optout_site.check import (
+    aitxt,
+    expect,
+    files,
+    headers,
+    images,
+    pages,
+    robots,
+    rsl,
+    sources,
+    tdm,
+)
 from optout_site.check.context import Context, short_list
 from optout_site.check.model import (
     AUDIT,
@@ -28,7 +39,6 @@ from optout_site.check.model import (
 from optout_site.check.sources import (
     DEADLINE,
     MAX_REQUESTS,
-    Fetched,
     FolderSource,
     HttpSource,
     Source,
@@ -56,7 +66,7 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
         report.root = str(source.root)
     ctx = Context(source, report)
     if isinstance(source, HttpSource):
-        _reachable(source, ctx.get(robots.PATH))
+        _reachable(source, ctx)
     ctx.robots = robots.read(ctx)
     ctx.tdm_rules = tdm.parse(ctx)
     origin = None if isinstance(source, FolderSource) else source.origin
@@ -91,11 +101,23 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
     return report
 
 
-def _reachable(source: HttpSource, got: Fetched) -> None:
-    """An audit of a host that cannot be reached at all is a usage error, not a report."""
-    if got.status == 0 and not got.connected and not got.skipped:
-        reason = got.error.removeprefix("unreachable: ")
-        raise UsageError(f"cannot connect to {source.host}: {reason}")
+def _reachable(source: HttpSource, ctx: Context) -> None:
+    """An audit of a host that cannot be reached at all is a usage error, not a report.
+
+    Not even a TCP connection; or one, but no HTTP answer for robots.txt nor for the home
+    page (https to a plain-http server, a port that is not a web server): a report of
+    such a host would be empty, and "pages 0/0" reads like success.
+    """
+    got = ctx.get(robots.PATH)
+    if got.status != 0 or got.skipped:
+        return
+    if got.connected:
+        home = ctx.get("/")
+        # A slow answer is an answer (the report says what timed out); none at all is not.
+        if home.status != 0 or home.skipped or sources.TIMED_OUT in got.error + home.error:
+            return
+    reason = got.error.removeprefix("unreachable: ")
+    raise UsageError(f"cannot connect to {source.host}: {reason}")
 
 
 def _limits(ctx: Context) -> None:
@@ -160,7 +182,10 @@ def _reservation_page(ctx: Context) -> None:
 def check_folder(root: Path, site: Site | None = None, *, sample: int | None = None) -> CheckReport:
     """Check a built site folder; offline. ``site`` gives the intended policy."""
     origins = (site.url,) if site is not None else ()
-    return _run(FolderSource(Path(root), origins), site, sample)
+    report = _run(FolderSource(Path(root), origins), site, sample)
+    if site is not None and site.output is not None and Path(root).resolve() == site.output:
+        report.source_root = str(site.input)
+    return report
 
 
 def check_url(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from optout_site import paths
 from optout_site.check.model import BAD, OK, WARN, Cell, CheckReport, Finding, Row, Severity
@@ -63,8 +64,15 @@ class Context:
         fix: str,
         line: int | None = None,
         file: str | None = None,
+        code: str | None = None,
     ) -> None:
-        finding = Finding(severity, signal, path, message, fix, line, file)
+        acknowledged = (
+            code is not None
+            and self.expect is not None  # site-level reads run before the policy is known
+            and self.strict
+            and code in self.exp.site.acknowledge
+        )
+        finding = Finding(severity, signal, path, message, fix, line, file, code, acknowledged)
         if finding not in self.report.findings:
             self.report.findings.append(finding)
 
@@ -105,6 +113,24 @@ class Context:
         """A real page or image under ``pattern``, else a made-up file name there."""
         found = next((p for p in self.pages + self.images if paths.matches(pattern, p)), None)
         return found or paths.inside(pattern)
+
+    def elsewhere(self, url: str, what: str) -> tuple[str, str]:
+        """(message, fix) for a signal whose link leaves the address checked.
+
+        Without a config a local or staging copy links to the production address, which
+        says nothing of where the file really is; with one, the site's url counts as here.
+        """
+        if self.strict:
+            return (
+                f"{what} is at {url}, on another site; not checked",
+                f"Host {what} on this site so that it can be checked.",
+            )
+        parts = urlsplit(url)
+        return (
+            f"{what} is linked at {url}, not at the address checked; not checked",
+            f"If this is a local or staging copy of {parts.scheme}://{parts.netloc}, check "
+            "with --config sites.yaml: the site's url then counts as this address.",
+        )
 
     def tdm_says(self, path: str) -> str:
         """What tdmrep.json says for ``path``, in words, for cross-channel messages."""

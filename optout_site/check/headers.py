@@ -13,14 +13,21 @@ from optout_site.check.context import Context
 from optout_site.check.model import BAD, HEADERS, HOSTS, OK, WARN
 from optout_site.check.sources import Fetched
 from optout_site.check.usage import parse_usage
-from optout_site.hosts import FILES, outside
+from optout_site.hosts import FILES, common, outside
 from optout_site.policy import Use
+from optout_site.signals import headers as signal_headers
 
 NAMES = ("tdm-reservation", "tdm-policy", "X-Robots-Tag", "Content-Usage")
 OVERBLOCK = frozenset({"noindex", "none", "noimageindex"})
 _FIX = (
     "Configure the host's headers (optout-site writes them for the hosts named in "
     "sites.yaml `hosts:`), then redeploy."
+)
+
+
+_NO_HEADERS = (
+    " If the host cannot send headers (GitHub Pages, say), add `acknowledge: [no-headers]` "
+    "to the site in sites.yaml."
 )
 
 
@@ -54,6 +61,7 @@ def check(ctx: Context) -> None:
                 f"sites.yaml names host(s) {where} whose config sets them: the generated "
                 "config is not deployed or not read",
                 _FIX,
+                code="no-headers",
             )
         else:
             ctx.add(
@@ -63,7 +71,8 @@ def check(ctx: Context) -> None:
                 "the host sends no opt-out headers; images are "
                 "then covered only by tdmrep.json and their XMP, and the dataset tools that "
                 "read only X-Robots-Tag see no reservation",
-                _FIX,
+                _FIX + _NO_HEADERS,
+                code="no-headers",
             )
         for path, _ in responses:
             ctx.cell(path, HEADERS, BAD if hosts else WARN, "no opt-out headers")
@@ -75,15 +84,32 @@ def check(ctx: Context) -> None:
         _one(ctx, path, response)
 
 
+# nginx's own inheritance rule, the usual cause of headers missing on some paths only.
+NGINX_PITFALL = (
+    "On nginx: an add_header inside a location block hides every add_header inherited "
+    "from the server block, ours included; copy optout-site's add_header lines into that "
+    "location (the variables they use are set at server level), then reload nginx."
+)
+
+
+def _hidden_fix(ctx: Context, response: Fetched) -> str:
+    servers = [v.strip().lower() for v in response.header_values("Server")]
+    if "nginx" in ctx.exp.site.hosts or any(v.startswith("nginx") for v in servers):
+        return f"{NGINX_PITFALL} {_FIX}"
+    return _FIX
+
+
 def _one(ctx: Context, path: str, response: Fetched) -> None:
     decision = ctx.decision(path)
     want = str(dialects.tdm_reservation(decision))
     problems: list[str] = []
 
-    def bad(severity: str, message: str) -> None:
-        ctx.add(severity, HEADERS, path, message, _FIX)  # type: ignore[arg-type]
-        if severity == "error":
-            problems.append(message.split(";")[0])
+    def bad(severity: str, message: str, note: str, code: str | None = None) -> None:
+        # The grid cell gets a short note of its own: a message cut at its first ';' could
+        # end inside a quoted header value (`Link: <...>; rel="license"`).
+        ctx.add(severity, HEADERS, path, message, _FIX, code=code)  # type: ignore[arg-type]
+        if severity == "error" and not (code and code in ctx.exp.site.acknowledge):
+            problems.append(note)
 
     if not any(response.header_values(n) for n in NAMES):
         ctx.add(
@@ -93,7 +119,7 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
             f"no opt-out headers at all on {path}, while other "
             f"responses carry them (missing: tdm-reservation {want}, X-Robots-Tag, "
             "Content-Usage); a path rule of the host config does not cover it",
-            _FIX,
+            _hidden_fix(ctx, response),
         )
         ctx.cell(path, HEADERS, BAD, "no opt-out headers")
         return
@@ -103,11 +129,13 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
         bad(
             "error",
             f"no tdm-reservation header on {path} (policy: {want}); other responses carry it",
+            "no tdm-reservation header",
         )
     elif len(set(values)) > 1 or values[0] not in ("0", "1"):
         bad(
             "error",
             f"tdm-reservation header {', '.join(values)!r} is invalid: TDM agents read it as unset",
+            "invalid tdm-reservation header",
         )
     elif values[0] != want:
         also = f"; the page's meta says {meta}" if meta is not None else ""
@@ -115,9 +143,14 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
             "error",
             f"tdm-reservation header says {values[0]} but the policy says {want}{also}"
             f"; {ctx.tdm_says(path)}",
+            f"tdm-reservation header says {values[0]}, the policy {want}",
         )
     elif meta is not None and meta in ("0", "1") and meta != values[0]:
-        bad("error", f"tdm-reservation header says {values[0]} but the page's meta says {meta}")
+        bad(
+            "error",
+            f"tdm-reservation header says {values[0]} but the page's meta says {meta}",
+            f"tdm-reservation header says {values[0]}, the page's meta {meta}",
+        )
     if want == "1" and not response.header_values("tdm-policy"):
         ctx.add("warning", HEADERS, path, "no tdm-policy header next to tdm-reservation: 1", _FIX)
 
@@ -128,6 +161,8 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
             "error",
             f"over-blocking: X-Robots-Tag says {', '.join(sorted(blocked))} on {path}; "
             "search engines drop it and img2dataset skips it, although the policy allows search",
+            f"over-blocking: X-Robots-Tag {', '.join(sorted(blocked))}",
+            code="noindex",
         )
     want_tags = set(
         dialects.robots_directives(decision, noarchive=ctx.exp.site.robots_meta.bing_noarchive)
@@ -137,9 +172,11 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
             "error",
             f"X-Robots-Tag lacks {', '.join(sorted(want_tags - tags))} although the "
             "policy reserves AI use here",
+            f"X-Robots-Tag lacks {', '.join(sorted(want_tags - tags))}",
         )
     if {"noai", "noimageai"} & tags - want_tags:
-        bad("error", "X-Robots-Tag says noai but the policy allows AI use here")
+        message = "X-Robots-Tag says noai but the policy allows AI use here"
+        bad("error", message, message)
 
     usage = response.header_values("Content-Usage")
     if usage:
@@ -151,14 +188,19 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
                     "error",
                     f"Content-Usage header says {usage[-1]!r} but the policy says "
                     f"{label}={value} here",
+                    f"Content-Usage header is not {label}={value}",
                 )
                 break
     else:
-        bad("error", f"no Content-Usage header on {path}")
+        bad("error", f"no Content-Usage header on {path}", "no Content-Usage header")
 
     rsl_url = ctx.exp.rsl_url
     if rsl_url and not any(rsl_url in v and "license" in v for v in response.header_values("Link")):
-        bad("error", f'no `Link: <{rsl_url}>; rel="license"` header')
+        bad(
+            "error",
+            f'no `Link: <{rsl_url}>; rel="license"` header',
+            "no RSL Link header",
+        )
     ctx.cell(
         path, HEADERS, BAD if problems else OK, "; ".join(problems) if problems else "headers agree"
     )
@@ -185,6 +227,8 @@ def _host_files(ctx: Context) -> None:
             )
         elif b"tdm-reservation" not in body.lower():
             ctx.add("error", HOSTS, where, f"{name} sets no tdm-reservation header", _FIX)
+        elif host == "netlify":
+            _netlify_overrides(ctx, body.decode("utf-8", "replace"))
 
 
 def _read(path: Path) -> bytes | None:
@@ -192,3 +236,31 @@ def _read(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def _netlify_overrides(ctx: Context, text: str) -> None:
+    """The user's own ``_headers`` rules after our block that set one of our headers: of
+    the rules matching a path, Netlify lets the last one set a header's value (see
+    :mod:`optout_site.hosts.netlify`), so theirs replaces ours on every path it matches."""
+    ours = {n.lower() for n in signal_headers.NAMES}
+    after = False
+    pattern = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() == common.END:
+            after = True
+        elif not after or not line.strip() or line.lstrip().startswith("#"):
+            continue
+        elif not line[0].isspace():
+            pattern = line.strip()
+        elif ":" in line and line.split(":", 1)[0].strip().lower() in ours:
+            name = line.split(":", 1)[0].strip()
+            ctx.add(
+                "error",
+                HOSTS,
+                "/" + FILES["netlify"],
+                f"your rule for {pattern} sets {name} after optout-site's block; on Netlify "
+                "the last matching rule sets a header's value, so it replaces ours there",
+                f"Move that rule above the `{common.BEGIN}` line (ours then win on the "
+                f"paths both match), or take {name} out of it.",
+                line=number,
+            )

@@ -52,6 +52,8 @@ class Finding:
     fix: str
     line: int | None = None  # line in ``file`` where known
     file: str | None = None  # the site file to edit, when it is not ``path`` itself
+    code: str | None = None  # the sites.yaml `acknowledge` name that marks it intended
+    acknowledged: bool = False  # listed, marked, but neither an error nor a warning
 
     @property
     def target_file(self) -> str:
@@ -147,7 +149,9 @@ class CheckReport:
     coverage: Coverage = field(default_factory=Coverage)
     rows: list[Row] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)  # signal -> items checked
+    counted: dict[str, str] = field(default_factory=dict)  # signal -> what "checked" counts
     root: str | None = None  # folder mode: the folder, for file= in annotations
+    source_root: str | None = None  # the site's input, when ``root`` is built from it
 
     @property
     def inferred_policy(self) -> list[PolicyLine]:
@@ -155,11 +159,15 @@ class CheckReport:
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+        return [f for f in self.findings if f.severity == "error" and not f.acknowledged]
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
+        return [f for f in self.findings if f.severity == "warning" and not f.acknowledged]
+
+    @property
+    def acknowledged(self) -> list[Finding]:
+        return [f for f in self.findings if f.acknowledged]
 
     @property
     def ok(self) -> bool:
@@ -179,6 +187,10 @@ class CheckReport:
                 }
         return out
 
+    def counted_words(self, name: str) -> str:
+        """What the "checked" count of a signal counted, in words."""
+        return self.counted.get(name, str(self.checked.get(name, 0)))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -188,7 +200,10 @@ class CheckReport:
             "policy_source": self.policy_source,
             "policy": [asdict(p) for p in self.policy],
             "coverage": self.coverage.to_dict(),
-            "signals": self.signal_summary(),
+            "signals": {
+                name: {**counts, "counted": self.counted_words(name)}
+                for name, counts in self.signal_summary().items()
+            },
             "findings": [asdict(f) for f in self.findings],
             "grid": [
                 {

@@ -296,7 +296,9 @@ def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision:
             path,
             f"the robots meta says {', '.join(sorted(noindex))}: "
             "search engines drop this page although the policy allows search",
-            "Remove noindex unless this page should not be found.",
+            "Remove noindex unless this page should not be found "
+            "(if so, add `acknowledge: [noindex]` to the site in sites.yaml).",
+            code="noindex",
         )
         ctx.cell(path, META, WARN, "noindex")
 

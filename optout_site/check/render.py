@@ -47,6 +47,17 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str
     return out
 
 
+def _share(part: int, whole: int, what: str, verb: str = "") -> str:
+    if not whole:  # 0/0 is no evidence, never "100%"
+        return f"no {what} checked"
+    return f"{what} {part}/{whole} ({Coverage.percent(part, whole):g}%){verb}"
+
+
+def _coverage(c: Coverage) -> str:
+    pages = _share(c.pages_reserved, c.pages, "pages", " carry the policy's reservation")
+    return f"{pages}; {_share(c.images_reserved, c.images, 'images')}"
+
+
 def _where(f: Finding) -> str:
     return f.path + (f" (line {f.line})" if f.line and f.file is None else "")
 
@@ -65,30 +76,37 @@ def text(report: CheckReport) -> str:
     for name, counts in summary.items():
         state = "FAIL" if counts["errors"] else ("warn" if counts["warnings"] else "ok")
         rows.append(
-            (name, str(counts["checked"]), str(counts["errors"]), str(counts["warnings"]), state)
+            (
+                name,
+                report.counted_words(name),
+                str(counts["errors"]),
+                str(counts["warnings"]),
+                state,
+            )
         )
     lines += _table(("signal", "checked", "errors", "warnings", "status"), rows)
     lines.append("")
-    lines.append(
-        f"Coverage: pages {c.pages_reserved}/{c.pages} "
-        f"({Coverage.percent(c.pages_reserved, c.pages):g}%) carry the policy's "
-        f"reservation; images {c.images_reserved}/{c.images} "
-        f"({Coverage.percent(c.images_reserved, c.images):g}%)"
-    )
+    lines.append(f"Coverage: {_coverage(c)}")
     for name in SIGNALS:
         found = [f for f in report.findings if f.signal == name]
         if not found:
             continue
         lines += ["", f"{name}:"]
         for f in found:
-            lines.append(f"  {f.severity:<7}  {_where(f)}: {f.message}")
+            label = "ack" if f.acknowledged else f.severity
+            note = f" (acknowledged in sites.yaml: {f.code})" if f.acknowledged else ""
+            lines.append(f"  {label:<7}  {_where(f)}: {f.message}{note}")
             lines.append(f"           fix: {f.fix}")
     errors, warnings = len(report.errors), len(report.warnings)
+    acknowledged = len(report.acknowledged)
+    also = f", {acknowledged} acknowledged" if acknowledged else ""
     lines.append("")
     if report.ok:
-        lines.append(f"Result: OK, every signal agrees with the policy ({warnings} warning(s)).")
+        lines.append(
+            f"Result: OK, every signal agrees with the policy ({warnings} warning(s){also})."
+        )
     else:
-        lines.append(f"Result: {errors} problem(s) and {warnings} warning(s); see above.")
+        lines.append(f"Result: {errors} problem(s) and {warnings} warning(s){also}; see above.")
     return "\n".join(map(printable, lines))
 
 
@@ -100,24 +118,53 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def _in(root: str, finding: Finding) -> Path:
+    # The finding names a URL path; the annotation the file it is served from.
+    rel = unquote(finding.target_file.lstrip("/"), errors="surrogateescape")
+    file = Path(root) / rel
+    return file / "index.html" if file.is_dir() else file
+
+
+def _annotated(report: CheckReport, f: Finding) -> tuple[Path, int | None]:
+    """Where an annotation goes: the built file, or better the source file it was built
+    from (the built folder is seldom in the repository, so a pull request shows no
+    annotation there). A line moves to the source only when its text is found there; a
+    line optout-site wrote stays on the built file."""
+    built = _in(report.root or ".", f)
+    if report.source_root is None:
+        return built, f.line
+    source = _in(report.source_root, f)
+    if not source.is_file():
+        return built, f.line
+    if not f.line:
+        return source, None
+    try:
+        wanted = built.read_bytes().splitlines()[f.line - 1]
+        found = source.read_bytes().splitlines().index(wanted) + 1
+    except (OSError, IndexError, ValueError):
+        return built, f.line
+    return source, found
+
+
 def github(report: CheckReport, *, errors_only: bool = False) -> str:
     """GitHub Actions workflow commands: one ``::error``/``::warning`` line per finding,
     then a summary line; ``errors_only``: the ``::error`` lines alone."""
     out = []
     for f in report.errors if errors_only else report.findings:
-        props = []
+        props, moved = [], ""
         if report.root is not None:
-            # The finding names a URL path; the annotation the file it is served from.
-            rel = unquote(f.target_file.lstrip("/"), errors="surrogateescape")
-            file = Path(report.root) / rel
-            if file.is_dir():
-                file = file / "index.html"
+            file, line = _annotated(report, f)
             props.append(f"file={_escape_property(os.path.relpath(file))}")
-            if f.line:
-                props.append(f"line={f.line}")
+            if line:
+                props.append(f"line={line}")
+            if line != f.line:  # the message counts lines of the built file
+                moved = f" (built file line {f.line}: line {line} of {os.path.relpath(file)})"
         props.append(f"title={_escape_property(f'{f.signal}: {f.path}')}")
-        message = f"{f.message} Fix: {f.fix}"
-        out.append(f"::{f.severity} {','.join(props)}::{_escape_data(message)}")
+        message = f"{f.message}{moved} Fix: {f.fix}"
+        level: str = f.severity
+        if f.acknowledged:  # listed where it is, but not a failure
+            level, message = "notice", f"Acknowledged in sites.yaml ({f.code}): {message}"
+        out.append(f"::{level} {','.join(props)}::{_escape_data(message)}")
     if errors_only:
         return "\n".join(out)
     verdict = "consistent" if report.ok else f"{len(report.errors)} problem(s)"

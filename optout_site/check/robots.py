@@ -275,6 +275,10 @@ def _agents(ctx: Context, robots: RobotsFile, parsers: Parsers, paths: list[str]
     own_named = {v.casefold() for g in robots.groups if not g.in_block for v, _ in g.agents}
     issues: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, path) -> tokens
     ctx.count(ROBOTS, len(paths) * len(exp.registry))
+    ctx.report.counted[ROBOTS] = (
+        f"{len(exp.registry)} crawlers asked about {len(paths)} paths "
+        f"({ctx.report.checked[ROBOTS]} answers)"
+    )
     for path in paths:
         decision = ctx.decision(path)
         star_ok, _ = parsers.allowed(UNNAMED, path)

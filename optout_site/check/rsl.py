@@ -39,13 +39,7 @@ def check(ctx: Context) -> None:
     ctx.count(RSL)
     path = ctx.source.site_path(url)
     if path is None:
-        ctx.add(
-            "warning",
-            RSL,
-            url,
-            "license.xml is on another site; not checked",
-            "Host license.xml on this site.",
-        )
+        ctx.add("warning", RSL, url, *ctx.elsewhere(url, "license.xml"))
         return
     got = ctx.get(path)
     if not got.ok:

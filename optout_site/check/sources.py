@@ -28,6 +28,7 @@ from optout_site.build.scan import scan
 TIMEOUT = 10.0  # seconds for one whole response (connect, headers, body, redirects)
 DEADLINE = 120.0  # seconds for a whole URL-mode check
 MAX_REQUESTS = 300  # requests for a whole URL-mode check, redirects included
+TIMED_OUT = "no complete response within"  # the error of a response cut by --timeout
 MAX_BODY = 32 * 1024 * 1024  # any other file (images: the XMP reader needs the whole file)
 PAGE_BYTES = 512 * 1024  # HTML: the first 512 KiB, the head and the links near the top
 ROBOTS_BYTES = 500 * 1024  # robots.txt: RFC 9309 §2.5 asks crawlers to read 500 KiB
@@ -364,7 +365,7 @@ class HttpSource:
             self._guard.disarm()
 
     def _timed_out(self) -> str:
-        return f"unreachable: no complete response within {self.timeout:g} s"
+        return f"unreachable: {TIMED_OUT} {self.timeout:g} s"
 
     def _read(self, path: str, response: http.client.HTTPResponse) -> Fetched:
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()

@@ -197,13 +197,7 @@ def _check_policy_documents(ctx: Context, urls: list[str]) -> None:
     for url in dict.fromkeys(urls):
         path = ctx.source.site_path(url)
         if path is None:
-            ctx.add(
-                "warning",
-                TDM_POLICY,
-                url,
-                "the TDM policy is on another site; not checked",
-                "Host the TDM policy on this site so that it can be checked.",
-            )
+            ctx.add("warning", TDM_POLICY, url, *ctx.elsewhere(url, "the TDM policy"))
             continue
         check_policy(ctx, path)
 

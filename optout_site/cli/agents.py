@@ -14,7 +14,9 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         "agents",
         help="list the AI agent registry, or explain one token",
         description="List the robots.txt product tokens optout-site knows, by purpose; "
-        "'agents explain TOKEN' says what one is and what blocking it costs.",
+        "'agents explain TOKEN' says what one is and what blocking it costs, whether it "
+        "is a generic token that substring-matching parsers confuse with other agents, and "
+        "why a name ai.robots.txt lists is left out of the registry.",
     )
     p.add_argument("action", nargs="?", choices=["list", "explain"], default="list")
     p.add_argument("token", nargs="?", help="with 'explain': the product token")

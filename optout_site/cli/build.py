@@ -65,6 +65,16 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         help="skip, with a message, each site whose input folder does not exist yet "
         "(for a pre-commit hook that runs before the generator has built the site)",
     )
+    p.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help=(
+            "with --check, also write the HTML report to FILE (several sites: one file "
+            "each, the site name added before the extension)"
+        ),
+    )
     return p
 
 
@@ -78,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.html is not None and not args.check:
+        raise UsageError("--html writes the --check report: add --check")
     shard = Shard.parse(args.shard) if args.shard else None
     if shard is not None and args.check:
         raise UsageError("--check needs the whole site: run `check` on the overlaid folders")
@@ -120,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     if args.check and not args.dry_run:
         sites = cfg.select(chosen)
         stream = sys.stderr if args.json else None
-        code = max(code, check_sites(sites, stream=stream, quiet=args.quiet))
+        code = max(code, check_sites(sites, stream=stream, quiet=args.quiet, html=args.html))
     return code
 
 

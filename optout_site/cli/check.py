@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -28,8 +28,9 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         description=(
             "Read every opt-out signal of a built site folder or a served site the way "
             "outside readers do, and report missing signals, contradictions between them, "
-            "over-blocking and robots.txt mistakes. With --config, compare with the intended "
-            "policy; without, infer the policy from what the site says."
+            "over-blocking and robots.txt mistakes. With a config (-c, or ./sites.yaml naming "
+            "TARGET), compare with the intended policy; without, infer the policy from what "
+            "the site says."
         ),
         epilog=(
             "URL mode reads the first 512 KiB of each page (enough for its head and the "
@@ -42,7 +43,14 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "target", metavar="TARGET", help="a built site folder, or a base URL (http:// or https://)"
     )
-    options.config(p, default=None)
+    options.config(
+        p,
+        default=None,
+        help=(
+            "the sites.yaml to compare with (default: ./sites.yaml when it is there and "
+            "one of its sites writes TARGET or is served at it)"
+        ),
+    )
     p.add_argument(
         "--site",
         metavar="NAME",
@@ -110,7 +118,10 @@ def _is_url(target: str) -> bool:
 def _pick_site(args: argparse.Namespace) -> Site | None:
     from optout_site import config
 
-    if args.config is None and args.site is None:
+    # Like `build`, ./sites.yaml is read when it is there; unasked, it only names the site
+    # whose output folder (or URL) is the target, so checking another folder still infers.
+    implicit = args.config is None and args.site is None
+    if implicit and not options.DEFAULT_CONFIG.is_file():
         return None
     cfg = config.load(args.config or options.DEFAULT_CONFIG)
     if args.site:
@@ -122,6 +133,8 @@ def _pick_site(args: argparse.Namespace) -> Site | None:
         matching = [s for s in cfg.sites if s.output_dir.resolve() == target]
     if len(matching) == 1:
         return matching[0]
+    if implicit:
+        return None
     if len(cfg.sites) == 1:
         return cfg.sites[0]
     names = ", ".join(s.name for s in cfg.sites)
@@ -147,7 +160,6 @@ def render(report: CheckReport, fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``check`` for parsed arguments; returns the exit code."""
     from optout_site.check import check_folder, check_url
-    from optout_site.check import render as rendering
 
     fmt = _format(args)
     if args.sample < 1:
@@ -174,22 +186,34 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.target}: not a folder, and not an http(s) URL")
     print(render(report, fmt))
     if args.html is not None:
-        try:
-            args.html.write_text(rendering.html(report), encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.html}: {exc}") from exc
+        write_html(report, args.html)
         if fmt == "text":
             print(f"HTML report: {args.html}")
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
+def write_html(report: CheckReport, path: Path) -> None:
+    from optout_site.check import render as rendering
+
+    try:
+        path.write_text(rendering.html(report), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc}") from exc
+
+
 def check_sites(
-    sites: Iterable[Site], fmt: str = "auto", stream: TextIO | None = None, *, quiet: bool = False
+    sites: Sequence[Site],
+    fmt: str = "auto",
+    stream: TextIO | None = None,
+    html: Path | None = None,
+    *,
+    quiet: bool = False,
 ) -> int:
     """``build --check``: check each built site against its own config; returns 0 or 1.
 
     ``auto`` prints the text summary, plus GitHub annotations when running in GitHub
-    Actions, so the composite action marks the files to fix without extra flags.
+    Actions, so the composite action marks the files to fix without extra flags. ``html``
+    names the HTML report (one per site, named after it, when there are several).
     ``quiet`` prints only the errors, one line each: on stderr, or in GitHub Actions as
     ``::error`` annotations; the exit code is the same.
     """
@@ -214,6 +238,11 @@ def check_sites(
                 print(rendering.github(report), file=stream)
         else:
             print(render(report, fmt), file=stream)
+        if html is not None:
+            path = html if len(sites) == 1 else html.with_stem(f"{html.stem}-{site.name}")
+            write_html(report, path)
+            if not quiet:
+                print(f"HTML report: {path}", file=stream)
         if not report.ok:
             code = EXIT_PROBLEMS
     return code

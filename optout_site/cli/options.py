@@ -10,12 +10,14 @@ from pathlib import Path
 DEFAULT_CONFIG = Path("sites.yaml")
 
 
-def config(parser: argparse.ArgumentParser, default: Path | None = DEFAULT_CONFIG) -> None:
+def config(
+    parser: argparse.ArgumentParser, default: Path | None = DEFAULT_CONFIG, help: str = ""
+) -> None:
     parser.add_argument(
         "-c",
         "--config",
         type=Path,
         default=default,
         metavar="FILE",
-        help="the sites.yaml to read" + (" (default: ./sites.yaml)" if default else ""),
+        help=help or "the sites.yaml to read" + (" (default: ./sites.yaml)" if default else ""),
     )

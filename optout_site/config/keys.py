@@ -34,7 +34,10 @@ HOSTS_DIR_HOSTS = ("vercel", "nginx", "caddy")
 
 # no-reservation: the site reserves no use anywhere, and every signal says so (a blanket
 # permission); without it such a config is refused, since it is an easy slip.
-ACKNOWLEDGEMENTS = ("no-reservation",)
+# The others name `check` findings that are intended, so CI is not red or noisy forever:
+# noindex (pages kept out of search on purpose), no-headers (a host that cannot send
+# headers, such as GitHub Pages). Those findings are still listed, marked, not failing.
+ACKNOWLEDGEMENTS = ("no-reservation", "noindex", "no-headers")
 # A site entry without `reserve` reserves the AI uses (the photographer's default); an
 # opt-out tool must never publish a blanket permission unless asked in so many words.
 DEFAULT_RESERVE = ("tdm", "train", "ai-input")
@@ -383,6 +386,7 @@ _AGENTS = yamlnodes.mapping(
         "add": Key(yamlnodes.list_of(_AGENT)),
         "block": Key(yamlnodes.list_of(_token)),
         "allow": Key(yamlnodes.list_of(_token)),
+        "omit_generic": Key(yamlnodes.boolean),
         "categories": Key(
             yamlnodes.mapping(
                 {c: Key(yamlnodes.choice(*STANCES)) for c in CATEGORIES},
@@ -436,11 +440,37 @@ def _since(node: yaml.Node, ctx: Context) -> datetime.date:
     return value
 
 
+_END_TAG_RE = re.compile(r"</([A-Za-z][A-Za-z0-9-]*)\s*>")
+
+
+def _end_tag(node: yaml.Node, ctx: Context) -> str:
+    """``</footer>`` → ``footer``: the element whose end tag the footer link precedes."""
+    value = yamlnodes.string(node, ctx).strip()
+    match = _END_TAG_RE.fullmatch(value)
+    if match is None:
+        raise Invalid(f"expected an end tag such as </footer> or </main>, got {value!r}")
+    return match.group(1).lower()
+
+
+_FOOTER_OPTIONS = yamlnodes.mapping(
+    {"before": Key(_end_tag), "text": Key(yamlnodes.string)},
+    what="true, false, or a mapping with 'before' and 'text'",
+)
+
+
+def _footer_link(node: yaml.Node, ctx: Context) -> bool | dict[str, Any]:
+    """``true``/``false``, or the link's place and text (a mapping means on)."""
+    if isinstance(node, yaml.MappingNode):
+        options: dict[str, Any] = _FOOTER_OPTIONS(node, ctx)
+        return options
+    return yamlnodes.boolean(node, ctx)
+
+
 _RESERVATION_PAGE = yamlnodes.mapping(
     {
         "enabled": Key(yamlnodes.boolean),
         "path": Key(_page_path),
-        "footer_link": Key(yamlnodes.boolean),
+        "footer_link": Key(_footer_link),
         "templates": Key(_folder),
         "since": Key(_since),
     },

@@ -6,6 +6,7 @@ Paths are resolved relative to the YAML file, so a config works from any working
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from optout_site.config.model import (
 )
 from optout_site.config.yamlnodes import Context
 from optout_site.errors import ConfigError, PolicyError, Problem
-from optout_site.policy import Policy, Rule, Use, expand
+from optout_site.policy import Policy, Rule, Use, apply, expand
 
 # --- assembling sites ---------------------------------------------------------------
 
@@ -49,6 +50,53 @@ def _plain(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k != "__node__"}
 
 
+def _where(raw: dict[str, Any], key: str) -> yaml.Node:
+    """The node ``key`` was written at: the site's own, else the ``defaults`` one it came
+    from (so a conflict inside ``defaults`` is reported there), else the site entry."""
+    site = raw["__node__"]
+    found = yamlnodes.value_node(site, key)
+    if found is site and raw.get("__defaults__") is not None:
+        in_defaults = yamlnodes.value_node(raw["__defaults__"], key)
+        if in_defaults is not raw["__defaults__"]:
+            return in_defaults
+    return found
+
+
+def _uses(raw: dict[str, Any], key: str) -> frozenset[Use]:
+    return frozenset(Use(u) for u in raw.get(key, []))
+
+
+def _policy(raw: dict[str, Any], ctx: Context) -> Policy | None:
+    """The site's policy; every conflict is reported where it is written (the site's
+    reserve/allow, the ``defaults`` ones, or the rule, named), all in one run."""
+    allow = _uses(raw, "allow")
+    # Not written: the AI uses are reserved, except those `allow` names.
+    reserve = (
+        _uses(raw, "reserve")
+        if "reserve" in raw
+        else frozenset(Use(u) for u in keys.DEFAULT_RESERVE) - expand(allow)
+    )
+    ok = True
+    try:
+        base = apply(frozenset(), reserve, allow)
+    except PolicyError as exc:
+        where = _where(raw, "allow" if "allow" in raw else "reserve")
+        ctx.error(where, f"inconsistent policy: {exc}")
+        base, ok = expand(reserve), False  # the rules are still checked, all in one run
+    raw_rules = [r for r in raw.get("rules", []) if "path" in r]  # the rest were reported
+    ok = _check_rules(raw_rules, ctx) and ok
+    rules = []
+    for r in raw_rules:
+        rule = Rule(r["path"], _uses(r, "reserve"), _uses(r, "allow"))
+        try:
+            apply(base, rule.reserve, rule.allow)
+        except PolicyError as exc:
+            ctx.error(r["__node__"], f"inconsistent rule for {r['path']!r}: {exc}")
+            ok = False
+        rules.append(rule)
+    return Policy(reserve, allow, tuple(rules)) if ok else None
+
+
 def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
     node = raw["__node__"]
     # Checked once defaults are merged: the theme may add languages, the address the
@@ -59,6 +107,20 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
     phone, tel = keys.telephone(holder_raw.get("phone"), (address or {}).get("country"), ctx)
     if "name" not in holder_raw:
         ctx.error(node, "missing rightsholder.name (set it on the site or in defaults)")
+    _check_placeholders(raw, ctx)
+    policy = _policy(raw, ctx)
+    if policy is None or "name" not in holder_raw:
+        return None
+    if not any(d.reserved for d in policy.decisions) and "no-reservation" not in raw.get(
+        "acknowledge", ()
+    ):
+        ctx.error(
+            _where(raw, "reserve"),
+            f"site {raw['name']!r} reserves no use on any path, so every signal would publish "
+            "a permission (tdm-reservation 0, DMI-ALLOWED in every image, ai-train=yes). "
+            "To reserve AI uses, set `reserve: [tdm, train, ai-input]` (or leave `reserve` "
+            "out); if a blanket permission is what you mean, add `acknowledge: [no-reservation]`",
+        )
         return None
     holder = Rightsholder(
         name=holder_raw["name"],
@@ -68,40 +130,6 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         phone=phone,
         tel=tel,
     )
-    raw_rules = [r for r in raw.get("rules", []) if "path" in r]  # the rest were reported
-    try:
-        allow = frozenset(Use(u) for u in raw.get("allow", []))
-        if "reserve" in raw:
-            reserve = frozenset(Use(u) for u in raw["reserve"])
-        else:
-            # Not written: the AI uses are reserved, except those `allow` names.
-            reserve = frozenset(Use(u) for u in keys.DEFAULT_RESERVE) - expand(allow)
-        rules = tuple(
-            Rule(
-                r["path"],
-                frozenset(Use(u) for u in r.get("reserve", [])),
-                frozenset(Use(u) for u in r.get("allow", [])),
-            )
-            for r in raw_rules
-        )
-        policy = Policy(reserve, allow, rules)
-    except PolicyError as exc:
-        ctx.error(node, f"inconsistent policy: {exc}")
-        return None
-    if not _check_rules(raw_rules, ctx):
-        return None
-    _check_placeholders(raw, ctx)
-    if not any(d.reserved for d in policy.decisions) and "no-reservation" not in raw.get(
-        "acknowledge", ()
-    ):
-        ctx.error(
-            yamlnodes.value_node(node, "reserve"),
-            f"site {raw['name']!r} reserves no use on any path, so every signal would publish "
-            "a permission (tdm-reservation 0, DMI-ALLOWED in every image, ai-train=yes). "
-            "To reserve AI uses, set `reserve: [tdm, train, ai-input]` (or leave `reserve` "
-            "out); if a blanket permission is what you mean, add `acknowledge: [no-reservation]`",
-        )
-        return None
     return Site(
         name=raw["name"],
         url=raw["url"],
@@ -118,9 +146,10 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         hosts_dir=raw.get("hosts_dir"),
         exclude=tuple(raw.get("exclude", ())),
         exclude_icons=raw.get("exclude_icons", True),
-        reservation_page=ReservationPageConfig(**_plain(raw.get("reservation_page", {}))),
+        reservation_page=_reservation_page(raw.get("reservation_page", {})),
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
+        acknowledge=tuple(dict.fromkeys(raw.get("acknowledge", ()))),
         evidence=_evidence(raw, ctx),
     )
 
@@ -137,6 +166,14 @@ def _evidence(raw: dict[str, Any], ctx: Context) -> EvidenceConfig:
     )
 
 
+def _reservation_page(raw: dict[str, Any]) -> ReservationPageConfig:
+    fields = _plain(raw)
+    footer = fields.pop("footer_link", False)
+    if isinstance(footer, dict):  # `footer_link: {before: </main>, text: ...}` means on
+        fields.update({f"footer_{k}": v for k, v in _plain(footer).items()})
+    return ReservationPageConfig(**fields, footer_link=bool(footer))
+
+
 def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
     block, allow = raw.get("block", []), raw.get("allow", [])
     both = {t.lower() for t in block} & {t.lower() for t in allow}
@@ -151,6 +188,7 @@ def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
         add=tuple(tuple(sorted(_plain(a).items())) for a in raw.get("add", [])),
         block=tuple(block),
         allow=tuple(allow),
+        omit_generic=raw.get("omit_generic", False),
         categories=tuple(sorted(_plain(raw.get("categories", {})).items())),
     )
 
@@ -171,17 +209,34 @@ def _check_rules(rules: list[dict[str, Any]], ctx: Context) -> bool:
     return ok
 
 
+def _missing_input(source: Path) -> str:
+    """Why an input folder is missing, in the two ways it usually is: a typo of a folder
+    that exists, or a generator (Hugo, Jekyll, Eleventy...) that has not run yet."""
+    try:
+        siblings = [p.name for p in source.parent.iterdir() if p.is_dir()]
+    except OSError:
+        siblings = []
+    close = difflib.get_close_matches(source.name, siblings, n=1, cutoff=0.6)
+    if close:
+        return f"input folder {source} does not exist (did you mean {close[0]!r}?)"
+    return (
+        f"input folder {source} does not exist; if your site generator writes it "
+        "(hugo, jekyll build, npm run build...), run the generator first"
+    )
+
+
 def _check_paths(raw: dict[str, Any], ctx: Context, unbuilt_ok: bool = False) -> None:
     node = raw["__node__"]
+    where = yamlnodes.value_node(node, "input")
     source, target = raw["input"], raw.get("output")
     try:
         if not source.exists():
             if not unbuilt_ok:
-                ctx.error(node, f"input folder {source} does not exist")
+                ctx.error(where, _missing_input(source))
         elif not source.is_dir():
-            ctx.error(node, f"input {source} is not a folder")
+            ctx.error(where, f"input {source} is not a folder")
     except OSError as exc:
-        ctx.error(node, f"input {source} cannot be read: {exc.strerror}")
+        ctx.error(where, f"input {source} cannot be read: {exc.strerror}")
         return
     if target is None:
         return
@@ -193,12 +248,17 @@ def _check_paths(raw: dict[str, Any], ctx: Context, unbuilt_ok: bool = False) ->
             "there: choose a folder of its own (e.g. build/)",
         )
         return
+    at_output = yamlnodes.value_node(node, "output")
     if target == source:
-        ctx.error(node, "output is the same folder as input; leave output out to stamp in place")
+        ctx.error(
+            at_output, "output is the same folder as input; leave output out to stamp in place"
+        )
     elif target.is_relative_to(source):
-        ctx.error(node, f"output {target} is inside input {source}; the next build would stamp it")
+        ctx.error(
+            at_output, f"output {target} is inside input {source}; the next build would stamp it"
+        )
     elif source.is_relative_to(target):
-        ctx.error(node, f"input {source} is inside output {target}")
+        ctx.error(at_output, f"input {source} is inside output {target}")
 
 
 # Site-level files every build writes at fixed paths.
@@ -383,7 +443,11 @@ def load(path: Path = DEFAULT_CONFIG, *, unbuilt_ok: bool = False) -> Config:
             if not {"name", "url", "input"} <= raw_site.keys():
                 continue  # missing keys were reported by the schema
             node = raw_site["__node__"]
-            raw = {**_merge(defaults, _plain(raw_site)), "__node__": node}
+            raw = {
+                **_merge(defaults, _plain(raw_site)),
+                "__node__": node,
+                "__defaults__": defaults_node,
+            }
             if raw["name"] in names:
                 ctx.error(node, f"duplicate site name {raw['name']!r}")
             names.add(raw["name"])
@@ -404,5 +468,5 @@ def load(path: Path = DEFAULT_CONFIG, *, unbuilt_ok: bool = False) -> Config:
         _check_overlaps(sites, {s["name"]: s["__node__"] for s in site_list if "name" in s}, ctx)
         _check_hosts_dirs(sites, hosts_dir_nodes, ctx)
     if ctx.problems:
-        raise ConfigError(ctx.problems)
+        raise ConfigError(sorted(ctx.problems, key=lambda p: (p.line, p.column)))
     return Config(path, tuple(sites))

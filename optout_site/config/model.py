@@ -66,6 +66,10 @@ class ReservationPageConfig:
     enabled: bool = True
     path: str = "/ai-reservation/"
     footer_link: bool = False  # also splice a link to it into every page
+    # ...just before the last end tag of this element (the site footer, whose style the
+    # link then takes), else before </body>; with this label in place of the shipped one.
+    footer_before: str = "footer"
+    footer_text: str | None = None
     templates: Path | None = None  # a folder whose templates override the packaged ones
     since: date | None = None  # published since (from the config, never the clock)
 
@@ -118,6 +122,9 @@ class AgentsConfig:
     add: tuple[tuple[tuple[str, str], ...], ...] = ()
     block: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
+    # Leave the registry's generic tokens (Spider, Code, ...) out of robots.txt, unless
+    # named in `block`: substring-matching parsers apply their groups to other crawlers.
+    omit_generic: bool = False
     categories: tuple[tuple[str, str], ...] = ()
 
     def stance(self, category: str) -> str:
@@ -144,6 +151,7 @@ class Site:
     reservation_page: ReservationPageConfig = field(default_factory=ReservationPageConfig)
     rsl: RslConfig = field(default_factory=RslConfig)
     robots_meta: RobotsMetaConfig = field(default_factory=RobotsMetaConfig)
+    acknowledge: tuple[str, ...] = ()  # config.keys.ACKNOWLEDGEMENTS the user stated
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
 
     @property

@@ -258,7 +258,12 @@ def compose(path: Path) -> yaml.Node | None:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([Problem(path, 1, 1, "config file not found")]) from None
+        # Line 0: the file has no line to point at.
+        message = (
+            "config file not found; run `optout-site init` to write one here, "
+            "or pass the path of yours with --config"
+        )
+        raise ConfigError([Problem(path, 0, 0, message)]) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(path, 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:

@@ -112,14 +112,16 @@ class Wanted:
     the author wrote there (``noindex``, or a ``noai`` of their own) stays as written, and
     crawlers combine the directives of every robots tag.
     ``links`` are (rel, type, href) for ``<link>`` tags we own, keyed by (rel, type).
-    ``footer`` is (href, text) for a link to the reservation page, placed just before
-    ``</body>``; None removes a link we placed earlier.
+    ``footer`` is (href, text) for a link to the reservation page, placed just before the
+    last ``footer_before`` end tag (``</footer>``, say: the link then takes the site
+    footer's style), else before ``</body>``; None removes a link we placed earlier.
     """
 
     metas: tuple[tuple[str, str | None], ...] = ()
     robots_add: tuple[str, ...] = ()
     links: tuple[tuple[str, str, str | None], ...] = ()
     footer: tuple[str, str] | None = None
+    footer_before: str = "body"  # the name of the element whose end tag the link precedes
 
 
 FOOTER_CLASS = "optout-site-reservation"
@@ -226,7 +228,9 @@ def edit(
             )
         edits.append((head.insert_at, head.insert_at, insertion))
     if wanted.footer is not None or FOOTER_CLASS in text:
-        edits.extend(_edit_footer(text, wanted.footer, value, head.insert_at, xml))
+        edits.extend(
+            _edit_footer(text, wanted.footer, value, head.insert_at, xml, wanted.footer_before)
+        )
     return _apply(text, edits)
 
 
@@ -236,10 +240,13 @@ def _edit_footer(
     value: Callable[[str], str],
     after: int,
     xml: bool = False,
+    before: str = "body",
 ) -> list[tuple[int, int, str]]:
-    """Insert, update or remove our ``<a class="optout-site-reservation">`` before </body>."""
+    """Insert, update, move or remove our ``<a class="optout-site-reservation">``: just
+    before the last ``</before>`` of the body, else before </body>."""
     found: list[tuple[Tag, int]] = []
-    body_end = None
+    body_end = target = None
+    target_re = re.compile(rf"</{re.escape(before)}[\s>]", re.I)
     for token in tokens(text, after, xml=xml):
         if isinstance(token, Tag):
             class_attr = token.get("class")
@@ -252,30 +259,35 @@ def _edit_footer(
                 found.append((token, close.end() if close else token.end))
         elif token[0] == "end" and re.match(r"</body[\s>]", text[token[1] : token[2]], re.I):
             body_end = token[1]
+        elif token[0] == "end" and body_end is None and target_re.match(text, token[1], token[2]):
+            target = token[1]
+    end_at = target if target is not None else body_end
     wanted = None
     if footer is not None:
         href, label = footer
         wanted = f'<a class="{FOOTER_CLASS}" href="{value(href)}">{value(label)}</a>'
+    drops: list[tuple[int, int, str]] = []
     if found:
         (tag, end), extra = found[0], found[1:]
         # Duplicates go in one pass; removing one per build would change pages every build.
         drops = [(_line_span(text, t)[0], e, "") for t, e in extra]
-        if wanted is None:
-            begin, _, _ = _line_span(text, tag)
-            return [(begin, end, ""), *drops]
-        return drops if text[tag.start : end] == wanted else [(tag.start, end, wanted), *drops]
+        in_place = end_at is None or (end <= end_at and not text[end:end_at].strip())
+        if wanted is not None and in_place:
+            return drops if text[tag.start : end] == wanted else [(tag.start, end, wanted), *drops]
+        # Gone, or wanted elsewhere (`before` changed): removed here, and put there below.
+        drops.append((_line_span(text, tag)[0], end, ""))
     if wanted is None:
-        return []
-    at = body_end if body_end is not None else len(text.rstrip())
-    if body_end is None and not _tag_found_at(text, after, at, wanted, xml):
+        return drops
+    at = end_at if end_at is not None else len(text.rstrip())
+    if end_at is None and not _tag_found_at(text, after, at, wanted, xml):
         # The page ends inside a tag, comment or raw-text element: a link appended there
         # would not be found again, so every build would add one more. Leave it out.
-        return []
-    line = _LINE_BEFORE.search(text, 0, at) if body_end is not None else None
+        return drops
+    line = _LINE_BEFORE.search(text, 0, at) if end_at is not None else None
     if line and line.end() == at:
-        # </body> on its own line: our link gets a line of its own above it, same indent.
-        return [(line.start(), line.start(), line.group(0) + wanted)]
-    return [(at, at, wanted)]
+        # The end tag on its own line: our link gets a line of its own above it, same indent.
+        return [*drops, (line.start(), line.start(), line.group(0) + wanted)]
+    return [*drops, (at, at, wanted)]
 
 
 _A_CLOSE = re.compile(r"</a\s*>", re.I)

@@ -22,8 +22,10 @@ def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
     directives = dialects.robots_directives(decision, noarchive=site.robots_meta.bing_noarchive)
     link = rsl.link(site)
     footer = None
-    if site.reservation_page.enabled and site.reservation_page.footer_link:
-        footer = reservation.footer_link(site)
+    page = site.reservation_page
+    if page.enabled and page.footer_link:
+        href, label = reservation.footer_link(site)
+        footer = (href, page.footer_text or label)
     return htmlsplice.Wanted(
         metas=(
             ("tdm-reservation", str(reserved)),
@@ -33,6 +35,7 @@ def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
         # With RSL off we leave <link rel=license> alone: it may be the author's own.
         links=(link,) if link is not None else (),
         footer=footer,
+        footer_before=site.reservation_page.footer_before,
     )
 
 

@@ -89,6 +89,10 @@ def registry_for(site: Site | None = None) -> Registry:
     reg = registry_mod.load()
     if site is None:
         return reg
+    if site.agents.omit_generic:
+        # A token the site names in agents.block still gets its group (as any named token).
+        kept = tuple(a for a in reg if not a.generic)
+        reg = registry_mod.Registry(reg.version, kept, reg.dropped)
     if site.agents.registry is not None:
         reg = reg.merged(registry_mod.load(site.agents.registry).agents)
     added: list[Agent] = []
@@ -208,6 +212,26 @@ def _suggest(reg: Registry, token: str) -> str:
     return f"unknown agent {token!r}; did you mean {' or '.join(matches)}?"
 
 
+def confused_with(reg: Registry, agent: Agent) -> list[str]:
+    """The other registry tokens whose names contain ``agent.token``: a parser that matches
+    a group's token as a substring of the crawler's name (Python's urllib.robotparser)
+    applies that group to them too."""
+    needle = agent.token.casefold()
+    return [a.token for a in reg if a is not agent and needle in a.token.casefold()]
+
+
+def _generic_note(reg: Registry, agent: Agent) -> str:
+    others = confused_with(reg, agent)
+    known = f" (here: {', '.join(others)})" if others else ""
+    return (
+        f"  generic:   {agent.token!r} is a common word or a few letters. urllib.robotparser "
+        f"applies a `User-agent: {agent.token}` group to every crawler whose name contains "
+        f"{agent.token.lower()!r}{known}; Protego only where it starts a word of the name or "
+        "User-Agent header. To leave such tokens out of robots.txt, set "
+        "`agents: {omit_generic: true}` in sites.yaml.\n"
+    )
+
+
 def explain(reg: Registry, token: str, site: Site | None = None) -> str:
     """What an agent is, who runs it, what blocking it costs, and (given a site) our verdict.
 
@@ -215,6 +239,19 @@ def explain(reg: Registry, token: str, site: Site | None = None) -> str:
     """
     agent = reg.get(token)
     if agent is None:
+        why = reg.left_out(token) or registry_mod.load().left_out(token)
+        if why is not None:
+            return (
+                f"{token}: deliberately not in the registry, so optout-site writes no "
+                f"robots.txt group for it.\n  why: {why}\n"
+            )
+        if site is not None and site.agents.omit_generic:
+            left = registry_mod.load().get(token)
+            if left is not None and left.generic:
+                return (
+                    f"{left.token}: a generic token, left out of this site's robots.txt "
+                    f"(agents.omit_generic).\n{_generic_note(registry_mod.load(), left)}"
+                )
         raise UnknownAgent(_suggest(reg, token))
     use = CATEGORY_USE[agent.category]
     by_default = (
@@ -240,6 +277,8 @@ def explain(reg: Registry, token: str, site: Site | None = None) -> str:
         lines.append(f"  also seen as: {', '.join(agent.aliases)}")
     lines.append(f"  if blocked: {BLOCK_COST[agent.category].format(op=agent.operator)}")
     lines.append(f"  by default: {by_default}.")
+    if agent.generic:
+        lines.append(_generic_note(reg, agent).rstrip("\n"))
     if site is not None:
         lines.append("")
         lines.append(f"In site {site.name} ({site.url}):")

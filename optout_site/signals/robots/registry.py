@@ -28,6 +28,7 @@ _RECORD_KEYS = {
     "source",
     "verified",
     "aliases",
+    "generic",
 }
 _TOP_KEYS = {"version", "agents", "dropped"}
 
@@ -42,6 +43,9 @@ class Agent:
     source: str
     verified: str
     aliases: tuple[str, ...] = ()
+    # A common word or a few letters: a substring-matching parser applies its group to
+    # other crawlers whose names contain it (see agents.confused_with).
+    generic: bool = False
 
     def __post_init__(self) -> None:
         # Validated here, not only in load(), so agents built from sites.yaml get the same checks.
@@ -65,6 +69,8 @@ class Agent:
             raise ValueError(f"verified {self.verified!r} is not a YYYY-MM-DD date") from None
         if not all(isinstance(a, str) and a.strip() for a in self.aliases):
             raise ValueError("aliases must be non-empty strings")
+        if not isinstance(self.generic, bool):
+            raise ValueError("generic must be true or false")
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,10 @@ class Registry:
                         "(tokens and aliases compare case-insensitively)"
                     )
         object.__setattr__(self, "_index", index)
+
+    def left_out(self, name: str) -> str | None:
+        """Why a name ai.robots.txt lists is deliberately not in the registry (or None)."""
+        return next((why for n, why in self.dropped if n.casefold() == name.casefold()), None)
 
     def get(self, token: str) -> Agent | None:
         """The agent for ``token`` or one of its aliases, compared case-insensitively."""
@@ -203,7 +213,7 @@ def _agent(record: Any, name: str, line: int | None) -> Agent:
     if unknown:
         fields = ", ".join(sorted(map(str, unknown)))
         raise RegistryError(name, f"{label}: unknown fields: {fields}", line)
-    missing = _RECORD_KEYS - {"aliases"} - set(record)
+    missing = _RECORD_KEYS - {"aliases", "generic"} - set(record)
     if missing:
         raise RegistryError(name, f"{label}: missing fields: {', '.join(sorted(missing))}", line)
     values = dict(record)

@@ -1,0 +1,145 @@
+"""The reservation footer link: where it goes (the last ``</footer>`` by default, so it takes
+the theme's footer style, else ``</body>``; or before the end tag the user names), its
+text, and no other byte of the page touched."""
+
+from __future__ import annotations
+
+import html5lib
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from optout_site import config
+from optout_site.errors import ConfigError
+from optout_site.html import splice
+from optout_site.html.splice import FOOTER_CLASS, Wanted
+
+HREF = "https://a.example/ai-reservation/"
+PAGE = (
+    "<!doctype html>\n<html>\n<head><title>t</title></head>\n<body>\n"
+    "<main>\n  <article><p>Photo</p><footer>Posted in May</footer></article>\n</main>\n"
+    '<footer class="site">\n  <p>&copy; Jane</p>\n</footer>\n'
+    "<script>var x = '</footer>';</script>\n</body>\n</html>\n"
+)
+
+
+def _spliced(page: str, before: str = "footer", label: str = "AI rights") -> str:
+    wanted = Wanted(footer=(HREF, label), footer_before=before)
+    return splice.splice(page.encode(), wanted).decode()
+
+
+def _parent_of_link(page: str) -> tuple[str, str | None, str]:
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    parents = {child: parent for parent in tree.iter() for child in parent}
+    [link] = [a for a in tree.iter("a") if a.get("class") == FOOTER_CLASS]
+    parent = parents[link]
+    assert list(parent)[-1] is link  # the last thing in it
+    return parent.tag, parent.get("class"), link.text or ""
+
+
+def _without_link(page: str) -> str:
+    start = page.index(f'<a class="{FOOTER_CLASS}"')
+    end = page.index("</a>", start) + len("</a>")
+    line = page.rfind("\n", 0, start)
+    return page[:line] + page[end:] if not page[line:start].strip() else page[:start] + page[end:]
+
+
+def test_by_default_the_link_goes_into_the_site_footer_and_nothing_else_changes():
+    out = _spliced(PAGE)
+    # The site's own footer (the last one, not an article's, not a '</footer>' in a script).
+    assert _parent_of_link(out) == ("footer", "site", "AI rights")
+    assert '</p>\n<a class="optout-site-reservation"' in out  # a line of its own
+    assert _without_link(out) == PAGE
+    assert _spliced(out) == out
+
+
+def test_without_the_element_asked_for_the_link_falls_back_to_body():
+    page = PAGE.replace('<footer class="site">', "<div>").replace(
+        "</footer>\n<script", "</div>\n<script"
+    )
+    out = _spliced(page, before="nav")
+    assert _parent_of_link(out)[0] == "body"
+    assert _without_link(out) == page
+
+
+def test_the_user_chooses_the_element_and_the_text():
+    out = _spliced(PAGE, before="main", label="Rights & AI")
+    assert _parent_of_link(out) == ("main", None, "Rights & AI")
+    assert "Rights &amp; AI" in out
+    assert _without_link(out) == PAGE
+
+
+def test_moving_the_link_leaves_one_link_in_the_new_place():
+    at_body = _spliced(PAGE, before="body")
+    assert _parent_of_link(at_body)[0] == "body"
+    moved = _spliced(at_body)
+    assert _parent_of_link(moved)[:2] == ("footer", "site")
+    assert moved.count(FOOTER_CLASS) == 1
+    assert _without_link(moved) == PAGE
+
+
+@given(st.sampled_from(["footer", "main", "body", "nav", "article"]), st.text(min_size=1))
+def test_placing_is_a_fixed_point_and_touches_no_other_byte(before, label):
+    label = "".join(ch for ch in label if ch.isprintable()).strip() or "x"
+    out = _spliced(PAGE, before, label)
+    assert _spliced(out, before, label) == out
+    assert _without_link(out) == PAGE
+
+
+SITE = """
+sites:
+  - name: s
+    url: https://a.example
+    input: public
+    rightsholder: {name: A}
+    reservation_page:
+"""
+
+
+@pytest.fixture
+def public(tmp_path):
+    (tmp_path / "public").mkdir()
+
+
+@pytest.mark.parametrize(
+    ("value", "enabled", "before", "text"),
+    [
+        ("    footer_link: true\n", True, "footer", None),
+        ("    footer_link: false\n", False, "footer", None),
+        ("    footer_link: {before: </Main>, text: AI rights}\n", True, "main", "AI rights"),
+    ],
+)
+def test_footer_link_setting(write_config, public, value, enabled, before, text):
+    (site,) = config.load(write_config(SITE + "  " + value)).sites
+    page = site.reservation_page
+    assert (page.footer_link, page.footer_before, page.footer_text) == (enabled, before, text)
+
+
+def test_a_footer_link_place_that_is_not_an_end_tag_is_a_located_error(write_config, public):
+    path = write_config(SITE + "      footer_link: {before: footer}\n")
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    (problem,) = info.value.problems
+    assert (problem.line, "end tag such as </footer>" in problem.message) == (7, True)
+
+
+def test_a_build_puts_the_link_with_its_text_where_the_config_says(
+    tmp_path, site_dir, write_config
+):
+    from optout_site.build.pipeline import build
+
+    original = (site_dir / "index.html").read_text(encoding="utf-8")
+    assert original.count("</footer>") >= 1
+    cfg = write_config(f"""
+        sites:
+          - name: s
+            url: https://a.example
+            input: {site_dir}
+            rightsholder: {{name: A}}
+            reservation_page: {{footer_link: {{text: "No AI training, please"}}}}
+        """)
+    assert build(cfg, state_dir=tmp_path / "state").ok
+    page = (site_dir / "index.html").read_text(encoding="utf-8")
+    assert _parent_of_link(page)[0] == "footer"
+    assert _parent_of_link(page)[2] == "No AI training, please"
+    assert build(cfg, state_dir=tmp_path / "state").changed == 0
