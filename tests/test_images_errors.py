@@ -182,11 +182,22 @@ def _fake_c2pa_app11() -> bytes:
     return f.jpeg_segment(0xEB, b"JP\x00\x01\x00\x00\x00\x01" + box)
 
 
+def _fake_c2pa_tiff() -> bytes:
+    """A TIFF with IFD0 tag 0xCD41, where C2PA puts a TIFF's manifest store."""
+    from PIL import TiffImagePlugin
+
+    ifd = TiffImagePlugin.ImageFileDirectory_v2()
+    ifd[0xCD41] = b"jumb: a C2PA manifest store"
+    ifd.tagtype[0xCD41] = 7  # UNDEFINED
+    return f.save(f.noise("RGB", (8, 8)), "TIFF", tiffinfo=ifd)
+
+
 def test_c2pa_signed_files_are_skipped_not_invalidated(tmp_path: Path) -> None:
     jpeg = f.insert_segments(CATALOGUE["exif_icc.jpg"], 1, _fake_c2pa_app11())
     chunks, tail = f.png_chunks(CATALOGUE["rgba.png"])
     png = f.png_from_chunks([*chunks[:-1], (b"caBX", b"manifest store"), chunks[-1]], tail)
-    for name, data in (("signed.jpg", jpeg), ("signed.png", png)):
+    tiff = _fake_c2pa_tiff()
+    for name, data in (("signed.jpg", jpeg), ("signed.png", png), ("signed.tif", tiff)):
         src = tmp_path / name
         src.write_bytes(data)
         result = stamp(src, tmp_path / ("out_" + name), BASE)

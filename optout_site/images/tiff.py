@@ -5,7 +5,8 @@ or replaced, entries kept sorted) are appended, and the four header bytes that p
 at IFD0 are patched. Every existing offset (strips, tiles, SubIFDs, Exif IFD, later
 pages) therefore stays valid, and the old IFD0 becomes unused bytes. The same IFD
 helpers rewrite IFD0 inside a JPEG's Exif blob for the legacy Copyright/Artist tags.
-BigTIFF (64-bit offsets) is refused as unsupported rather than half-handled.
+BigTIFF (64-bit offsets) is refused as unsupported rather than half-handled, and a file
+with a C2PA manifest store (IFD0 tag 0xCD41) is reported as signed, so it is left alone.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ PADDING = 2048  # editors update TIFF XMP in place when the old packet has room
 MAX_PACKET = None
 
 XMP_TAG = 700
+C2PA_TAG = 0xCD41  # C2PA 2.x §A.5: the manifest store of a TIFF, in IFD0
 # Bytes per value for each TIFF field type (TIFF 6.0 §2 plus the BigTIFF/IFD types).
 TYPE_SIZES = {
     1: 1,
@@ -131,7 +133,6 @@ def append_ifd(
 
 class Tiff:
     note = ""
-    c2pa = False  # a C2PA manifest in a TIFF is not looked for (yet)
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -148,6 +149,7 @@ class Tiff:
         read = self._read
         self.entries, self.next_ifd = read_ifd(read, bo, self.ifd0, "IFD0")
         self._validate()
+        self.c2pa = any(tag == C2PA_TAG for tag, _ in self.entries)
         xmp = [raw for tag, raw in self.entries if tag == XMP_TAG]
         self.xmp_entries = len(xmp)
         self.xmp = entry_value(read, bo, xmp[0], "IFD0 tag 700 (XMP)") if xmp else None
