@@ -167,6 +167,20 @@ def test_avif_is_skipped_untouched(tmp_path: Path) -> None:
     assert read_xmp(src) is None
 
 
+def test_apple_cgbi_png_is_skipped_with_reason(tmp_path: Path) -> None:
+    """Xcode's "optimised" PNG: a CgBI chunk before IHDR; browsers other than Safari
+    cannot decode it, and it is no PNG we know how to edit."""
+    chunks, tail = f.png_chunks(CATALOGUE["rgba.png"])
+    data = f.png_from_chunks([(b"CgBI", b"\x50\x00\x20\x06"), *chunks], tail)
+    src = tmp_path / "icon.png"
+    src.write_bytes(data)
+    result = stamp(src, tmp_path / "out.png", BASE)
+    assert result.status == "skipped"
+    assert result.reason == "Apple-optimised PNG (CgBI) is not a standard PNG; left unchanged"
+    assert src.read_bytes() == data and not (tmp_path / "out.png").exists()
+    assert read_xmp(src) is None
+
+
 def test_bigtiff_is_skipped_with_reason(tmp_path: Path) -> None:
     src = tmp_path / "big.tif"
     src.write_bytes(f.save(f.noise("RGB", (8, 8)), "TIFF", big_tiff=True))
