@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import struct
 import tempfile
 from pathlib import Path
@@ -18,6 +19,11 @@ from optout_site.build.work import stamp_image as stamp
 from optout_site.images import ImageError, read_xmp
 
 CATALOGUE = f.catalogue()
+PLAIN = (
+    "empty file",
+    "the file ends early (truncated)",
+    "not a JPEG, PNG, WebP, TIFF or GIF image",
+)
 
 
 def _cuts(size: int, seed: int) -> list[int]:
@@ -29,7 +35,9 @@ def _assert_refused(src: Path, dst: Path) -> None:
     before = src.read_bytes()
     with pytest.raises(ImageError) as info:
         stamp(src, dst, BASE)
-    assert str(src) in str(info.value)
+    # Plain words for the report (which names the file itself), the how for --verbose.
+    assert str(info.value) in PLAIN or str(info.value).startswith("non-standard ")
+    assert info.value.detail and str(src) not in info.value.detail
     assert dst == src or not dst.exists()
     assert src.read_bytes() == before
     assert not [p for p in src.parent.iterdir() if p.name.startswith(".optout-site-tmp-")]
@@ -123,8 +131,9 @@ def test_structural_corruption_is_named(
         offset = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
     src = tmp_path / name
     src.write_bytes(_with_chunk_corruption(name, offset, value))
-    with pytest.raises(ImageError, match=match):
+    with pytest.raises(ImageError) as info:
         stamp(src, tmp_path / ("out_" + name), BASE)
+    assert re.search(match, f"{info.value} {info.value.detail}"), info.value.detail
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

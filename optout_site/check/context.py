@@ -63,8 +63,9 @@ class Context:
         fix: str,
         line: int | None = None,
         file: str | None = None,
+        detail: str = "",
     ) -> None:
-        finding = Finding(severity, signal, path, message, fix, line, file)
+        finding = Finding(severity, signal, path, message, fix, line, file, detail)
         if finding not in self.report.findings:
             self.report.findings.append(finding)
 

@@ -52,6 +52,7 @@ class Finding:
     fix: str
     line: int | None = None  # line in ``file`` where known
     file: str | None = None  # the site file to edit, when it is not ``path`` itself
+    detail: str = ""  # the technical account behind ``message``, for the JSON report
 
     @property
     def target_file(self) -> str:

@@ -32,6 +32,12 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="add the technical detail (structure, byte offset) to each problem",
+    )
+    p.add_argument(
         "--force", action="store_true", help="rebuild every file, ignoring the incremental state"
     )
     p.add_argument(
@@ -73,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.quiet:
         for site in report.sites:
             for problem in site.problems:
-                print(f"{site.name}: {problem.path}: {problem.message}", file=sys.stderr)
+                print(f"{site.name}: {problem.text(args.verbose)}", file=sys.stderr)
     else:
-        print(report.render())
+        print(report.render(args.verbose))
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
         sites = cfg.select(args.site)

@@ -29,7 +29,7 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 
-from optout_site.errors import ImageError
+from optout_site.errors import ImageError, TruncatedImage
 from optout_site.images import iim, mpf, tiff
 from optout_site.images.container import Piece, Source, coalesce
 from optout_site.images.rights import ImageRights
@@ -106,7 +106,7 @@ class Jpeg:
             if length < 2:
                 raise ImageError(f"segment length {length} at byte offset {pos} is invalid")
             end = pos + length
-            read(end - 1, 1, f"segment 0xFF{marker:02X} starting at byte offset {start}")
+            read(end - 1, 1, f"segment 0xFF{marker:02X} at byte offset {mark}")
             if marker == 0xDA:
                 if not seen_sof:
                     raise ImageError(f"scan at byte offset {start} has no frame header (SOF)")
@@ -126,14 +126,14 @@ class Jpeg:
         while True:
             chunk = self.source.read(pos, min(4096, self.source.size - pos), "marker")
             if not chunk:
-                raise ImageError(f"truncated: no marker after byte offset {pos}")
+                raise TruncatedImage(f"no marker after byte offset {pos}")
             i = chunk.find(b"\xff")
             while 0 <= i < len(chunk) - 1:
                 if chunk[i + 1] not in (0x00, 0xFF):
                     return pos + i + 1
                 i = chunk.find(b"\xff", i + 1)
             if len(chunk) == 1:
-                raise ImageError(f"truncated: no marker after byte offset {pos}")
+                raise TruncatedImage(f"no marker after byte offset {pos}")
             pos += len(chunk) - 1
 
     def _kind(self, marker: int, body: int, end: int) -> str:
@@ -164,9 +164,7 @@ class Jpeg:
             if os.pread(fd, min(hi + 1, size) - lo, lo).rfind(b"\xff\xd9") >= 0:
                 return
             hi = lo
-        raise ImageError(
-            f"no EOI marker after the scan starting at byte offset {self.sos}: file is truncated"
-        )
+        raise TruncatedImage(f"no EOI marker after the scan starting at byte offset {self.sos}")
 
     def _read_mpf(self) -> None:
         """MPO / Ultra HDR secondary images live after EOI; the MP Index says where, so a
@@ -186,8 +184,8 @@ class Jpeg:
         base = seg.body + len(MPF_SIG)  # MPF offsets count from this TIFF header
         for n, (size, offset) in enumerate(self.mpf.entries if self.mpf else ()):
             if offset and base + offset + size > self.source.size:
-                raise ImageError(
-                    f"truncated: MPF image {n + 1} at byte offset {base + offset} runs "
+                raise TruncatedImage(
+                    f"MPF image {n + 1} at byte offset {base + offset} runs "
                     "past the end of the file"
                 )
 

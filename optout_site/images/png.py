@@ -83,7 +83,10 @@ class Png:
 
     def _data(self, pos: int, length: int, kind: bytes) -> bytes:
         if length > MAX_XMP:
-            raise ImageError(f"{kind.decode()} chunk at byte offset {pos} is implausibly large")
+            raise ImageError(
+                "its metadata is implausibly large (over 16 MB); we do not modify it",
+                f"{kind.decode()} chunk at byte offset {pos} holds {length} bytes",
+            )
         raw = self.source.read(pos + 4, length + 8, "chunk")
         (crc,) = struct.unpack(">I", raw[-4:])
         if zlib.crc32(raw[:-4]) != crc:

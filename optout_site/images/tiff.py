@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from optout_site.errors import ImageError, Unsupported
+from optout_site.errors import ImageError, TruncatedImage, Unsupported
 from optout_site.images.container import Piece, Source
 
 NAME = "tiff"
@@ -184,9 +184,9 @@ class Tiff:
                 if tag in IFD_POINTERS:
                     self._used(max(self._ints(raw, where) or (self.source.size,)) + 2)
                 if not inline and start + length > self.source.size:
-                    raise ImageError(
+                    raise TruncatedImage(
                         f"{where}: tag {tag} value at byte offset {start} "
-                        f"runs past the end of the file (truncated)"
+                        f"runs past the end of the file"
                     )
                 if not inline and length and start < 8:
                     # The header's IFD0 pointer is the one thing we patch in place.
@@ -230,9 +230,9 @@ class Tiff:
                     f"{where}: image data at byte offset {start} overlaps the TIFF header"
                 )
             if length is not None and start + length > self.source.size:
-                raise ImageError(
+                raise TruncatedImage(
                     f"{where}: image data at byte offset {start} (+{length}) "
-                    f"runs past the end of the file (truncated)"
+                    f"runs past the end of the file"
                 )
 
     def _ints(self, raw: bytes, where: str) -> tuple[int, ...] | None:
@@ -279,9 +279,9 @@ class Tiff:
                 plane, k = divmod(i, per_plane)
                 length = min(rows_per_strip, height - k * rows_per_strip) * row_bytes[plane]
                 if start + length > self.source.size:
-                    raise ImageError(
+                    raise TruncatedImage(
                         f"{where}: uncompressed strip {i} at byte offset {start} "
-                        f"needs {length} bytes; the file ends first (truncated)"
+                        f"needs {length} bytes; the file ends first"
                     )
 
     def plan(self, packet: bytes, rights: object) -> list[Piece] | None:
