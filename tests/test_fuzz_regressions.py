@@ -127,8 +127,9 @@ def test_tiff_overlap_is_named(tmp_path: Path) -> None:
     for name in ("strip-at-offset-0-overlaps-header.tif", "tag-value-overlaps-header.tif"):
         src = tmp_path / name
         src.write_bytes((REGRESSIONS / "tiff" / name).read_bytes())
-        with pytest.raises(ImageError, match="overlaps the TIFF header"):
+        with pytest.raises(ImageError) as info:
             stamp(src, tmp_path / "out.tif", oracle.RIGHTS)
+        assert "overlaps the TIFF header" in info.value.detail
 
 
 def test_nested_description_is_not_the_resources_data_mining() -> None:
