@@ -82,6 +82,29 @@ def test_mp_index_follows_what_we_write(tmp_path: Path, layout: str, legacy: boo
     assert stamp(dst, dst, LEGACY if legacy else BASE).status == "unchanged"
 
 
+SEGMENTS = st.sampled_from([APP0, BAD_EXIF, OLD_XMP, COMMENT])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    before=st.lists(SEGMENTS, max_size=3),
+    after=st.lists(SEGMENTS, max_size=3),
+    count=st.integers(2, 3),
+    legacy=st.booleans(),
+)
+def test_mp_index_stays_true_for_any_layout(
+    before: list[bytes], after: list[bytes], count: int, legacy: bool
+) -> None:
+    import tempfile
+
+    images = [FIRST, SECOND, THIRD][:count]
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.mpo", Path(tmp) / "out.mpo"
+        src.write_bytes(f.mpo(images, tuple(before), tuple(after)))
+        stamp(src, dst, LEGACY if legacy else BASE)
+        _check_mpo(src, dst, images)
+
+
 @pytest.mark.slow  # exiftool twice, ~1 s
 def test_exiftool_extracts_the_same_second_image(tmp_path: Path) -> None:
     if not shutil.which("exiftool"):
