@@ -13,6 +13,7 @@
     │   └── BlockError              a host config's optout-site block is damaged
     ├── HtmlError                   a page cannot be edited without risking its bytes
     ├── ImageError                  an image is corrupt, truncated or not an image
+    │   └── TruncatedImage          the file ends before its structure does
     ├── Unsupported                 a valid image we deliberately leave alone (reported as skipped)
     └── EvidenceError               an evidence record or its timestamp cannot be made or trusted
 
@@ -94,7 +95,21 @@ class HtmlError(OptoutSiteError):
 
 
 class ImageError(OptoutSiteError):
-    """Corrupt, truncated or unreadable input; the message says what and where."""
+    """Corrupt, truncated or unreadable input.
+
+    ``str()`` is what a user reads (``"empty file"``, ``"the file ends early
+    (truncated)"``); ``detail`` is the technical account (which structure, which byte
+    offset) for ``--verbose`` and ``--json``. A plugin raises with the technical text alone
+    and :mod:`optout_site.images` turns it into plain words, keeping it as the detail.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class TruncatedImage(ImageError):
+    """The file ends before a structure it declares does."""
 
 
 class Unsupported(OptoutSiteError):

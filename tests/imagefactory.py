@@ -153,6 +153,48 @@ def jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
         pos += 1 + length
 
 
+def mpo(
+    images: list[bytes], before_mpf: tuple[bytes, ...] = (), after_mpf: tuple[bytes, ...] = ()
+) -> bytes:
+    """A Multi-Picture Object built by hand (CIPA DC-007): the first JPEG gets
+    ``before_mpf`` segments, an APP2 MPF segment whose MP Index IFD lists every image
+    (size, offset from the MPF header), then ``after_mpf``; the others follow its EOI."""
+    count = len(images)
+    ifd_len = 2 + 3 * 12 + 4
+
+    def mpf_payload(sizes: list[int], offsets: list[int]) -> bytes:
+        table = b"".join(
+            struct.pack("<IIIHH", 0x20030000 if i == 0 else 0x00020002, sizes[i], offsets[i], 0, 0)
+            for i in range(count)
+        )
+        ifd = struct.pack("<H", 3)
+        ifd += struct.pack("<HHI4s", 0xB000, 7, 4, b"0100")
+        ifd += struct.pack("<HHII", 0xB001, 4, 1, count)
+        ifd += struct.pack("<HHII", 0xB002, 7, 16 * count, 8 + ifd_len)
+        return b"MPF\x00II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + table
+
+    first = images[0]
+    assert first[:2] == b"\xff\xd8"
+
+    def assemble(payload: bytes) -> bytes:
+        return (
+            b"\xff\xd8"
+            + b"".join(before_mpf)
+            + jpeg_segment(0xE2, payload)
+            + b"".join(after_mpf)
+            + first[2:]
+        )
+
+    draft = assemble(mpf_payload([0] * count, [0] * count))
+    header = len(b"\xff\xd8" + b"".join(before_mpf)) + 4 + 4  # "II" after FFE2, length, MPF\0
+    sizes = [len(draft)] + [len(im) for im in images[1:]]
+    offsets, at = [0], len(draft)
+    for im in images[1:]:
+        offsets.append(at - header)
+        at += len(im)
+    return assemble(mpf_payload(sizes, offsets)) + b"".join(images[1:])
+
+
 # --- PNG ----------------------------------------------------------------------------
 
 

@@ -127,8 +127,9 @@ def test_tiff_overlap_is_named(tmp_path: Path) -> None:
     for name in ("strip-at-offset-0-overlaps-header.tif", "tag-value-overlaps-header.tif"):
         src = tmp_path / name
         src.write_bytes((REGRESSIONS / "tiff" / name).read_bytes())
-        with pytest.raises(ImageError, match="overlaps the TIFF header"):
+        with pytest.raises(ImageError) as info:
             stamp(src, tmp_path / "out.tif", oracle.RIGHTS)
+        assert "overlaps the TIFF header" in info.value.detail
 
 
 def test_nested_description_is_not_the_resources_data_mining() -> None:
@@ -169,11 +170,21 @@ def test_utf16_without_bom_is_refused_and_utf32_with_bom_is_edited_in_utf32() ->
 
 @pytest.mark.slow  # ~2 s
 def test_removing_many_duplicate_tags_is_linear() -> None:
-    page = b"<html><head>" + b'\n  <meta name="tdm-reservation" content="0">' * 50000 + b"</head>"
-    start = time.monotonic()
-    out = splice(page, RESERVE)
-    assert time.monotonic() - start < 5  # was quadratic: 8000 duplicates took 12 s
-    assert out.count(b"tdm-reservation") == 1
+    # A complexity guard, not a speed goal: CPU time for 4× the duplicates must grow
+    # about 4×, not 16× (it was quadratic: 8000 duplicates took 12 s). Relative and in
+    # process time, so a loaded machine does not fail it; the best of 3 runs each.
+    def cpu(n: int) -> float:
+        page = b"<html><head>" + b'\n  <meta name="tdm-reservation" content="0">' * n + b"</head>"
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            out = splice(page, RESERVE)
+            best = min(best, time.process_time() - start)
+        assert out.count(b"tdm-reservation") == 1
+        return best
+
+    small, large = cpu(5000), cpu(20000)
+    assert large < 10 * max(small, 1e-3)
 
 
 def test_symlink_loop_is_skipped_not_a_crash(tmp_path: Path) -> None:

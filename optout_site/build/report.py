@@ -39,7 +39,19 @@ class FileResult:
     path: str  # site-relative, '/'-separated; the full path of a host config in hosts_dir
     kind: str  # "page", "image", "signal", "file"
     action: str
-    message: str = ""
+    message: str = ""  # in plain words
+    detail: str = ""  # the technical account (byte offsets, structures): --verbose, JSON
+
+    def text(self, verbose: bool = False) -> str:
+        """``path: message`` for people, with the detail in brackets when ``verbose``."""
+        more = f" [{self.detail}]" if verbose and self.detail else ""
+        return f"{self.path}: {self.message}{more}"
+
+    def to_dict(self) -> dict[str, str]:
+        row = asdict(self)
+        if not self.detail:
+            del row["detail"]
+        return row
 
 
 @dataclass
@@ -90,10 +102,10 @@ class SiteReport:
             "changed": self.changed,
             "summary": self.summary(),
             "signals": [f.path for f in self.files if f.kind == "signal"],
-            "problems": [asdict(f) for f in self.problems],
-            "skipped": [asdict(f) for f in self.files if f.action == SKIPPED],
-            "notes": [asdict(f) for f in self.notes],
-            "files": [asdict(f) for f in self.files if f.action not in (UNCHANGED, COPIED)],
+            "problems": [f.to_dict() for f in self.problems],
+            "skipped": [f.to_dict() for f in self.files if f.action == SKIPPED],
+            "notes": [f.to_dict() for f in self.notes],
+            "files": [f.to_dict() for f in self.files if f.action not in (UNCHANGED, COPIED)],
         }
 
     def where(self) -> str:
@@ -104,7 +116,7 @@ class SiteReport:
             return f"{'would stamp' if self.dry_run else 'stamped'} in place: {source}"
         return f"{'would write' if self.dry_run else 'wrote'} {target} from {source}"
 
-    def render(self) -> str:
+    def render(self, verbose: bool = False) -> str:
         verb = "would change" if self.dry_run else "changed"
         pages = self.count("page")
         tagged = self.count("page", CHANGED) + self.count("page", UNCHANGED)
@@ -123,18 +135,18 @@ class SiteReport:
         removed = [f for f in self.files if f.action == REMOVED]
         if removed:
             lines.append(f"  {'would remove' if self.dry_run else 'removed':<15} {len(removed)}")
-            lines.extend(f"    {f.path}: {f.message}" for f in removed)
+            lines.extend(f"    {f.text(verbose)}" for f in removed)
         skipped = [f for f in self.files if f.action == SKIPPED]
         if skipped:
             lines.append(f"  skipped         {len(skipped)}")
-            lines.extend(f"    {f.path}: {f.message}" for f in skipped)
+            lines.extend(f"    {f.text(verbose)}" for f in skipped)
         notes = self.notes
         if notes:
             lines.append(f"  notes           {len(notes)}")
-            lines.extend(f"    {f.path}: {f.message}" for f in notes)
+            lines.extend(f"    {f.text(verbose)}" for f in notes)
         problems = self.problems
         lines.append(f"  problems        {len(problems)}")
-        lines.extend(f"    {f.path}: {f.message}" for f in problems)
+        lines.extend(f"    {f.text(verbose)}" for f in problems)
         return "\n".join(map(printable, lines))
 
 
@@ -154,5 +166,5 @@ class BuildReport:
         data = {"ok": self.ok, "changed": self.changed, "sites": [s.to_dict() for s in self.sites]}
         return json.dumps(data, indent=2, ensure_ascii=False)
 
-    def render(self) -> str:
-        return "\n".join(site.render() for site in self.sites)
+    def render(self, verbose: bool = False) -> str:
+        return "\n".join(site.render(verbose) for site in self.sites)

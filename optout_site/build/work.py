@@ -62,13 +62,14 @@ def _left_as_is(task: Task, exc: HtmlError | ImageError) -> FileResult:
     the file); a page we cannot edit is an error, since it goes out without its tags.
     """
     message = _describe(exc)
+    detail = exc.detail if isinstance(exc, ImageError) else ""
     try:
         message += _copy_as_is(task)
     except OSError as copy_exc:
         message += f"; copying it as is failed too: {_describe(copy_exc)}"
     if task.kind == "image" and not task.unreadable_is_error:
-        return FileResult(task.rel, task.kind, SKIPPED, message)
-    return FileResult(task.rel, task.kind, ERROR, message)
+        return FileResult(task.rel, task.kind, SKIPPED, message, detail)
+    return FileResult(task.rel, task.kind, ERROR, message, detail)
 
 
 def _copy_as_is(task: Task) -> str:

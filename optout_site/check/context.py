@@ -65,6 +65,7 @@ class Context:
         line: int | None = None,
         file: str | None = None,
         code: str | None = None,
+        detail: str = "",
     ) -> None:
         acknowledged = (
             code is not None
@@ -72,7 +73,18 @@ class Context:
             and self.strict
             and code in self.exp.site.acknowledge
         )
-        finding = Finding(severity, signal, path, message, fix, line, file, code, acknowledged)
+        finding = Finding(
+            severity,
+            signal,
+            path,
+            message,
+            fix,
+            line,
+            file,
+            code=code,
+            acknowledged=acknowledged,
+            detail=detail,
+        )
         if finding not in self.report.findings:
             self.report.findings.append(finding)
 

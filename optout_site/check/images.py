@@ -13,27 +13,34 @@ from optout_site.check.model import BAD, OK, XMP
 from optout_site.images import xmp
 
 _FIX = "Rebuild with `optout-site build`; it writes the rights into every image's XMP."
+_UNREADABLE_FIX = (
+    "The build leaves such a file as it is, so it carries no reservation; save it again "
+    "from an image editor (or replace it), then rebuild."
+)
 
 
-def _read(ctx: Context, path: str) -> tuple[bytes | None, str | None]:
-    """(packet, error). URL mode downloads the file to a temporary file first."""
+def _read(ctx: Context, path: str) -> tuple[bytes | None, str | None, str]:
+    """(packet, error, its technical detail). URL mode downloads the file to a temporary
+    file first, whose name is no business of the report."""
     local = ctx.source.local(path)
     try:
         if local is not None:
-            return images.read_xmp(local), None
+            return images.read_xmp(local), None, ""
         got = ctx.get(path)
         if not got.ok:
-            return None, f"cannot be fetched ({got.error or got.status})"
+            return None, f"cannot be fetched ({got.error or got.status})", ""
         suffix = Path(path).suffix or ".img"
         fd, name = tempfile.mkstemp(suffix=suffix, prefix="optout-check-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(got.body)
-            return images.read_xmp(Path(name)), None
+            return images.read_xmp(Path(name)), None, ""
         finally:
             os.unlink(name)
-    except (images.ImageError, OSError) as exc:
-        return None, f"cannot be read: {exc}"
+    except images.ImageError as exc:
+        return None, f"cannot be read: {exc}", exc.detail
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}", ""
 
 
 def _code(uri: str) -> str:
@@ -47,9 +54,9 @@ def check(ctx: Context) -> None:
         ctx.count(XMP)
         ctx.report.coverage.images += 1
         want = dialects.iptc_data_mining(ctx.decision(path))
-        packet, error = _read(ctx, path)
+        packet, error, detail = _read(ctx, path)
         if error is not None:
-            ctx.add("error", XMP, path, f"the image {error}", "Check the file.")
+            ctx.add("error", XMP, path, f"the image {error}", _UNREADABLE_FIX, detail=detail)
             ctx.cell(path, XMP, BAD, "unreadable")
             continue
         if packet is None:

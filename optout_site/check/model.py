@@ -54,6 +54,7 @@ class Finding:
     file: str | None = None  # the site file to edit, when it is not ``path`` itself
     code: str | None = None  # the sites.yaml `acknowledge` name that marks it intended
     acknowledged: bool = False  # listed, marked, but neither an error nor a warning
+    detail: str = ""  # the technical account behind ``message``, for the JSON report
 
     @property
     def target_file(self) -> str:

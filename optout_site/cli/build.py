@@ -39,6 +39,12 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="print only problems (with --check: errors)"
     )
     p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="add the technical detail (structure, byte offset) to each problem",
+    )
+    p.add_argument(
         "--force", action="store_true", help="rebuild every file, ignoring the incremental state"
     )
     p.add_argument(
@@ -124,10 +130,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.quiet:
         for done in report.sites:
             for problem in done.problems:
-                line = f"{done.name}: {problem.path}: {problem.message}"
-                print(printable(line), file=sys.stderr)
+                print(printable(f"{done.name}: {problem.text(args.verbose)}"), file=sys.stderr)
     else:
-        print(report.render())
+        print(report.render(args.verbose))
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
         sites = cfg.select(chosen)

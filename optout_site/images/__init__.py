@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from optout_site.errors import ImageError, Unsupported
+from optout_site.errors import ImageError, TruncatedImage, Unsupported
 from optout_site.images.container import Container, Piece, Plugin, Source
 from optout_site.images.rights import Contact, ImageRights
 
@@ -66,11 +66,36 @@ def is_image(path: Path) -> bool:
     return path.suffix.lower() in _extensions()
 
 
+def _plugin(source: Source) -> Plugin | None:
+    return next((p for p in plugins() if p.accept(source.head)), None)
+
+
 def _open_container(source: Source) -> tuple[Plugin, Container]:
-    plugin = next((p for p in plugins() if p.accept(source.head)), None)
+    plugin = _plugin(source)
     if plugin is None:
-        raise ImageError("not a supported image: unrecognised signature at byte offset 0")
+        raise ImageError("unrecognised signature at byte offset 0")
     return plugin, plugin.parse(source)
+
+
+_SHOWN_AS = {"webp": "WebP"}
+
+
+def _plain(exc: ImageError, source: Source) -> ImageError:
+    """``exc`` in the words of someone who publishes the file, its technical text kept as
+    the detail. Most such files display fine: a browser decodes far more than we edit."""
+    if exc.detail:
+        return exc  # already in plain words
+    if source.size == 0:
+        return ImageError("empty file", str(exc))
+    if isinstance(exc, TruncatedImage):
+        return ImageError("the file ends early (truncated)", str(exc))
+    plugin = _plugin(source)
+    if plugin is None:
+        return ImageError("not a JPEG, PNG, WebP, TIFF or GIF image", str(exc))
+    shown = _SHOWN_AS.get(plugin.NAME, plugin.NAME.upper())
+    return ImageError(
+        f"non-standard {shown} we do not modify; browsers may still show it", str(exc)
+    )
 
 
 def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece] | None]:
@@ -79,7 +104,11 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
     try:
         plugin, container = _open_container(source)
         padding = plugin.PADDING if rights.padding else 0
-        packet = xmp.merge(container.xmp, rights, padding, plugin.MAX_PACKET)
+        try:
+            packet = xmp.merge(container.xmp, rights, padding, plugin.MAX_PACKET)
+        except ImageError as exc:
+            # About the XMP text, which a user can look at: said as it is.
+            raise ImageError(str(exc), exc.detail or str(exc)) from None
         plan = container.plan(packet, rights)
     except Unsupported as exc:
         return StampResult("skipped", str(exc)), None
@@ -113,7 +142,7 @@ def stamp(src: Path, rights: ImageRights, output: Output) -> StampResult:
                 with output() as out:
                     _execute(source, plan, out)
         except ImageError as exc:
-            raise ImageError(f"{src}: {exc}") from None
+            raise _plain(exc, source) from None
     return result
 
 
@@ -121,10 +150,11 @@ def inspect(path: Path, rights: ImageRights) -> StampResult:
     """What :func:`stamp` would report for ``path``, without writing anything."""
     path = Path(path)
     with path.open("rb") as handle:
+        source = Source(handle.fileno())
         try:
-            return _plan(Source(handle.fileno()), rights)[0]
+            return _plan(source, rights)[0]
         except ImageError as exc:
-            raise ImageError(f"{path}: {exc}") from None
+            raise _plain(exc, source) from None
 
 
 def read_xmp(path: Path) -> bytes | None:
@@ -137,7 +167,7 @@ def read_xmp(path: Path) -> bytes | None:
         except Unsupported:
             return None
         except ImageError as exc:
-            raise ImageError(f"{path}: {exc}") from None
+            raise _plain(exc, source) from None
 
 
 def _execute(source: Source, plan: list[Piece], out: BinaryIO) -> None:
@@ -178,6 +208,8 @@ def _copy_range(source: Source, out_fd: int, offset: int, length: int) -> None:
             _write_all(out_fd, data)
             n = len(data)
         if n == 0:
-            raise ImageError(f"file shrank while copying: nothing at byte offset {offset}")
+            raise ImageError(
+                "the file changed while it was read", f"nothing left at byte offset {offset}"
+            )
         offset += n
         length -= n

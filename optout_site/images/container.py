@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable
 from typing import Protocol
 
-from optout_site.errors import ImageError
+from optout_site.errors import ImageError, TruncatedImage
 from optout_site.images.rights import ImageRights
 
 Piece = bytes | tuple[int, int]
@@ -41,15 +41,18 @@ class Source:
 
     def read(self, offset: int, length: int, what: str = "data") -> bytes:
         if offset < 0 or length < 0 or offset + length > self.size:
-            raise ImageError(
-                f"truncated: {what} at byte offset {offset} needs {length} bytes "
-                f"but the file has {self.size}"
+            raise TruncatedImage(
+                f"{what} needs {length} byte(s) at byte offset {offset}, "
+                f"but the file ends at {self.size}"
             )
         if offset + length <= len(self.head):
             return self.head[offset : offset + length]
         data = os.pread(self.fd, length, offset)
         if len(data) != length:
-            raise ImageError(f"short read of {what} at byte offset {offset} (file changed?)")
+            raise ImageError(
+                "the file changed while it was read",
+                f"short read of {what} at byte offset {offset}",
+            )
         return data
 
 

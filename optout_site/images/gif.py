@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from optout_site.errors import ImageError
+from optout_site.errors import ImageError, TruncatedImage
 from optout_site.images.container import Piece, Source, coalesce
 
 NAME = "gif"
@@ -49,8 +49,8 @@ class _Stream:
             self.buf = os.pread(self.source.fd, want, self.pos)
             self.base, rel = self.pos, 0
             if len(self.buf) < n:
-                raise ImageError(
-                    f"truncated: {what} at byte offset {self.pos} runs past the "
+                raise TruncatedImage(
+                    f"{what} at byte offset {self.pos} runs past the "
                     f"end of the file ({self.source.size} bytes)"
                 )
         self.pos += n
@@ -114,7 +114,10 @@ class Gif:
         _, start, end = block
         data_start = start + 3 + len(APP_ID)
         if end - data_start > MAX_XMP:
-            raise ImageError(f"XMP block at byte offset {start} is implausibly large")
+            raise ImageError(
+                "its XMP metadata is implausibly large (over 16 MB); we do not modify it",
+                f"XMP block at byte offset {start} holds {end - data_start} bytes",
+            )
         data = self.source.read(data_start, end - data_start, "XMP block")
         if not data.endswith(MAGIC):
             raise ImageError(f"XMP block at byte offset {start} lacks the magic trailer")

@@ -8,6 +8,12 @@ are left as they are (their GUID covers only the extension, so editing the stand
 packet keeps them valid); a merged packet too big for one segment is refused rather
 than split, since our own properties never need Extended XMP.
 
+Camera files are read as tolerantly as libjpeg reads them: stray bytes, ``FF00`` pairs and
+fill bytes before a marker are skipped and kept in place; a block we do not own (Exif,
+MPF) that no parser understands is copied byte for byte. The MP Index of an MPO / Ultra
+HDR file is kept true (:mod:`mpf`); only when it cannot be read and our edit would move
+the images it points to is the file refused.
+
 Legacy mode also writes EXIF IFD0 Copyright/Artist (a new IFD0 appended inside the Exif
 blob, see tiff.append_ifd) and IPTC-IIM 2:116/2:80 in the Photoshop APP13. When a legacy
 field cannot be written safely the XMP is still written and ``note`` says why. Exif 2.3
@@ -23,8 +29,8 @@ import struct
 import unicodedata
 from dataclasses import dataclass
 
-from optout_site.errors import ImageError
-from optout_site.images import iim, tiff
+from optout_site.errors import ImageError, TruncatedImage
+from optout_site.images import iim, mpf, tiff
 from optout_site.images.container import Piece, Source, coalesce
 from optout_site.images.rights import ImageRights
 
@@ -51,6 +57,12 @@ class Segment:
     body: int  # first payload byte (after the length field)
     end: int
     kind: str  # xmp | exif | ps | mpf | app0 | c2pa | other
+    mark: int  # the 0xFF of the marker itself: bytes from start to here are stray, kept
+
+    @property
+    def own(self) -> int:
+        """Bytes a replacement takes the place of (stray bytes before it stay)."""
+        return self.end - self.mark
 
 
 def segment(marker: int, payload: bytes) -> bytes:
@@ -64,7 +76,7 @@ class Jpeg:
         self.segments: list[Segment] = []
         self._parse_header()
         self._check_eoi()
-        self._check_mpf_images()
+        self._read_mpf()
         self.c2pa = any(s.kind == "c2pa" for s in self.segments)
         xmp = [s for s in self.segments if s.kind == "xmp"]
         self.xmp = self._payload(xmp[0])[len(XMP_SIG) :] if xmp else None
@@ -79,16 +91,14 @@ class Jpeg:
         pos, seen_sof = 2, False
         while True:
             start = pos
-            if read(pos, 1, "marker")[0] != 0xFF:
-                raise ImageError(f"expected a marker at byte offset {pos}, found garbage")
-            while read(pos, 1, "marker")[0] == 0xFF:  # fill bytes may precede any marker
-                pos += 1
+            pos = self._next_marker(pos)
+            mark = pos - 1
             marker = read(pos, 1, "marker")[0]
             pos += 1
             if marker == 0x01 or 0xD0 <= marker <= 0xD7:
-                self.segments.append(Segment(marker, start, pos, pos, "other"))
+                self.segments.append(Segment(marker, start, pos, pos, "other", mark))
                 continue
-            if marker in (0x00, 0xD8, 0xD9):
+            if marker in (0xD8, 0xD9):
                 raise ImageError(
                     f"unexpected marker 0xFF{marker:02X} at byte offset {pos - 2} before any scan"
                 )
@@ -96,7 +106,7 @@ class Jpeg:
             if length < 2:
                 raise ImageError(f"segment length {length} at byte offset {pos} is invalid")
             end = pos + length
-            read(end - 1, 1, f"segment 0xFF{marker:02X} starting at byte offset {start}")
+            read(end - 1, 1, f"segment 0xFF{marker:02X} at byte offset {mark}")
             if marker == 0xDA:
                 if not seen_sof:
                     raise ImageError(f"scan at byte offset {start} has no frame header (SOF)")
@@ -106,8 +116,25 @@ class Jpeg:
                 self.height, self.width = struct.unpack(">HH", read(pos + 3, 4, "frame size"))
                 seen_sof = True
             kind = self._kind(marker, pos + 2, end)
-            self.segments.append(Segment(marker, start, pos + 2, end, kind))
+            self.segments.append(Segment(marker, start, pos + 2, end, kind, mark))
             pos = end
+
+    def _next_marker(self, pos: int) -> int:
+        """The offset of the next marker code at or after ``pos``, skipping what libjpeg's
+        ``next_marker`` skips: stray bytes, ``FF00`` pairs and ``FF`` fill bytes. What is
+        skipped stays in the segment that follows (its ``start``), so it is copied as is."""
+        while True:
+            chunk = self.source.read(pos, min(4096, self.source.size - pos), "marker")
+            if not chunk:
+                raise TruncatedImage(f"no marker after byte offset {pos}")
+            i = chunk.find(b"\xff")
+            while 0 <= i < len(chunk) - 1:
+                if chunk[i + 1] not in (0x00, 0xFF):
+                    return pos + i + 1
+                i = chunk.find(b"\xff", i + 1)
+            if len(chunk) == 1:
+                raise TruncatedImage(f"no marker after byte offset {pos}")
+            pos += len(chunk) - 1
 
     def _kind(self, marker: int, body: int, end: int) -> str:
         sig = self.source.read(body, min(end - body, 64))
@@ -137,36 +164,29 @@ class Jpeg:
             if os.pread(fd, min(hi + 1, size) - lo, lo).rfind(b"\xff\xd9") >= 0:
                 return
             hi = lo
-        raise ImageError(
-            f"no EOI marker after the scan starting at byte offset {self.sos}: file is truncated"
-        )
+        raise TruncatedImage(f"no EOI marker after the scan starting at byte offset {self.sos}")
 
-    def _check_mpf_images(self) -> None:
-        """MPO / Ultra HDR secondary images live after EOI; the MPF index says where, so a
-        cut through them is detectable without reading them."""
-        mpf = next((s for s in self.segments if s.kind == "mpf"), None)
-        if mpf is None:
+    def _read_mpf(self) -> None:
+        """MPO / Ultra HDR secondary images live after EOI; the MP Index says where, so a
+        cut through them is detectable without reading them. An index we cannot read is
+        kept byte for byte (readers cannot use it either) and only limits what we move."""
+        self.mpf_at = next((i for i, s in enumerate(self.segments) if s.kind == "mpf"), None)
+        self.mpf: mpf.Index | None = None
+        self.mpf_unreadable = False
+        if self.mpf_at is None:
             return
-        blob = self._payload(mpf)[len(MPF_SIG) :]
-        base = mpf.body + len(MPF_SIG)  # MPF offsets count from this TIFF header
-
-        def read(offset: int, length: int, what: str) -> bytes:
-            if offset + length > len(blob):
-                raise ImageError(f"MPF segment at byte offset {mpf.start}: {what} is cut")
-            return blob[offset : offset + length]
-
-        bo = tiff.byte_order(blob[:2])
-        entries, _ = tiff.read_ifd(read, bo, struct.unpack(bo + "I", read(4, 4, "IFD"))[0], "MPF")
-        index = dict(entries).get(0xB002)
-        if index is None:
+        seg = self.segments[self.mpf_at]
+        try:
+            self.mpf = mpf.parse(self._payload(seg)[len(MPF_SIG) :])
+        except ImageError:
+            self.mpf_unreadable = True
             return
-        table = tiff.entry_value(read, bo, index, "MP entry table")
-        for i in range(0, len(table) - 15, 16):
-            size, offset = struct.unpack(bo + "II", table[i + 4 : i + 12])
+        base = seg.body + len(MPF_SIG)  # MPF offsets count from this TIFF header
+        for n, (size, offset) in enumerate(self.mpf.entries if self.mpf else ()):
             if offset and base + offset + size > self.source.size:
-                raise ImageError(
-                    f"MPF image {i // 16 + 1} at byte offset {base + offset} runs "
-                    "past the end of the file: truncated"
+                raise TruncatedImage(
+                    f"MPF image {n + 1} at byte offset {base + offset} runs "
+                    "past the end of the file"
                 )
 
     def _insert_at(self) -> int:
@@ -196,31 +216,43 @@ class Jpeg:
             self._legacy(rights, replace, inserts, after_xmp)
         if not replace and not inserts:
             return None
-        self._check_mpf(replace, inserts)
+        self._fix_mpf(replace, inserts)
         pieces: list[Piece] = [(0, 2)]
         for i, seg in enumerate(segs):
             pieces.extend(inserts.get(i, []))
-            pieces.append(replace[i] if i in replace else (seg.start, seg.end - seg.start))
+            if i in replace:
+                pieces += [(seg.start, seg.mark - seg.start), replace[i]]
+            else:
+                pieces.append((seg.start, seg.end - seg.start))
         pieces.extend(inserts.get(len(segs), []))
         pieces.append((self.sos, self.source.size - self.sos))
         return coalesce(pieces)
 
-    def _check_mpf(self, replace: dict[int, bytes], inserts: dict[int, list[bytes]]) -> None:
-        """MPF image offsets count from the MPF header to images after EOI; a size change
-        between the two would silently break the secondary images (MPO, Ultra HDR)."""
-        mpf = next((i for i, s in enumerate(self.segments) if s.kind == "mpf"), None)
-        if mpf is None:
+    def _fix_mpf(self, replace: dict[int, bytes], inserts: dict[int, list[bytes]]) -> None:
+        """Keep the MP Index true: the first image's size grows by what we add, and later
+        images move by what we add after the MPF segment (their offsets count from it)."""
+        at = self.mpf_at
+        if at is None:
             return
-        delta = sum(len(b) for i, bs in inserts.items() if i > mpf for b in bs)
-        for i, new in replace.items():
-            if i > mpf:
-                seg = self.segments[i]
-                delta += len(new) - (seg.end - seg.start)
-        if delta:
-            raise ImageError(
-                f"metadata segment after the APP2 MPF segment at byte offset "
-                f"{self.segments[mpf].start} would move the MPF images; refused"
-            )
+        grown = moved = 0
+        changes = [(i, sum(len(b) for b in bs)) for i, bs in inserts.items()]
+        changes += [(i, len(new) - self.segments[i].own) for i, new in replace.items()]
+        for i, size in changes:
+            grown += size
+            if i > at:  # inserted before, or replacing, a segment after the MPF one
+                moved += size
+        seg = self.segments[at]
+        if self.mpf is None:
+            if moved and self.mpf_unreadable:
+                raise ImageError(
+                    f"the MPF index at byte offset {seg.start} cannot be read, and writing "
+                    "after it would move the images it points to; refused"
+                )
+            return
+        blob = self._payload(seg)
+        new_blob = MPF_SIG + mpf.patched(blob[len(MPF_SIG) :], self.mpf, grown, moved)
+        if new_blob != blob:
+            replace[at] = segment(seg.marker, new_blob)
 
     def _legacy(
         self,

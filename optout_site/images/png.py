@@ -8,6 +8,8 @@ chunk moves or changes; bytes after IEND are kept.
 Only chunk headers are read (8 bytes each, by ``pread``), which is enough to find a
 truncated file: the chain must reach IEND inside the file. CRCs are checked for the
 chunks we read in full (IHDR, XMP); checking IDAT would mean reading the image data.
+Apple's CgBI variant (a ``CgBI`` chunk before IHDR) is not a PNG other readers decode and
+is left alone as unsupported.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from optout_site.errors import ImageError
+from optout_site.errors import ImageError, Unsupported
 from optout_site.images.container import Piece, Source, coalesce
 
 NAME = "png"
@@ -53,6 +55,12 @@ class Png:
                 raise ImageError(f"corrupt chunk header at byte offset {pos}")
             end = pos + 12 + length
             read(end - 1, 1, f"{kind.decode('latin-1')} chunk starting at byte offset {pos}")
+            if not self.chunks and kind == b"CgBI":
+                # Xcode's pngcrush: premultiplied BGRA in raw deflate. Only Apple's own
+                # decoders read it, so what a standard PNG editor would do is no guide.
+                raise Unsupported(
+                    "Apple-optimised PNG (CgBI) is not a standard PNG; left unchanged"
+                )
             if not self.chunks and kind != b"IHDR":
                 raise ImageError("first chunk is not IHDR (byte offset 8)")
             if kind in (b"IHDR", b"iTXt"):
@@ -75,7 +83,10 @@ class Png:
 
     def _data(self, pos: int, length: int, kind: bytes) -> bytes:
         if length > MAX_XMP:
-            raise ImageError(f"{kind.decode()} chunk at byte offset {pos} is implausibly large")
+            raise ImageError(
+                "its metadata is implausibly large (over 16 MB); we do not modify it",
+                f"{kind.decode()} chunk at byte offset {pos} holds {length} bytes",
+            )
         raw = self.source.read(pos + 4, length + 8, "chunk")
         (crc,) = struct.unpack(">I", raw[-4:])
         if zlib.crc32(raw[:-4]) != crc:

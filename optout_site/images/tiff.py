@@ -3,9 +3,13 @@
 Nothing in the original file moves: the packet and a copy of IFD0 (with tag 700 added
 or replaced, entries kept sorted) are appended, and the four header bytes that point
 at IFD0 are patched. Every existing offset (strips, tiles, SubIFDs, Exif IFD, later
-pages) therefore stays valid, and the old IFD0 becomes unused bytes. The same IFD
+pages) therefore stays valid, and the old IFD0 becomes unused bytes. When the file
+already ends with just the packet and IFD0 (our own earlier append, or a tool that laid
+the file out that way) and nothing else points there, that tail is replaced rather than
+appended to, so changing the policy back and forth does not grow the file. The same IFD
 helpers rewrite IFD0 inside a JPEG's Exif blob for the legacy Copyright/Artist tags.
-BigTIFF (64-bit offsets) is refused as unsupported rather than half-handled.
+BigTIFF (64-bit offsets) is refused as unsupported rather than half-handled, and a file
+with a C2PA manifest store (IFD0 tag 0xCD41) is reported as signed, so it is left alone.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from optout_site.errors import ImageError, Unsupported
+from optout_site.errors import ImageError, TruncatedImage, Unsupported
 from optout_site.images.container import Piece, Source
 
 NAME = "tiff"
@@ -22,6 +26,7 @@ PADDING = 2048  # editors update TIFF XMP in place when the old packet has room
 MAX_PACKET = None
 
 XMP_TAG = 700
+C2PA_TAG = 0xCD41  # C2PA 2.x §A.5: the manifest store of a TIFF, in IFD0
 # Bytes per value for each TIFF field type (TIFF 6.0 §2 plus the BigTIFF/IFD types).
 TYPE_SIZES = {
     1: 1,
@@ -41,6 +46,9 @@ TYPE_SIZES = {
     17: 8,
     18: 8,
 }
+# Tags whose value is the offset of another IFD (Exif, GPS, Interoperability, SubIFDs):
+# their contents are not walked, so only where they start is known.
+IFD_POINTERS = (0x8769, 0x8825, 0xA005, 0x014A)
 MAX_IFDS = 4096
 MAX_ARRAY = 16 * 1024 * 1024  # bytes; offset tables larger than this are not sane input
 
@@ -131,7 +139,6 @@ def append_ifd(
 
 class Tiff:
     note = ""
-    c2pa = False  # a C2PA manifest in a TIFF is not looked for (yet)
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -147,7 +154,9 @@ class Tiff:
             raise ImageError(f"IFD0 offset {self.ifd0} points into the header (byte offset 4)")
         read = self._read
         self.entries, self.next_ifd = read_ifd(read, bo, self.ifd0, "IFD0")
+        self.used_end = 8  # where the data other than IFD0 and its XMP value ends
         self._validate()
+        self.c2pa = any(tag == C2PA_TAG for tag, _ in self.entries)
         xmp = [raw for tag, raw in self.entries if tag == XMP_TAG]
         self.xmp_entries = len(xmp)
         self.xmp = entry_value(read, bo, xmp[0], "IFD0 tag 700 (XMP)") if xmp else None
@@ -165,13 +174,19 @@ class Tiff:
             if offset in seen or n >= MAX_IFDS:
                 raise ImageError(f"{where}: IFD chain loops or is implausibly long")
             seen.add(offset)
+            if n:
+                self._used(offset + 2 + 12 * len(entries) + 4)
             tags: dict[int, list[bytes]] = {}
             for tag, raw in entries:
                 start, length, inline = value_span(self.bo, raw)
+                if not inline and not (n == 0 and tag == XMP_TAG):
+                    self._used(start + length)
+                if tag in IFD_POINTERS:
+                    self._used(max(self._ints(raw, where) or (self.source.size,)) + 2)
                 if not inline and start + length > self.source.size:
-                    raise ImageError(
+                    raise TruncatedImage(
                         f"{where}: tag {tag} value at byte offset {start} "
-                        f"runs past the end of the file (truncated)"
+                        f"runs past the end of the file"
                     )
                 if not inline and length and start < 8:
                     # The header's IFD0 pointer is the one thing we patch in place.
@@ -190,6 +205,9 @@ class Tiff:
             offset, n = nxt, n + 1
             entries, nxt = read_ifd(self._read, self.bo, offset, f"IFD{n}")
 
+    def _used(self, end: int) -> None:
+        self.used_end = max(self.used_end, end)
+
     def _check_blocks(self, offs_raw: bytes, counts_raw: bytes | None, where: str) -> None:
         arrays = []
         for raw in (offs_raw, counts_raw):
@@ -204,15 +222,17 @@ class Tiff:
         if len(arrays) == 1:
             arrays.append((None,) * len(arrays[0]))
         for start, length in zip(*arrays, strict=False):
+            # Without byte counts the data's end is unknown: count it as reaching the end.
+            self._used(self.source.size if length is None else start + length)
             if start < 8 and length != 0:
                 # We patch the IFD0 pointer in the header; pixels read from there would change.
                 raise ImageError(
                     f"{where}: image data at byte offset {start} overlaps the TIFF header"
                 )
             if length is not None and start + length > self.source.size:
-                raise ImageError(
+                raise TruncatedImage(
                     f"{where}: image data at byte offset {start} (+{length}) "
-                    f"runs past the end of the file (truncated)"
+                    f"runs past the end of the file"
                 )
 
     def _ints(self, raw: bytes, where: str) -> tuple[int, ...] | None:
@@ -259,22 +279,35 @@ class Tiff:
                 plane, k = divmod(i, per_plane)
                 length = min(rows_per_strip, height - k * rows_per_strip) * row_bytes[plane]
                 if start + length > self.source.size:
-                    raise ImageError(
+                    raise TruncatedImage(
                         f"{where}: uncompressed strip {i} at byte offset {start} "
-                        f"needs {length} bytes; the file ends first (truncated)"
+                        f"needs {length} bytes; the file ends first"
                     )
 
     def plan(self, packet: bytes, rights: object) -> list[Piece] | None:
         if self.xmp == packet and self.xmp_entries == 1:
             return None
-        size = self.source.size
+        base = self._metadata_tail()
         tail, ifd_offset = append_ifd(
-            self.bo, self.entries, self.next_ifd, size, {XMP_TAG: (1, len(packet), packet)}
+            self.bo, self.entries, self.next_ifd, base, {XMP_TAG: (1, len(packet), packet)}
         )
-        if size + len(tail) >= 1 << 32:
+        if base + len(tail) >= 1 << 32:
             raise ImageError("stamped file would pass 4 GiB, the limit of classic TIFF offsets")
         header = self.source.read(0, 4) + struct.pack(self.bo + "I", ifd_offset)
-        return [header, (8, size - 8), tail]
+        return [header, (8, base - 8), tail]
+
+    def _metadata_tail(self) -> int:
+        """Where the new packet and IFD0 go: over the file's last bytes when they hold only
+        the current packet and IFD0 (at most a pad byte between), else after the end."""
+        size = self.source.size
+        xmp = [raw for tag, raw in self.entries if tag == XMP_TAG]
+        if len(xmp) != 1:
+            return size
+        start, length, inline = value_span(self.bo, xmp[0])
+        ifd_end = self.ifd0 + 2 + 12 * len(self.entries) + 4
+        if inline or start < self.used_end or not 0 <= self.ifd0 - (start + length) <= 1:
+            return size
+        return start if ifd_end == size else size
 
 
 def parse(source: Source) -> Tiff:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 
-from optout_site.errors import ImageError
+from optout_site.errors import ImageError, TruncatedImage
 from optout_site.images.container import Piece, Source, coalesce
 
 NAME = "webp"
@@ -42,7 +42,7 @@ class Webp:
             raise ImageError("bad RIFF/WEBP header at byte offset 0")
         self.riff_end = 8 + size
         if self.riff_end > source.size:
-            raise ImageError(
+            raise TruncatedImage(
                 f"RIFF header (byte offset 4) declares {self.riff_end} bytes but "
                 f"the file has {source.size}: truncated"
             )
