@@ -79,7 +79,13 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
     try:
         plugin, container = _open_container(source)
         padding = plugin.PADDING if rights.padding else 0
-        packet = xmp.merge(container.xmp, rights, padding, plugin.MAX_PACKET)
+        packets = (container.xmp, *container.more_xmp) if container.xmp else ()
+        packet, note, kept_author = xmp.stamp_packet(
+            packets, rights, container.authors, padding, plugin.MAX_PACKET
+        )
+        if kept_author:
+            # Nothing of ours beyond the reservation goes into EXIF/IPTC either.
+            rights = xmp.reservation_only(rights)
         plan = container.plan(packet, rights)
     except Unsupported as exc:
         return StampResult("skipped", str(exc)), None
@@ -90,7 +96,7 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
         return StampResult(
             "skipped", "file carries a C2PA manifest; writing XMP would invalidate its signature"
         ), None
-    return StampResult("changed", container.note), plan
+    return StampResult("changed", "; ".join(n for n in (note, container.note) if n)), plan
 
 
 Output = Callable[[], AbstractContextManager[BinaryIO]]
