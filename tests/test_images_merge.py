@@ -90,6 +90,8 @@ def test_agency_fields_kept_without_overwrite() -> None:
     # What the file lacked is ours to add, and the reservation is always written.
     assert texts(out, "//dc:creator//rdf:li/text()") == ["Jane"]
     assert texts(out, "//@plus:DataMining") == [f.DMI]
+    unmarked = packet("", 'xmpRights:Marked="False"')
+    assert texts(xmp.merge(unmarked, FULL, 0, None), "//@xmpRights:Marked") == ["True"]
 
 
 def test_overwrite_replaces_our_fields_and_keeps_the_rest() -> None:
@@ -266,8 +268,16 @@ def test_renamed_holder_is_not_another_author(tmp_path: Path) -> None:
 # --- item 4: minimal packet --------------------------------------------------------------
 
 
+def test_our_values_leave_when_the_configuration_drops_them() -> None:
+    first = xmp.merge(None, FULL, 0, None)
+    out = xmp.merge(first, dataclasses.replace(FULL, copyright=None, usage_terms=None), 0, None)
+    assert texts(out, "//dc:rights | //xmpRights:UsageTerms") == []
+    assert texts(out, "//dc:creator//rdf:li/text()") == ["Jane"]
+
+
 def test_packet_is_minimal() -> None:
     for rights in (FULL, dataclasses.replace(FULL, contact=Contact(name="Jane"))):
+        assert b"\n" not in xmp.merge(f.FOREIGN_XMP, rights, 0, None)  # theirs compacted too
         out = xmp.merge(None, rights, 0, None)
         assert b"\n" not in out and b"  " not in out  # no indentation, no padding
         root = xmp.parse(out)

@@ -17,9 +17,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# What a copyright line says besides the name: the sign, the word, years, the formula.
+# What a copyright line says besides the name: "(c)", the word, years, the formula (a
+# "©" sign goes with the other punctuation when folding).
 _BOILERPLATE = re.compile(
-    r"\(c\)|©|\bcopyright\b|\ball rights reserved\b|\bphoto(?:graph)?\b|\bby\b|\d+",
+    r"\(c\)|\bcopyright\b|\ball rights reserved\b|\bphoto(?:graph)?\b|\bby\b|\d+",
     re.IGNORECASE,
 )
 
