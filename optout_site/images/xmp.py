@@ -25,21 +25,19 @@ any packet that declares a DOCTYPE or ENTITY is refused outright, never expanded
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Sequence
 
 from lxml import etree
 
 from optout_site.errors import ImageError
-from optout_site.images import authorship, xmpfields
+from optout_site.images import xmpfields
 from optout_site.images.rights import ImageRights
 from optout_site.images.xmpfields import (
     CONTACT_INFO,
     DATA_MINING,
     DC_CREATOR,
     DC_RIGHTS,
-    LEAVES,
     LICENSOR,
     MARKED,
     NS_DC,
@@ -60,7 +58,7 @@ from optout_site.images.xmpfields import (
     USAGE_TERMS,
     WEB_STATEMENT,
     XML_LANG,
-    Leaf,
+    reservation_only,
 )
 
 __all__ = [
@@ -192,88 +190,6 @@ def _simple_value(el: etree._Element) -> str | None:
     return el.text or ""
 
 
-@dataclasses.dataclass
-class _Outcome:
-    props: dict[str, etree._Element]
-    record: dict[str, str]
-    note: str
-    kept_author: bool
-
-
-def reservation_only(rights: ImageRights) -> ImageRights:
-    """``rights`` reduced to the reservation, for a file that names another author."""
-    return dataclasses.replace(
-        rights,
-        creator=None,
-        copyright=None,
-        contact=None,
-        web_statement=None,
-        usage_terms=None,
-        reservation_only=True,
-    )
-
-
-def _decide(
-    props: dict[str, etree._Element], rights: ImageRights, authors: Sequence[str]
-) -> _Outcome:
-    record = xmpfields.parse_record(props[OWNED].text if OWNED in props else None)
-    current = {leaf.code: xmpfields.read(props.get(leaf.prop), leaf) for leaf in LEAVES}
-    mine = {
-        code
-        for code, value in current.items()
-        if value is not None and record.get(code) == xmpfields.digest(value)
-    }
-    # Our own earlier name (or rights line) is not "another author", even after a rename.
-    ours = [rights.creator or "", rights.copyright or ""]
-    ours += [current[c] or "" for c in ("c", "r") if c in mine]
-    in_xmp = [] if "c" in mine else (current["c"] or "").split("\n")
-    note = ""
-    other = authorship.other_author([*authors, *in_xmp], ours)
-    if other is not None and rights.overwrite and not rights.reservation_only:
-        # overwrite: the site says every image is its own; still, say whose name went.
-        note = f"replaced the author named in the file ({other}) (images.overwrite)"
-    elif other is not None and not rights.reservation_only:
-        rights = reservation_only(rights)
-        note = f"kept the author named in the file ({other}); wrote the reservation only"
-    want = xmpfields.wanted(rights)
-    # A structure that holds someone else's value describes someone else: we update our
-    # own leaves in it but add none (no email of ours inside an agency's contact).
-    foreign = {
-        leaf.prop
-        for leaf in LEAVES
-        if leaf.prop in xmpfields.STRUCTS
-        and current[leaf.code] is not None
-        and leaf.code not in mine
-        and current[leaf.code] != want[leaf.code]
-        and not rights.overwrite
-    }
-    new_record = {}
-    for leaf in LEAVES:
-        value, wish = current[leaf.code], want[leaf.code]
-        if value is None:
-            final = wish if leaf.prop not in foreign else None
-        elif leaf.code in mine or rights.overwrite:
-            final = wish if wish is not None or leaf.code in mine else value
-        else:
-            final = value
-        if final != value:
-            _set(props, leaf, final)
-        if final is not None and final == wish:
-            new_record[leaf.code] = xmpfields.digest(final)
-    return _Outcome(props, new_record, note, rights.reservation_only)
-
-
-def _set(props: dict[str, etree._Element], leaf: Leaf, value: str | None) -> None:
-    el = props.get(leaf.prop)
-    if el is None:
-        if value is None:
-            return
-        el = props[leaf.prop] = xmpfields.new_property(leaf)
-    xmpfields.write(el, leaf, value)
-    if xmpfields.prune(el, leaf):
-        del props[leaf.prop]
-
-
 def _lang_alt(tag: str, text: str) -> etree._Element:
     el = etree.Element(tag)
     li = etree.SubElement(etree.SubElement(el, RDF_ALT), RDF_LI)
@@ -321,9 +237,9 @@ def stamp_packet(
     rdf = _rdf(root)
     descs = _descriptions(root)
     props = {tag: el for tag in ORDER if (el := _take(descs, tag)) is not None}
-    outcome = _decide(props, rights, authors)
+    outcome = xmpfields.decide(props, rights, authors)
     props = outcome.props
-    r = reservation_only(rights) if outcome.kept_author else rights
+    r = xmpfields.reservation_only(rights) if outcome.kept_author else rights
     if not r.reservation_only:
         props[MARKED] = _text(MARKED, "True" if r.marked else "False")
     # DataMining and the OtherConstraints that qualifies it are always ours: a stale

@@ -13,15 +13,23 @@ namespace): ``code=digest`` per leaf we wrote, the digest being the first 8 hex 
 the SHA-256 of the value. A value whose digest still matches is ours to update when the
 configuration changes; one a person edited afterwards no longer matches and is theirs.
 The file is the only place that survives a fresh CI checkout, so no state file is used.
+
+:func:`decide` applies the rules per leaf: absent → ours is added (not into a structure
+that holds someone else's values); present and ours, or ``overwrite`` → set to what the
+configuration says (removed if it says nothing and the value was ours); present and
+theirs → kept. A file naming another author gets the reservation only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
 
+from optout_site.images import authorship
 from optout_site.images.rights import ImageRights
 
 NS_X = "adobe:ns:meta/"
@@ -284,3 +292,87 @@ def _empty_struct(el: etree._Element) -> bool:
     assert node is not None
     fields = [n for n in node.attrib if not n.startswith((f"{{{NS_RDF}}}", f"{{{NS_XML}}}"))]
     return not len(node) and not fields and node.get(RDF_RESOURCE) is None
+
+
+@dataclasses.dataclass
+class Outcome:
+    props: dict[str, etree._Element]
+    record: dict[str, str]
+    note: str
+    kept_author: bool
+
+
+def reservation_only(rights: ImageRights) -> ImageRights:
+    """``rights`` reduced to the reservation, for a file that names another author."""
+    return dataclasses.replace(
+        rights,
+        creator=None,
+        copyright=None,
+        contact=None,
+        web_statement=None,
+        usage_terms=None,
+        reservation_only=True,
+    )
+
+
+def decide(
+    props: dict[str, etree._Element], rights: ImageRights, authors: Sequence[str]
+) -> Outcome:
+    """Set every governed leaf in ``props`` (top-level property -> element, edited in
+    place) as ``rights`` and the file's record say; the new record and the report note."""
+    record = parse_record(props[OWNED].text if OWNED in props else None)
+    current = {leaf.code: read(props.get(leaf.prop), leaf) for leaf in LEAVES}
+    mine = {
+        code
+        for code, value in current.items()
+        if value is not None and record.get(code) == digest(value)
+    }
+    # Our own earlier name (or rights line) is not "another author", even after a rename.
+    ours = [rights.creator or "", rights.copyright or ""]
+    ours += [current[c] or "" for c in ("c", "r") if c in mine]
+    in_xmp = [] if "c" in mine else (current["c"] or "").split("\n")
+    note = ""
+    other = authorship.other_author([*authors, *in_xmp], ours)
+    if other is not None and rights.overwrite and not rights.reservation_only:
+        # overwrite: the site says every image is its own; still, say whose name went.
+        note = f"replaced the author named in the file ({other}) (images.overwrite)"
+    elif other is not None and not rights.reservation_only:
+        rights = reservation_only(rights)
+        note = f"kept the author named in the file ({other}); wrote the reservation only"
+    want = wanted(rights)
+    # A structure that holds someone else's value describes someone else: we update our
+    # own leaves in it but add none (no email of ours inside an agency's contact).
+    foreign = {
+        leaf.prop
+        for leaf in LEAVES
+        if leaf.prop in STRUCTS
+        and current[leaf.code] is not None
+        and leaf.code not in mine
+        and current[leaf.code] != want[leaf.code]
+        and not rights.overwrite
+    }
+    new_record = {}
+    for leaf in LEAVES:
+        value, wish = current[leaf.code], want[leaf.code]
+        if value is None:
+            final = wish if leaf.prop not in foreign else None
+        elif leaf.code in mine or rights.overwrite:
+            final = wish if wish is not None or leaf.code in mine else value
+        else:
+            final = value
+        if final != value:
+            _set(props, leaf, final)
+        if final is not None and final == wish:
+            new_record[leaf.code] = digest(final)
+    return Outcome(props, new_record, note, rights.reservation_only)
+
+
+def _set(props: dict[str, etree._Element], leaf: Leaf, value: str | None) -> None:
+    el = props.get(leaf.prop)
+    if el is None:
+        if value is None:
+            return
+        el = props[leaf.prop] = new_property(leaf)
+    write(el, leaf, value)
+    if prune(el, leaf):
+        del props[leaf.prop]
