@@ -51,10 +51,10 @@ def test_new_packet_has_every_property() -> None:
     )
     root = tree(xmp.merge(None, rights, 100, None))
     d = "//rdf:Description/"
-    assert texts(root, d + "plus:DataMining/text()") == [f.DMI]
+    assert texts(root, d + "@plus:DataMining") == [f.DMI]
     assert texts(root, d + "plus:OtherConstraints/rdf:Alt/rdf:li/text()") == ["See terms"]
-    assert texts(root, d + "xmpRights:Marked/text()") == ["True"]
-    assert texts(root, d + "xmpRights:WebStatement/text()") == ["https://j.example/terms"]
+    assert texts(root, d + "@xmpRights:Marked") == ["True"]
+    assert texts(root, d + "@xmpRights:WebStatement") == ["https://j.example/terms"]
     assert texts(root, d + "xmpRights:UsageTerms/rdf:Alt/rdf:li/text()") == ["No AI training"]
     assert texts(root, d + "dc:rights/rdf:Alt/rdf:li[@xml:lang='x-default']/text()") == ["(c) Jane"]
     assert texts(root, d + "dc:creator/rdf:Seq/rdf:li/text()") == ["Jane"]
@@ -90,12 +90,14 @@ def test_merge_keeps_foreign_properties_and_namespaces() -> None:
     assert texts(root, "//@photoshop:Credit") == ["Foreign Credit"]
     assert texts(root, "//dc:subject/rdf:Bag/rdf:li/text()") == ["harbour", "boats"]
     assert b'x:xmptk="Adobe XMP Core 7.0-c000 79.1357c9e"' in merged
-    # Our properties replaced, including the attribute form in a foreign description.
-    assert texts(root, "//@xmpRights:Marked") == []
-    assert texts(root, "//xmpRights:Marked/text()") == ["True"]
-    # Existing rights/creator are the file's own and survive without overwrite.
+    # The file names another author: theirs is kept, with their Marked flag, and only
+    # the reservation is added.
+    assert texts(root, "//@xmpRights:Marked") == ["False"]
     assert texts(root, "//dc:rights//rdf:li/text()") == ["(c) Foreign Owner"]
     assert texts(root, "//dc:creator//rdf:li/text()") == ["Foreign Creator"]
+    assert texts(root, "//@plus:DataMining") == [f.DMI]
+    assert texts(root, "//@xmpRights:WebStatement | //xmpRights:UsageTerms") == []
+    assert texts(root, "//Iptc4xmpCore:CreatorContactInfo | //plus:Licensor") == []
     abouts = texts(root, "//rdf:Description/@rdf:about")
     assert len(set(abouts)) == 1
 
@@ -122,14 +124,15 @@ def test_stale_other_constraints_removed_and_data_mining_replaced() -> None:
     )
     root = tree(xmp.merge(first, BASE, 0, None))
     assert texts(root, "//plus:OtherConstraints") == []
-    assert texts(root, "//plus:DataMining/text()") == [f.DMI]
+    assert texts(root, "//@plus:DataMining") == [f.DMI]
     assert len(root.xpath("//rdf:Description", namespaces=NS)) == 1
 
 
-def test_contact_none_keeps_existing_contact() -> None:
+def test_contact_none_removes_our_earlier_contact() -> None:
     first = xmp.merge(None, BASE, 0, None)
     root = tree(xmp.merge(first, dataclasses.replace(BASE, contact=None), 0, None))
-    assert texts(root, "//plus:LicensorName/text()") == ["Jane"]
+    assert texts(root, "//plus:Licensor | //Iptc4xmpCore:CreatorContactInfo") == []
+    assert texts(root, "//dc:creator//rdf:li/text()") == ["Jane"]
 
 
 def test_deterministic_and_fixed_point() -> None:
@@ -221,15 +224,16 @@ def test_jpeg_padding_shrinks_then_refuses(tmp_path: Path) -> None:
         return f.FOREIGN_XMP.replace(b"<rdf:li>harbour</rdf:li>", items.encode())
 
     pic = f.photo((16, 16))
+    rights = dataclasses.replace(BASE, overwrite=True, padding=True)  # every field is added
     near = tmp_path / "near.jpg"
-    near.write_bytes(f.save(pic, "JPEG", xmp=foreign(1760)))  # merged ~63.6 KB: fits, less padding
-    assert stamp(near, tmp_path / "near_out.jpg", BASE).status == "changed"
+    near.write_bytes(f.save(pic, "JPEG", xmp=foreign(2170)))  # merged ~64.8 KB: less padding
+    assert stamp(near, tmp_path / "near_out.jpg", rights).status == "changed"
     packet = read_xmp(tmp_path / "near_out.jpg")
-    assert 63_000 < len(packet) <= 65504 and packet.endswith(b'<?xpacket end="w"?>')
+    assert 65_000 < len(packet) <= 65504 and packet.endswith(b'<?xpacket end="w"?>')
     over = tmp_path / "over.jpg"
-    over.write_bytes(f.save(pic, "JPEG", xmp=foreign(1900)))  # merged packet > one segment
+    over.write_bytes(f.save(pic, "JPEG", xmp=foreign(2210)))  # merged packet > one segment
     with pytest.raises(ImageError, match="at most 65504"):
-        stamp(over, tmp_path / "over_out.jpg", BASE)
+        stamp(over, tmp_path / "over_out.jpg", rights)
     assert not (tmp_path / "over_out.jpg").exists()
 
 

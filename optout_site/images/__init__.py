@@ -104,11 +104,17 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
     try:
         plugin, container = _open_container(source)
         padding = plugin.PADDING if rights.padding else 0
+        packets = (container.xmp, *container.more_xmp) if container.xmp else ()
         try:
-            packet = xmp.merge(container.xmp, rights, padding, plugin.MAX_PACKET)
+            packet, note, kept_author = xmp.stamp_packet(
+                packets, rights, container.authors, padding, plugin.MAX_PACKET
+            )
         except ImageError as exc:
             # About the XMP text, which a user can look at: said as it is.
             raise ImageError(str(exc), exc.detail or str(exc)) from None
+        if kept_author:
+            # Nothing of ours beyond the reservation goes into EXIF/IPTC either.
+            rights = xmp.reservation_only(rights)
         plan = container.plan(packet, rights)
     except Unsupported as exc:
         return StampResult("skipped", str(exc)), None
@@ -119,7 +125,7 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
         return StampResult(
             "skipped", "file carries a C2PA manifest; writing XMP would invalidate its signature"
         ), None
-    return StampResult("changed", container.note), plan
+    return StampResult("changed", "; ".join(n for n in (note, container.note) if n)), plan
 
 
 Output = Callable[[], AbstractContextManager[BinaryIO]]

@@ -76,10 +76,23 @@ class Container(Protocol):
     xmp: bytes | None  # the existing standard XMP packet, or None
     note: str  # said alongside "changed" (e.g. a legacy field that was not written)
     c2pa: bool  # carries a C2PA manifest, which hard-binds every byte
+    # Further standard XMP packets after ``xmp``, in file order (duplicates some writers
+    # leave). They are merged into one and ``plan`` keeps that one only.
+    more_xmp: tuple[bytes, ...]
+    # Author names the file gives outside XMP: EXIF IFD0 Artist (0x013B) and Copyright
+    # (0x8298), IPTC-IIM By-line (2:80); () for a format that carries none.
+    authors: tuple[str, ...]
 
     def plan(self, packet: bytes, rights: ImageRights) -> list[Piece] | None:
         """The pieces of the stamped file, or None when it already carries ``packet``."""
         ...
+
+
+class Defaults:
+    """Base for a container class with no duplicate packets and no names outside XMP."""
+
+    more_xmp: tuple[bytes, ...] = ()
+    authors: tuple[str, ...] = ()
 
 
 class Plugin(Protocol):

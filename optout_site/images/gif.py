@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 from optout_site.errors import ImageError, TruncatedImage
-from optout_site.images.container import Piece, Source, coalesce
+from optout_site.images.container import Defaults, Piece, Source, coalesce
 
 NAME = "gif"
 EXTENSIONS = (".gif",)
@@ -64,7 +64,7 @@ class _Stream:
             self.take(n, what)
 
 
-class Gif:
+class Gif(Defaults):
     note = ""
     c2pa = False
 
@@ -109,6 +109,7 @@ class Gif:
         xmp = [b for b in self.blocks if b[0] == "xmp"]
         self.xmp_count = len(xmp)
         self.xmp = self._packet(xmp[0]) if xmp else None
+        self.more_xmp = tuple(self._packet(b) for b in xmp[1:])
 
     def _packet(self, block: tuple[str, int, int]) -> bytes:
         _, start, end = block

@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from optout_site.errors import ImageError, TruncatedImage
-from optout_site.images import iim, mpf, tiff
+from optout_site.images import exifnames, iim, mpf, tiff
 from optout_site.images.container import Piece, Source, coalesce
 from optout_site.images.rights import ImageRights
 
@@ -80,6 +80,12 @@ class Jpeg:
         self.c2pa = any(s.kind == "c2pa" for s in self.segments)
         xmp = [s for s in self.segments if s.kind == "xmp"]
         self.xmp = self._payload(xmp[0])[len(XMP_SIG) :] if xmp else None
+        self.more_xmp = tuple(self._payload(s)[len(XMP_SIG) :] for s in xmp[1:])
+        exif = next((s for s in self.segments if s.kind == "exif"), None)
+        ps = b"".join(self._payload(s)[len(iim.PS_SIG) :] for s in self.segments if s.kind == "ps")
+        self.authors = (
+            exifnames.exif_authors(self._payload(exif)) if exif else ()
+        ) + exifnames.irb_authors(ps)
 
     def _payload(self, seg: Segment) -> bytes:
         return self.source.read(seg.body, seg.end - seg.body, f"segment at byte offset {seg.start}")

@@ -18,6 +18,7 @@ import struct
 import zlib
 
 from optout_site.errors import ImageError, Unsupported
+from optout_site.images import exifnames
 from optout_site.images.container import Piece, Source, coalesce
 
 NAME = "png"
@@ -41,6 +42,7 @@ def chunk(kind: bytes, data: bytes) -> bytes:
 
 class Png:
     note = ""
+    authors: tuple[str, ...] = ()
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -67,6 +69,8 @@ class Png:
                 data = self._data(pos, length, kind)
                 if kind == b"iTXt" and data.startswith(KEYWORD):
                     xmp.append((len(self.chunks), data))
+            if kind == b"eXIf" and not self.authors:
+                self.authors = exifnames.exif_authors(read(pos + 8, length, "eXIf chunk"))
             if kind == b"IDAT" and first_idat is None:
                 first_idat = len(self.chunks)
             self.chunks.append((kind, pos, end))
@@ -80,6 +84,7 @@ class Png:
         self.xmp_chunks = xmp
         self.c2pa = any(kind == b"caBX" for kind, _, _ in self.chunks)
         self.xmp = _text(xmp[0][1], self.chunks[xmp[0][0]][1]) if xmp else None
+        self.more_xmp = tuple(_text(data, self.chunks[i][1]) for i, data in xmp[1:])
 
     def _data(self, pos: int, length: int, kind: bytes) -> bytes:
         if length > MAX_XMP:

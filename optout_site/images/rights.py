@@ -70,6 +70,9 @@ class ImageRights:
     # Whitespace left in the packet for other tools to edit it in place. Files published
     # on the web are not edited in place, so by default none (a favicon grew 292 → 2787 B).
     padding: bool = False
+    # The file names another author: write the reservation (DataMining, OtherConstraints)
+    # and none of creator, rights line, contact, terms or the Marked flag.
+    reservation_only: bool = False
 
     def __post_init__(self) -> None:
         if not self.data_mining:

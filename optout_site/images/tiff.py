@@ -18,6 +18,7 @@ import struct
 from collections.abc import Callable
 
 from optout_site.errors import ImageError, TruncatedImage, Unsupported
+from optout_site.images import authorship
 from optout_site.images.container import Piece, Source
 
 NAME = "tiff"
@@ -160,6 +161,13 @@ class Tiff:
         xmp = [raw for tag, raw in self.entries if tag == XMP_TAG]
         self.xmp_entries = len(xmp)
         self.xmp = entry_value(read, bo, xmp[0], "IFD0 tag 700 (XMP)") if xmp else None
+        self.more_xmp = tuple(entry_value(read, bo, raw, "IFD0 tag 700 (XMP)") for raw in xmp[1:])
+        self.authors = tuple(  # Artist, Copyright
+            text
+            for tag, raw in self.entries
+            if tag in (0x013B, 0x8298)
+            for text in authorship.decode(entry_value(read, bo, raw, f"IFD0 tag {tag}"))
+        )
 
     def _read(self, offset: int, length: int, what: str) -> bytes:
         return self.source.read(offset, length, what)

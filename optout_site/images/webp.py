@@ -13,6 +13,7 @@ from __future__ import annotations
 import struct
 
 from optout_site.errors import ImageError, TruncatedImage
+from optout_site.images import exifnames
 from optout_site.images.container import Piece, Source, coalesce
 
 NAME = "webp"
@@ -76,6 +77,9 @@ class Webp:
         self.c2pa = any(c[0] == b"C2PA" for c in self.chunks)
         xmp = [c for c in self.chunks if c[0] == b"XMP "]
         self.xmp = self._payload(xmp[0]) if xmp else None
+        self.more_xmp = tuple(self._payload(c) for c in xmp[1:])
+        exif = next((c for c in self.chunks if c[0] == b"EXIF"), None)
+        self.authors = exifnames.exif_authors(self._payload(exif)) if exif else ()
         self.xmp_count = len(xmp)
 
     def _payload(self, c: tuple[bytes, int, int]) -> bytes:

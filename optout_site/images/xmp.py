@@ -1,12 +1,23 @@
 """Build and merge the XMP packet that carries the rights (images.md §1).
 
-Merging keeps every foreign property and namespace. Our properties go into one
-``rdf:Description`` of their own, appended last; XMP merges all top-level descriptions
-with the same ``rdf:about``, so readers see one resource. Any earlier instance of a
-property we write (element or attribute form, in any description) is removed first,
-and a description left empty by that removal is dropped. That makes merging a fixed
-point: merging our own output again yields the same bytes, which is how "unchanged"
-is detected without a side channel.
+Merging goes property by property and, inside structures and language alternatives,
+leaf by leaf (:mod:`optout_site.images.xmpfields`): every foreign property, namespace and
+field we do not write is kept. ``overwrite`` governs every leaf we write but the
+reservation (``plus:DataMining``, ``plus:OtherConstraints``, ``xmpRights:Marked``), which
+is always ours: without it a leaf the file fills is kept, unless ``optout:Owned`` says we
+wrote that very value (then a configuration change updates it). When the file names
+another author (:mod:`optout_site.images.authorship`) only the reservation is written.
+
+A file with several standard packets (two JPEG APP1 or PNG iTXt ones) is read as one: the
+union of their properties, a later packet's property replacing an earlier one's, which is
+what exiftool reports; the container then writes the single merged packet.
+
+Our properties go into one ``rdf:Description`` of their own, appended last (XMP merges all
+top-level descriptions with the same ``rdf:about``). Every instance of a property we manage
+is taken out of the other descriptions first, and empty descriptions are dropped, so
+merging our own output again yields the same bytes: "unchanged" needs no side channel.
+The packet is minimal: no indentation, no unused namespace declaration, no empty
+container, simple values as attributes, no padding unless asked for.
 
 Untrusted packets are parsed with entity resolution, DTD loading and network off, and
 any packet that declares a DOCTYPE or ENTITY is refused outright, never expanded.
@@ -15,37 +26,56 @@ any packet that declares a DOCTYPE or ENTITY is refused outright, never expanded
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Sequence
 
 from lxml import etree
 
 from optout_site.errors import ImageError
-from optout_site.images.rights import Contact, ImageRights
+from optout_site.images import xmpfields
+from optout_site.images.rights import ImageRights
+from optout_site.images.xmpfields import (
+    CONTACT_INFO,
+    DATA_MINING,
+    DC_CREATOR,
+    DC_RIGHTS,
+    LICENSOR,
+    MARKED,
+    NS_DC,
+    NS_IPTC,
+    NS_PLUS,
+    NS_RDF,
+    NS_RIGHTS,
+    NS_X,
+    NS_XML,
+    OTHER_CONSTRAINTS,
+    OUR_NSMAP,
+    OWNED,
+    RDF_ABOUT,
+    RDF_ALT,
+    RDF_DESC,
+    RDF_LI,
+    RDF_RDF,
+    USAGE_TERMS,
+    WEB_STATEMENT,
+    XML_LANG,
+    reservation_only,
+)
 
-Builder = Callable[[etree._Element], None]
+__all__ = [
+    "NS_DC",
+    "NS_IPTC",
+    "NS_PLUS",
+    "NS_RDF",
+    "NS_RIGHTS",
+    "NS_XML",
+    "merge",
+    "parse",
+    "reservation_only",
+    "stamp_packet",
+    "summary",
+]
 
-NS_X = "adobe:ns:meta/"
-NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-NS_XML = "http://www.w3.org/XML/1998/namespace"
-NS_DC = "http://purl.org/dc/elements/1.1/"
-NS_RIGHTS = "http://ns.adobe.com/xap/1.0/rights/"
-NS_IPTC = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
-NS_PLUS = "http://ns.useplus.org/ldf/xmp/1.0/"
-OUR_NSMAP = {"dc": NS_DC, "xmpRights": NS_RIGHTS, "Iptc4xmpCore": NS_IPTC, "plus": NS_PLUS}
-
-RDF_RDF, RDF_DESC, RDF_LI = f"{{{NS_RDF}}}RDF", f"{{{NS_RDF}}}Description", f"{{{NS_RDF}}}li"
-RDF_ABOUT, RDF_PARSETYPE = f"{{{NS_RDF}}}about", f"{{{NS_RDF}}}parseType"
-XML_LANG = f"{{{NS_XML}}}lang"
-
-DC_CREATOR, DC_RIGHTS = f"{{{NS_DC}}}creator", f"{{{NS_DC}}}rights"
-MARKED, WEB_STATEMENT = f"{{{NS_RIGHTS}}}Marked", f"{{{NS_RIGHTS}}}WebStatement"
-USAGE_TERMS = f"{{{NS_RIGHTS}}}UsageTerms"
-CONTACT_INFO = f"{{{NS_IPTC}}}CreatorContactInfo"
-DATA_MINING, OTHER_CONSTRAINTS = f"{{{NS_PLUS}}}DataMining", f"{{{NS_PLUS}}}OtherConstraints"
-LICENSOR = f"{{{NS_PLUS}}}Licensor"
-
-PACKET_HEADER = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'.encode()
+PACKET_HEADER = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'.encode()
 PACKET_TRAILER = b'<?xpacket end="w"?>'
 _FORBIDDEN = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
@@ -96,64 +126,6 @@ def _new_root() -> etree._Element:
     return root
 
 
-def _lang_alt(parent: etree._Element, tag: str, text: str) -> None:
-    alt = etree.SubElement(etree.SubElement(parent, tag), f"{{{NS_RDF}}}Alt")
-    li = etree.SubElement(alt, RDF_LI)
-    li.set(XML_LANG, "x-default")
-    li.text = text
-
-
-def _simple(parent: etree._Element, tag: str, text: str) -> None:
-    etree.SubElement(parent, tag).text = text
-
-
-def _seq(parent: etree._Element, tag: str, text: str) -> None:
-    seq = etree.SubElement(etree.SubElement(parent, tag), f"{{{NS_RDF}}}Seq")
-    etree.SubElement(seq, RDF_LI).text = text
-
-
-def _struct(parent: etree._Element, tag: str, fields: list[tuple[str, str | None]]) -> None:
-    node = etree.SubElement(parent, tag)
-    node.set(RDF_PARSETYPE, "Resource")
-    for name, value in fields:
-        if value:
-            _simple(node, name, value)
-
-
-def _contact_info(desc: etree._Element, c: Contact) -> None:
-    ns = NS_IPTC
-    _struct(
-        desc,
-        CONTACT_INFO,
-        [
-            (f"{{{ns}}}CiAdrExtadr", c.address),
-            (f"{{{ns}}}CiAdrCity", c.city),
-            (f"{{{ns}}}CiAdrPcode", c.postal_code),
-            (f"{{{ns}}}CiAdrCtry", c.country),
-            (f"{{{ns}}}CiTelWork", c.phone),
-            (f"{{{ns}}}CiEmailWork", c.email),
-            (f"{{{ns}}}CiUrlWork", c.url),
-        ],
-    )
-
-
-def _licensor(desc: etree._Element, c: Contact) -> None:
-    seq = etree.SubElement(etree.SubElement(desc, LICENSOR), f"{{{NS_RDF}}}Seq")
-    li = etree.SubElement(seq, RDF_LI)
-    li.set(RDF_PARSETYPE, "Resource")
-    for name, value in (
-        ("LicensorName", c.name),
-        ("LicensorEmail", c.email),
-        ("LicensorURL", c.url),
-    ):
-        if value:
-            _simple(li, f"{{{NS_PLUS}}}{name}", value)
-
-
-def _nothing(desc: etree._Element) -> None:
-    return None
-
-
 def _rdf(root: etree._Element) -> etree._Element:
     """The ``rdf:RDF`` of a root from :func:`parse` or :func:`_new_root` (both ensure one)."""
     rdf = root.find(RDF_RDF)
@@ -161,91 +133,178 @@ def _rdf(root: etree._Element) -> etree._Element:
     return rdf
 
 
-def _first(descs: list[etree._Element], tag: str) -> etree._Element | None:
+def _descriptions(root: etree._Element) -> list[etree._Element]:
+    return list(_rdf(root).iterchildren(RDF_DESC))
+
+
+def _properties(desc: etree._Element) -> set[str]:
+    return {str(child.tag) for child in desc if isinstance(child.tag, str)} | {
+        str(name) for name in desc.attrib if name != RDF_ABOUT
+    }
+
+
+def _remove(desc: etree._Element, tags: set[str]) -> None:
+    for child in [c for c in desc if c.tag in tags]:
+        desc.remove(child)
+    for name in [n for n in desc.attrib if n in tags]:
+        del desc.attrib[name]
+
+
+def combine(packets: Sequence[bytes]) -> etree._Element:
+    """One tree for several packets: their union, a later packet's property replacing
+    an earlier one's (exiftool reports the last one it reads)."""
+    if not packets:
+        return _new_root()
+    root = parse(packets[0])
+    rdf = _rdf(root)
+    for packet in packets[1:]:
+        later = _descriptions(parse(packet))
+        tags = set().union(*(_properties(d) for d in later)) if later else set()
+        for desc in _descriptions(root):
+            _remove(desc, tags)
+        for desc in later:
+            rdf.append(desc)
+    return root
+
+
+def _take(descs: list[etree._Element], tag: str) -> etree._Element | None:
+    """Detach every instance of ``tag`` (element or attribute form) and return the first,
+    as an element."""
+    first: etree._Element | None = None
     for desc in descs:
-        found = desc.find(tag)
-        if found is not None:
-            return found
-    return None
+        value = desc.attrib.pop(tag, None)
+        if value is not None and first is None:
+            first = etree.Element(tag)
+            first.text = value
+        for el in desc.findall(tag):
+            desc.remove(el)
+            if first is None:
+                first = el
+    return first
 
 
-def merge(existing: bytes | None, rights: ImageRights, padding: int, limit: int | None) -> bytes:
-    """The packet to store: ``existing`` with our properties replaced, serialized.
+def _simple_value(el: etree._Element) -> str | None:
+    """The text of a plain simple property (no attributes, no children), else None."""
+    if len(el) or el.attrib:
+        return None
+    return el.text or ""
+
+
+def _lang_alt(tag: str, text: str) -> etree._Element:
+    el = etree.Element(tag)
+    li = etree.SubElement(etree.SubElement(el, RDF_ALT), RDF_LI)
+    li.set(XML_LANG, "x-default")
+    li.text = text
+    return el
+
+
+def _text(tag: str, text: str) -> etree._Element:
+    el = etree.Element(tag)
+    el.text = text
+    return el
+
+
+# The order of our description: what we always write, then every governed leaf's property.
+ORDER = (
+    DC_CREATOR,
+    DC_RIGHTS,
+    MARKED,
+    WEB_STATEMENT,
+    USAGE_TERMS,
+    CONTACT_INFO,
+    DATA_MINING,
+    OTHER_CONSTRAINTS,
+    LICENSOR,
+    OWNED,
+)
+
+
+def stamp_packet(
+    existing: Sequence[bytes],
+    rights: ImageRights,
+    authors: Sequence[str],
+    padding: int,
+    limit: int | None,
+) -> tuple[bytes, str, bool]:
+    """The packet to store for a file holding the standard packets ``existing`` (in file
+    order) and naming ``authors`` outside XMP (EXIF, IPTC), a note for the report, and
+    whether the file's author was kept (then only the reservation was written).
 
     ``padding`` is the whitespace reserved for in-place edits by other tools; it is
     shrunk (never below zero) when the container can hold at most ``limit`` bytes.
     """
-    root = parse(existing) if existing else _new_root()
+    root = combine(existing)
     rdf = _rdf(root)
-    descs = [d for d in rdf if d.tag == RDF_DESC]
-    r = rights
-
-    # (tag, builder) in the fixed order we write; builder None = move the file's own.
-    steps: list[tuple[str, Builder | None]] = []
-    kept: dict[str, etree._Element] = {}
-    for tag, wanted, write in ((DC_CREATOR, r.creator, _seq), (DC_RIGHTS, r.copyright, _lang_alt)):
-        own = _first(descs, tag)
-        if own is not None and not (wanted and r.overwrite):
-            # Moving the file's value into our description (same subject, same
-            # meaning) is what keeps a second merge byte-identical to the first.
-            kept[tag] = own
-            steps.append((tag, None))
-        elif wanted:
-            steps.append((tag, partial(write, tag=tag, text=wanted)))
-    steps.append((MARKED, partial(_simple, tag=MARKED, text="True" if r.marked else "False")))
-    if r.web_statement:
-        steps.append((WEB_STATEMENT, partial(_simple, tag=WEB_STATEMENT, text=r.web_statement)))
-    if r.usage_terms:
-        steps.append((USAGE_TERMS, partial(_lang_alt, tag=USAGE_TERMS, text=r.usage_terms)))
-    if r.contact is not None:
-        steps.append((CONTACT_INFO, partial(_contact_info, c=r.contact)))
-    steps.append((DATA_MINING, partial(_simple, tag=DATA_MINING, text=r.data_mining)))
-    # OtherConstraints qualifies DataMining, so it is always ours: a stale one from an
-    # earlier decision must not outlive a change of DataMining.
+    descs = _descriptions(root)
+    props = {tag: el for tag in ORDER if (el := _take(descs, tag)) is not None}
+    outcome = xmpfields.decide(props, rights, authors)
+    props = outcome.props
+    r = xmpfields.reservation_only(rights) if outcome.kept_author else rights
+    if not r.reservation_only:
+        props[MARKED] = _text(MARKED, "True" if r.marked else "False")
+    # DataMining and the OtherConstraints that qualifies it are always ours: a stale
+    # constraint from an earlier decision must not outlive a change of DataMining.
+    props[DATA_MINING] = _text(DATA_MINING, r.data_mining)
+    props.pop(OTHER_CONSTRAINTS, None)
     if r.other_constraints:
-        steps.append(
-            (OTHER_CONSTRAINTS, partial(_lang_alt, tag=OTHER_CONSTRAINTS, text=r.other_constraints))
-        )
-    else:
-        steps.append((OTHER_CONSTRAINTS, _nothing))  # removed, not rewritten
-    if r.contact is not None:
-        steps.append((LICENSOR, partial(_licensor, c=r.contact)))
+        props[OTHER_CONSTRAINTS] = _lang_alt(OTHER_CONSTRAINTS, r.other_constraints)
+    props.pop(OWNED, None)
+    if outcome.record:
+        props[OWNED] = _text(OWNED, xmpfields.format_record(outcome.record))
 
-    owned = [tag for tag, _ in steps]
     for desc in descs:
-        touched = False
-        for tag in owned:
-            for el in desc.findall(tag):
-                desc.remove(el)  # kept ones live on in ``kept`` and are re-added below
-                touched = True
-            if tag in desc.attrib:
-                del desc.attrib[tag]
-                touched = True
-        if touched and len(desc) == 0 and set(desc.attrib) <= {RDF_ABOUT}:
+        if not len(desc) and set(desc.attrib) <= {RDF_ABOUT}:
             rdf.remove(desc)
-
     # XMP wants one rdf:about for all descriptions; a packet that breaks that rule must
     # still merge to a fixed point, so take it from a description that survives the
     # removal above (our own, emptied and dropped on a re-merge, would flip it).
-    kept_descs = [d for d in rdf if d.tag == RDF_DESC] or descs
-    about = kept_descs[0].get(RDF_ABOUT, "") if kept_descs else ""
+    kept = _descriptions(root) or descs
     ours = etree.SubElement(rdf, RDF_DESC, nsmap=OUR_NSMAP)
-    ours.set(RDF_ABOUT, about)
-    for tag, build in steps:
-        if build is None:
-            kept[tag].tail = None
-            ours.append(kept[tag])
+    ours.set(RDF_ABOUT, kept[0].get(RDF_ABOUT, "") if kept else "")
+    for tag in ORDER:
+        el = props.get(tag)
+        if el is None:
+            continue
+        simple = _simple_value(el)
+        if simple is not None:
+            ours.set(tag, simple)
         else:
-            build(ours)
-    return serialize(root, padding, limit)
+            el.tail = None
+            ours.append(el)
+    return serialize(root, padding, limit), outcome.note, outcome.kept_author
+
+
+def merge(
+    existing: bytes | Sequence[bytes] | None,
+    rights: ImageRights,
+    padding: int,
+    limit: int | None,
+) -> bytes:
+    """:func:`stamp_packet` for a packet (or several, or none) and no outside authors."""
+    if existing is None:
+        packets: Sequence[bytes] = ()
+    elif isinstance(existing, bytes):
+        packets = (existing,)
+    else:
+        packets = existing
+    return stamp_packet(packets, rights, (), padding, limit)[0]
+
+
+def _compact(root: etree._Element) -> None:
+    """No whitespace between elements (RDF gives it no meaning) and no namespace
+    declaration nothing uses."""
+    for el in root.iter():
+        if isinstance(el.tag, str) and len(el) and el.text is not None and not el.text.strip():
+            el.text = None
+        if el.tail is not None and not el.tail.strip():
+            el.tail = None
+    etree.cleanup_namespaces(root)
 
 
 def serialize(root: etree._Element, padding: int, limit: int | None) -> bytes:
-    etree.indent(root, space=" ")
-    body = (
-        PACKET_HEADER
-        + etree.tostring(root, encoding="utf-8", xml_declaration=False, with_tail=False)
-        + b"\n"
+    _compact(root)
+    body = PACKET_HEADER + etree.tostring(
+        root, encoding="utf-8", xml_declaration=False, with_tail=False
     )
     if limit is not None:
         room = limit - len(body) - len(PACKET_TRAILER)
