@@ -18,7 +18,7 @@ from optout_site.cli import main
 
 OUR_TAG = re.compile(
     rb'(\r?\n[ \t]*)?(<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( data-optout-site="")?( /)?>'
-    rb'|<link rel="license" type="application/rsl\+xml" href="[^"]*"( /)?>'
+    rb'|<link rel="license" type="application/rsl\+xml" href="[^"]*"( data-optout-site="")?( /)?>'
     rb'|<a class="optout-site-reservation" href="[^"]*">[^<]*</a>)'
 )
 

@@ -46,7 +46,7 @@ from optout_site import dialects, paths
 from optout_site.config import Site, keys
 from optout_site.errors import SignalError
 from optout_site.policy import Decision, Use
-from optout_site.signals import aitxt, rsl, tdmrep
+from optout_site.signals import aitxt, tdmrep
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE = "reservation.html.j2"
@@ -292,7 +292,7 @@ def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
         "reserved_any": reserves_anything(site),
         "notes": [t[key] for key in notes(site) if key in t],
         "page_url": site.absolute(page.href),
-        "rsl_url": (rsl.link(site) or (None, None, None))[2],
+        "rsl_url": site.rsl_url,
         "alternates": [
             {
                 "lang": other.lang,
