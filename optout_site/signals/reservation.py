@@ -45,12 +45,16 @@ from markupsafe import Markup, escape
 from optout_site import dialects, paths
 from optout_site.config import Site, keys
 from optout_site.errors import SignalError
+from optout_site.html import splice
 from optout_site.policy import Decision, Use
 from optout_site.signals import aitxt, tdmrep
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE = "reservation.html.j2"
 TEXTS_FILE = "reservation_texts.yaml"
+# Marks the pages the build writes, so a rebuild never takes a page of the site's own for one.
+GENERATOR = ("generator", "optout-site")
+_MARK = b'<meta name="generator" content="optout-site"'
 FRANCE = frozenset({"france", "fr", "fra", "république française"})
 
 
@@ -313,6 +317,23 @@ def render(site: Site) -> dict[str, bytes]:
     template = _environment(site).get_template(TEMPLATE)
     all_pages = pages(site)
     return {
-        page.file: template.render(context(site, page, all_pages)).encode("utf-8")
+        page.file: _marked(template.render(context(site, page, all_pages)).encode("utf-8"))
         for page in all_pages
     }
+
+
+def _marked(page: bytes) -> bytes:
+    """The page with our generator meta (a theme's own template may lack it)."""
+    if _MARK in page:
+        return page
+    return splice.splice(page, splice.Wanted(metas=(GENERATOR,)))
+
+
+def is_ours(data: bytes, url: str) -> bool:
+    """A reservation page an earlier build wrote: marked, or (before the mark) our page's
+    canonical link beside the declaration paragraph of our template and our meta."""
+    if _MARK in data:
+        return True
+    canonical = f'<link rel="canonical" href="{url.removesuffix("index.html")}">'.encode()
+    legacy = (canonical, b'<p class="declaration">', b'<meta name="tdm-reservation"')
+    return all(part in data for part in legacy)
