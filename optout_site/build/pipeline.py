@@ -34,6 +34,7 @@ from optout_site.build.report import (
 from optout_site.build.scan import Skipped, scan
 from optout_site.build.sitefiles import MERGED, site_files
 from optout_site.config import Site
+from optout_site.signals import reservation
 
 
 class Progress(Protocol):
@@ -69,14 +70,18 @@ def build(
 ) -> BuildReport:
     """Build every selected site of a sites.yaml (a path, or a config already loaded).
 
-    Raises ConfigError on a bad config. ``force`` rebuilds every file, ignoring the
-    incremental state kept in ``state_dir`` (default: the user's cache folder, see
-    :func:`default_state_dir`).
+    Raises ConfigError on a bad config (a broken reservation page theme too), before
+    anything is written. ``force`` rebuilds every file, ignoring the incremental state
+    kept in ``state_dir`` (default: the user's cache folder, see :func:`default_state_dir`).
     """
     if not isinstance(cfg, config.Config):
         cfg = config.load(Path(cfg))
+    selected = cfg.select(sites)
+    for site in selected:
+        # A broken theme is a config error: found before any site is written.
+        reservation.render(site)
     report = BuildReport()
-    for site in cfg.select(sites):
+    for site in selected:
         path = state_path(site, state_dir)
         report.sites.append(
             build_site(
