@@ -7,6 +7,7 @@ and the other signals are still written.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -73,12 +74,7 @@ def _reservation_pages(site: Site, source: Path) -> dict[PurePosixPath, Rendered
     except SignalError as exc:
         return {PurePosixPath(site.reservation_page.path.strip("/") or "index.html"): exc}
     rels = {path: PurePosixPath(path.lstrip("/")) for path in pages}
-    theirs = [
-        rel
-        for path, rel in rels.items()
-        if (data := _read(source / rel)) is not None
-        and not reservation.is_ours(data, site.absolute(path))
-    ]
+    theirs = [rel for path, rel in rels.items() if _theirs(source / rel, site.absolute(path))]
     if theirs:
         key = f"reservation_page.path {site.reservation_page.path}"
         return {
@@ -95,6 +91,15 @@ def _reservation_pages(site: Site, source: Path) -> dict[PurePosixPath, Rendered
     }
 
 
+def _theirs(path: Path, url: str) -> bool:
+    """A page of the site's own is there (one that cannot be read counts as theirs)."""
+    try:
+        data = _read(path)
+    except SignalError:
+        return True
+    return data is not None and not reservation.is_ours(data, url)
+
+
 def _attempt(render: Callable[[], bytes]) -> Rendered:
     try:
         return render()
@@ -103,7 +108,14 @@ def _attempt(render: Callable[[], bytes]) -> Rendered:
 
 
 def _read(path: Path) -> bytes | None:
+    """The site's own copy of a file we publish, or None when it has none. One that is there
+    but cannot be read is an error of that file: writing ours would replace it unseen."""
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        return None
+    except OSError as exc:
+        # No file can stand at a path the system cannot take (writing ours names that).
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):
+            return None
+        raise SignalError(
+            f"the site's own {path.name} cannot be read ({exc.strerror}); kept"
+        ) from None
