@@ -202,7 +202,8 @@ def _build(
             else:
                 result = work.write_signal(out / rel, str(rel), data, dry_run)
                 said = [notes[rel]] if rel in notes else []
-                if rel in own:
+                # In place, the site's copy is ours from the last build unless we change it.
+                if rel in own and (site.output is not None or result.action != UNCHANGED):
                     said.insert(
                         0,
                         "merged with the site's own"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -91,19 +92,32 @@ class SiteReport:
         removed = [f for f in self.files if f.action == REMOVED]
         if removed:
             lines.append(f"  {'would remove' if self.dry_run else 'removed':<15} {len(removed)}")
-            lines.extend(f"    {f.path}: {f.message}" for f in removed)
+            lines.extend(_line(f) for f in removed)
         skipped = [f for f in self.files if f.action == SKIPPED]
         if skipped:
             lines.append(f"  skipped         {len(skipped)}")
-            lines.extend(f"    {f.path}: {f.message}" for f in skipped)
+            lines.extend(_line(f) for f in skipped)
         notes = self.notes
         if notes:
             lines.append(f"  notes           {len(notes)}")
-            lines.extend(f"    {f.path}: {f.message}" for f in notes)
+            lines.extend(_line(f) for f in notes)
         problems = self.problems
         lines.append(f"  problems        {len(problems)}")
-        lines.extend(f"    {f.path}: {f.message}" for f in problems)
+        lines.extend(_line(f) for f in problems)
         return "\n".join(lines)
+
+
+# Control characters in a file name (a newline, an escape sequence) would let a site's
+# file names forge report lines or recolour the terminal: shown escaped.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _line(result: FileResult) -> str:
+    return f"    {_shown(result.path)}: {_shown(result.message)}"
 
 
 @dataclass
