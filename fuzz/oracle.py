@@ -170,7 +170,8 @@ RELEASE = Wanted(
 _HEAD_TAGS = (
     rb'(\r?\n[ \t]*)?<meta name="(?:tdm-reservation|tdm-policy|robots)" content="[^"]*"'
     rb'(?: data-optout-site="")?(?: /)?>'
-    rb'|(\r?\n[ \t]*)?<link rel="license" type="application/rsl\+xml" href="[^"]*"(?: /)?>'
+    rb'|(\r?\n[ \t]*)?<link rel="license" type="application/rsl\+xml" href="[^"]*"'
+    rb'(?: data-optout-site="")?(?: /)?>'
 )
 _FOOTER = rb'<a class="optout-site-reservation" href="[^"]*">[^<]*</a>'
 # The footer link goes on a line of its own (newline and indent are ours) or, when

@@ -21,7 +21,7 @@ RELEASE = Wanted(metas=(("tdm-reservation", "0"), ("tdm-policy", None)))
 OUR_TAG = re.compile(
     r'(\r?\n[ \t]*)?<(meta name="(tdm-reservation|tdm-policy)" content="[^"]*"'
     r'|meta name="robots" content="[^"]*" data-optout-site=""'
-    r'|link rel="[^"]*" type="[^"]*" href="[^"]*")( /)?>'
+    r'|link rel="[^"]*" type="[^"]*" href="[^"]*" data-optout-site="")( /)?>'
 )
 
 

@@ -18,7 +18,7 @@ from optout_site.cli import main
 
 OUR_TAG = re.compile(
     rb'(\r?\n[ \t]*)?(<meta name="(tdm-reservation|tdm-policy|robots)" content="[^"]*"( data-optout-site="")?( /)?>'
-    rb'|<link rel="license" type="application/rsl\+xml" href="[^"]*"( /)?>'
+    rb'|<link rel="license" type="application/rsl\+xml" href="[^"]*"( data-optout-site="")?( /)?>'
     rb'|<a class="optout-site-reservation" href="[^"]*">[^<]*</a>)'
 )
 
@@ -182,9 +182,17 @@ def test_temp_files_from_a_killed_run_are_swept(tmp_path, site_dir, write_config
         sites:
           - {{name: s, url: 'https://a.example', input: {site_dir}, rightsholder: {{name: A}}}}
         """)
-    (site_dir / "css" / ".optout-site-tmp-abc123").write_bytes(b"half")
+    from optout_site.build import atomic
+    from optout_site.build.pipeline import state_path
+
+    journal = state_path(load_site_from(cfg)).with_suffix(".temps")
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    with atomic.recording_temps(journal):  # a build killed mid-write
+        fd, left = atomic._create_temp(site_dir / "css")
+        os.write(fd, b"half")
+        os.close(fd)
     build(cfg)
-    assert not list(site_dir.rglob(".optout-site-tmp-*"))
+    assert not left.exists() and not list(site_dir.rglob(".optout-site-tmp-*"))
 
 
 def test_images_are_stamped_pixels_unchanged(example_config, tmp_path):

@@ -20,7 +20,7 @@ from support import CHROMIUM, REPO, chromium_screenshot, load_site
 
 from optout_site import config
 from optout_site.policy import Use
-from optout_site.signals import reservation
+from optout_site.signals import reservation, theme
 
 LANGS = ["en", "fr", "de", "es", "it"]
 
@@ -145,10 +145,10 @@ def test_national_law_is_named_on_its_own_language_page_only(site):
 def test_national_law_texts_say_where_they_come_from():
     # The rule at the top of reservation_texts.yaml: every legal text names its source
     # there, and only texts read verbatim in an official source are quoted.
-    head = (reservation.TEMPLATES / reservation.TEXTS_FILE).read_text("utf-8").split("\nen:")[0]
+    head = (theme.TEMPLATES / theme.TEXTS_FILE).read_text("utf-8").split("\nen:")[0]
     for source in ("§ 44b", "67", "70-quater", "paraphrase"):
         assert source in head, source
-    texts = reservation._shipped_texts()
+    texts = theme.shipped_texts()
     assert {lang for lang, t in texts.items() if "national_law" in t} == {"de", "es", "it"}
 
 
@@ -429,7 +429,7 @@ def test_a_site_reserving_nothing_gets_a_notice_not_a_reservation(tmp_path, site
 
 
 def test_every_shipped_language_has_the_notice_and_the_channel_notes():
-    texts = reservation._shipped_texts()
+    texts = theme.shipped_texts()
     keys = {k for k in texts["en"] if k.startswith("note")} | {"none"}
     for lang in LANGS:
         assert keys <= texts[lang].keys(), lang

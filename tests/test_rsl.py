@@ -115,7 +115,7 @@ def test_robots_line_and_link(tmp_path):
 def test_nothing_when_rsl_is_off(tmp_path):
     site = load(tmp_path, CONFIG.replace("rsl: {enabled: true}", "rsl: {enabled: false}"))
     assert rsl.robots_line(site) is None
-    assert rsl.link(site) is None
+    assert rsl.link(site) == ("license", "application/rsl+xml", None)
 
 
 def test_custom_path_is_absolute_in_robots_and_link(tmp_path):

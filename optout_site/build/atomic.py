@@ -1,8 +1,10 @@
 """Atomic file replacement: a reader sees the old file or the new one, never half of one.
 
 Every write goes to a temporary file in the target's own folder (same filesystem, so the
-rename is atomic), is flushed and fsynced, then renamed over the target. Temp files carry
-a fixed prefix so that a build killed mid-write can sweep its leftovers next time.
+rename is atomic), is flushed and fsynced, then renamed over the target. A build records
+the name of each temp file before creating it (:func:`recording_temps`), so the next build
+sweeps exactly the leftovers of a killed one and never a file of the user's that merely
+looks like one.
 """
 
 from __future__ import annotations
@@ -10,14 +12,54 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import secrets
 import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 TEMP_PREFIX = ".optout-site-tmp-"
+_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{16}")
+# Where this process records the temp files it creates (see recording_temps).
+_journal: list[Path] = []
+
+
+def is_temp_name(name: str) -> bool:
+    """Named as our temp files are (which alone proves nothing: see sweep_temp_files)."""
+    return _TEMP_NAME.fullmatch(name) is not None
+
+
+def record_temps(journal: Path | None) -> None:
+    """Record every temp file this process creates from now on in ``journal`` (None: stop)."""
+    _journal[:] = [journal] if journal is not None else []
+
+
+@contextlib.contextmanager
+def recording_temps(journal: Path | None) -> Iterator[None]:
+    record_temps(journal)
+    try:
+        yield
+    finally:
+        record_temps(None)
+
+
+def _create_temp(folder: Path) -> tuple[int, Path]:
+    """A new temp file in ``folder``, its name in the journal before the file exists."""
+    while True:
+        path = folder / (TEMP_PREFIX + secrets.token_hex(8))
+        for journal in _journal:
+            fd = os.open(journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, os.fsencode(path) + b"\0")
+            finally:
+                os.close(fd)
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
 
 
 @contextlib.contextmanager
@@ -37,10 +79,9 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
     # build into a fresh output folder near the speed of cp.
     durable = target.exists()
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
+        fd, tmp = _create_temp(target.parent)
     except OSError as exc:  # name the file the user knows, not our temp file
         raise OSError(exc.errno, exc.strerror, str(target)) from None
-    tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -179,7 +220,7 @@ def unwritable(folder: Path) -> str | None:
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+        fd, name = _create_temp(folder)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     os.close(fd)
@@ -188,11 +229,22 @@ def unwritable(folder: Path) -> str | None:
     return None
 
 
-def sweep_temp_files(root: Path) -> int:
-    """Remove temp files a killed build left behind; returns how many."""
+def sweep_temp_files(journal: Path, root: Path) -> int:
+    """Remove the temp files under ``root`` that builds recorded in ``journal`` and that are
+    still there (a build was killed mid-write); returns how many. Call it holding the
+    output's lock, so no build of ours is writing them now."""
+    try:
+        recorded = set(journal.read_bytes().split(b"\0"))
+    except FileNotFoundError:
+        return 0
     count = 0
-    for path in root.rglob(TEMP_PREFIX + "*"):
+    for raw in sorted(recorded - {b""}):
+        path = Path(os.fsdecode(raw))
+        if not is_temp_name(path.name) or not path.is_relative_to(root):
+            continue
         with contextlib.suppress(OSError):
-            path.unlink()
-            count += 1
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                path.unlink()
+                count += 1
+    journal.unlink(missing_ok=True)
     return count

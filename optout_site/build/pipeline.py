@@ -36,6 +36,7 @@ from optout_site.build.shard import Shard, select, tree_digest
 from optout_site.build.sitefiles import MERGED, site_files
 from optout_site.config import Site
 from optout_site.errors import UsageError
+from optout_site.signals import reservation
 
 
 class Progress(Protocol):
@@ -72,14 +73,18 @@ def build(
 ) -> BuildReport:
     """Build every selected site of a sites.yaml (a path, or a config already loaded).
 
-    Raises ConfigError on a bad config. ``force`` rebuilds every file, ignoring the
-    incremental state kept in ``state_dir`` (default: the user's cache folder, see
-    :func:`default_state_dir`).
+    Raises ConfigError on a bad config (a broken reservation page theme too), before
+    anything is written. ``force`` rebuilds every file, ignoring the incremental state
+    kept in ``state_dir`` (default: the user's cache folder, see :func:`default_state_dir`).
     """
     if not isinstance(cfg, config.Config):
         cfg = config.load(Path(cfg))
+    selected = cfg.select(sites)
+    for site in selected:
+        # A broken theme is a config error: found before any site is written.
+        reservation.render(site)
     report = BuildReport()
-    for site in cfg.select(sites):
+    for site in selected:
         path = state_path(site, state_dir)
         report.sites.append(
             build_site(
@@ -103,7 +108,8 @@ def default_state_dir() -> Path:
 
 def state_path(site: Site, state_dir: Path | None = None) -> Path:
     key = hashlib.sha256(str(site.output_dir).encode("utf-8")).hexdigest()[:16]
-    return (state_dir or default_state_dir()) / f"{site.name}-{key}.json"
+    # The key tells outputs apart; the name is for people, cut so the file name fits.
+    return (state_dir or default_state_dir()) / f"{site.name[:100]}-{key}.json"
 
 
 def build_site(
@@ -140,6 +146,7 @@ def build_site(
     # One build per output folder at a time: a second one would sweep the first's temp
     # files and the two would overwrite each other's results.
     lock = (state_file or state_path(site)).with_suffix(".lock")
+    journal = lock.with_suffix(".temps")  # the temp files this output's builds create
     with atomic.exclusive(lock) as holder:
         if holder is not None:
             message = (
@@ -148,8 +155,11 @@ def build_site(
             )
             report.files.append(FileResult(".", "folder", ERROR, message))
             return report
-        atomic.sweep_temp_files(out)
-        return _build(site, report, saved, dry_run, jobs, progress, state_file, shard)
+        atomic.sweep_temp_files(journal, out)
+        with atomic.recording_temps(journal):
+            built = _build(site, report, saved, dry_run, jobs, progress, state_file, shard, journal)
+        atomic.sweep_temp_files(journal, out)  # a worker that died may have left one
+        return built
 
 
 def _build(
@@ -161,6 +171,7 @@ def _build(
     progress: Progress,
     state_file: Path | None,
     shard: Shard | None = None,
+    journal: Path | None = None,
 ) -> SiteReport:
     out = site.output_dir
     entries, skipped = scan(site.input)
@@ -194,12 +205,19 @@ def _build(
             current.append(FileResult(task.rel, task.kind, UNCHANGED))  # not even opened
         else:
             tasks.append(task)
-    report.files.extend(FileResult(str(s.rel), "file", SKIPPED, s.reason) for s in skipped)
+    # A folder that cannot be listed is an error: its pages go out untagged (in place)
+    # or not at all (output mode).
+    report.files.extend(
+        FileResult(
+            str(s.rel), "folder" if s.unread else "file", ERROR if s.unread else SKIPPED, s.reason
+        )
+        for s in skipped
+    )
     report.files.extend(current)
     progress.start(site.name, len(tasks) + len(generated) + len(elsewhere))
     by_rel = {t.rel: t for t in tasks}
     try:
-        for result in _run(tasks, jobs):
+        for result in _run(tasks, jobs, journal):
             report.files.append(result)
             progress.advance(result)
             # Errors and skips are looked at again (and reported again) on every build.
@@ -214,7 +232,8 @@ def _build(
             else:
                 result = work.write_signal(out / rel, str(rel), data, dry_run)
                 said = [notes[rel]] if rel in notes else []
-                if rel in own:
+                # In place, the site's copy is ours from the last build unless we change it.
+                if rel in own and (site.output is not None or result.action != UNCHANGED):
                     said.insert(
                         0,
                         "merged with the site's own"
@@ -233,7 +252,8 @@ def _build(
         # still an input file is never withdrawn, whatever an older state says.
         produced = {str(rel) for rel in generated} | {str(e.rel) for e in entries}
         produced |= {str(s.rel) for s in skipped}
-        report.files.extend(_withdraw(out, saved, produced, dry_run))
+        unread = tuple(str(s.rel) for s in skipped if s.unread)
+        report.files.extend(_withdraw(out, saved, produced, dry_run, unread))
     finally:
         progress.finish()
         if state_file is not None and not dry_run:
@@ -258,24 +278,33 @@ def _write_outside(path: Path, data: bytes | Exception, dry_run: bool) -> FileRe
     return FileResult(str(path), result.kind, result.action, result.message)
 
 
-def _withdraw(out: Path, saved: state.State, produced: set[str], dry_run: bool) -> list[FileResult]:
+def _withdraw(
+    out: Path, saved: state.State, produced: set[str], dry_run: bool, unread: tuple[str, ...] = ()
+) -> list[FileResult]:
     """Remove what the tool published before and no longer produces; record the rest.
 
     Only a file still exactly as the tool left it is removed (in output mode a photo
     deleted from the input; in either mode a signal file whose feature was turned off).
-    A file someone changed since is left alone and forgotten.
+    A file someone changed since is left alone and forgotten. What lies in a folder that
+    could not be read this time (``unread``, "a/b/") may still be in the input: kept.
     """
     results: list[FileResult] = []
     for rel, was in sorted(saved.outputs.items()):
         if rel in produced:
             continue
+        if any(folder == "." or rel.startswith(f"{folder}/") for folder in unread):
+            produced.add(rel)  # still recorded, so a later build can withdraw it
+            continue
         path = out / rel
         if ".." in Path(rel).parts or Path(rel).is_absolute():
             continue  # not a path this tool writes
         if state.left(path) == was:
-            if not dry_run:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+            try:
+                if not dry_run:
+                    path.unlink(missing_ok=True)
+            except OSError as exc:
+                results.append(FileResult(rel, "file", ERROR, f"not withdrawn: {exc.strerror}"))
+                continue
             results.append(FileResult(rel, "file", REMOVED, "no longer produced by this build"))
     if not dry_run:
         saved.outputs = {
@@ -284,13 +313,13 @@ def _withdraw(out: Path, saved: state.State, produced: set[str], dry_run: bool) 
     return results
 
 
-def _run(tasks: list[Task], jobs: int | None) -> Iterator[FileResult]:
+def _run(tasks: list[Task], jobs: int | None, journal: Path | None) -> Iterator[FileResult]:
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1 or len(tasks) < 2:
         yield from map(work.process, tasks)
         return
     chunk = max(1, len(tasks) // (jobs * 8))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker, initargs=(journal,))
     done = 0
     try:
         for result in pool.map(work.process, tasks, chunksize=chunk):
@@ -334,6 +363,11 @@ def _second_signal_kills_workers() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _worker(journal: Path | None) -> None:
+    _ignore_interrupts()
+    atomic.record_temps(journal)  # a spawned worker does not inherit the parent's setting
 
 
 def _ignore_interrupts() -> None:

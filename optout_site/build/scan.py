@@ -6,12 +6,13 @@ the site, a dangling link and a link to a folder (possible loop) are reported an
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from optout_site import paths
-from optout_site.build.atomic import TEMP_PREFIX
+from optout_site.build.atomic import is_temp_name
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,14 @@ class Entry:
 class Skipped:
     rel: PurePosixPath
     reason: str
+    unread: bool = False  # a folder that could not be listed: its files are not built
+
+
+_TEMP = "named like an optout-site temp file (an interrupted build's?); not published"
+# What the system calls ENAMETOOLONG, in words a user can act on.
+TOO_LONG = (
+    "path too long for the system (over 4096 bytes with its folders, or a name over 255 bytes)"
+)
 
 
 def scan(root: Path) -> tuple[list[Entry], list[Skipped]]:
@@ -46,16 +55,19 @@ def scan(root: Path) -> tuple[list[Entry], list[Skipped]]:
             with os.scandir(folder) as listing:
                 items = sorted(listing, key=lambda item: item.name)
         except OSError as exc:  # an unreadable folder is named; the rest is built
-            reason = f"folder not read: {exc.strerror or type(exc).__name__}"
-            skipped.append(Skipped(PurePosixPath(prefix.rstrip("/") or "."), reason))
+            why = TOO_LONG if exc.errno == errno.ENAMETOOLONG else exc.strerror
+            reason = f"folder not read: {why or type(exc).__name__}"
+            skipped.append(Skipped(PurePosixPath(prefix.rstrip("/") or "."), reason, True))
             continue
         subfolders = []
         for item in items:
             rel = prefix + item.name
             if item.is_dir(follow_symlinks=False):
                 subfolders.append((rel + "/", item.path))
-            elif item.name.startswith(TEMP_PREFIX):
-                continue
+            elif is_temp_name(item.name):
+                # Ours, mid-write (a build is running) or left by one killed before
+                # builds recorded their temp files: never published.
+                skipped.append(Skipped(PurePosixPath(rel), _TEMP))
             elif item.is_symlink():
                 found = _follow(root, Path(item.path), PurePosixPath(rel))
                 if isinstance(found, Entry):
@@ -73,6 +85,14 @@ def scan(root: Path) -> tuple[list[Entry], list[Skipped]]:
 
 
 def _follow(root: Path, path: Path, rel: PurePosixPath) -> Entry | Skipped:
+    try:
+        return _target(root, path, rel)
+    except OSError as exc:
+        why = TOO_LONG if exc.errno == errno.ENAMETOOLONG else exc.strerror
+        return Skipped(rel, f"symlink not followed: {why or type(exc).__name__}")
+
+
+def _target(root: Path, path: Path, rel: PurePosixPath) -> Entry | Skipped:
     if path.is_dir():
         return Skipped(rel, "symlink to a folder, not followed")
     try:

@@ -7,6 +7,7 @@ and the other signals are still written.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -65,22 +66,7 @@ def site_files(
         else:
             out[PurePosixPath(name)] = content
     if site.reservation_page.enabled:
-        try:
-            pages = reservation.render(site)
-        except SignalError as exc:
-            out[PurePosixPath(site.reservation_page.path.strip("/") or "index.html")] = exc
-        else:
-            for path, page in pages.items():
-                rel = PurePosixPath(path.lstrip("/"))
-                theirs = _read(source / rel)
-                if theirs is not None and not _our_page(theirs, site.absolute(path)):
-                    out[rel] = SignalError(
-                        f"reservation_page.path {site.reservation_page.path} would replace "
-                        f"the site's own page {rel}; it is kept: choose another path"
-                    )
-                    continue
-                decision = site.policy.resolve(path)
-                out[rel] = _attempt(partial(page_tags.render, site, decision, page))
+        out.update(_reservation_pages(site, source))
     return out, notes, elsewhere
 
 
@@ -88,13 +74,38 @@ def site_files(
 MERGED = frozenset({PurePosixPath("robots.txt"), *(PurePosixPath(n) for n in hosts.RENDERERS)})
 
 
-def _our_page(data: bytes, url: str) -> bool:
-    """A reservation page an earlier build wrote: marked, or (before the mark) our
-    canonical link beside our tdm-reservation meta."""
-    if b'<meta name="generator" content="optout-site">' in data:
+def _reservation_pages(site: Site, source: Path) -> dict[PurePosixPath, Rendered]:
+    """The reservation pages, tagged; none at all where one would replace a page of the
+    site's own (the others would link to it as the reservation in another language)."""
+    try:
+        pages = reservation.render(site)
+    except SignalError as exc:
+        return {PurePosixPath(site.reservation_page.path.strip("/") or "index.html"): exc}
+    rels = {path: PurePosixPath(path.lstrip("/")) for path in pages}
+    theirs = [rel for path, rel in rels.items() if _theirs(source / rel, site.absolute(path))]
+    if theirs:
+        key = f"reservation_page.path {site.reservation_page.path}"
+        return {
+            rel: SignalError(
+                f"{key} would replace the site's own page {rel}; it is kept: choose another path"
+                if rel in theirs
+                else f"not written: {key} would replace the site's own page {theirs[0]}"
+            )
+            for rel in rels.values()
+        }
+    return {
+        rel: _attempt(partial(page_tags.render, site, site.policy.resolve(path), pages[path]))
+        for path, rel in rels.items()
+    }
+
+
+def _theirs(path: Path, url: str) -> bool:
+    """A page of the site's own is there (one that cannot be read counts as theirs)."""
+    try:
+        data = _read(path)
+    except SignalError:
         return True
-    canonical = f'<link rel="canonical" href="{url.removesuffix("index.html")}">'.encode()
-    return canonical in data and b'<meta name="tdm-reservation"' in data
+    return data is not None and not reservation.is_ours(data, url)
 
 
 def _attempt(render: Callable[[], bytes]) -> Rendered:
@@ -105,7 +116,14 @@ def _attempt(render: Callable[[], bytes]) -> Rendered:
 
 
 def _read(path: Path) -> bytes | None:
+    """The site's own copy of a file we publish, or None when it has none. One that is there
+    but cannot be read is an error of that file: writing ours would replace it unseen."""
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        return None
+    except OSError as exc:
+        # No file can stand at a path the system cannot take (writing ours names that).
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG):
+            return None
+        raise SignalError(
+            f"the site's own {path.name} cannot be read ({exc.strerror}); kept"
+        ) from None

@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -93,10 +94,13 @@ def stamp(src: Path, dst: Path) -> Stamp | None:
 
 
 def left(path: Path) -> Left | None:
-    """How an output file looks now, to know later whether it is still as we left it."""
+    """How an output file looks now, to know later whether it is still as we left it
+    (None for a folder: a skipped folder is no file we published)."""
     try:
         st = os.stat(path, follow_symlinks=False)
     except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 

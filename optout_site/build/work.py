@@ -7,6 +7,7 @@ result and is left exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import os
 import stat
@@ -23,6 +24,7 @@ from optout_site.build.report import (
     UNCHANGED,
     FileResult,
 )
+from optout_site.build.scan import TOO_LONG
 from optout_site.errors import HtmlError, ImageError
 from optout_site.html.splice import splice
 
@@ -40,10 +42,10 @@ def stamp_image(src: Path, dst: Path, rights: images.ImageRights) -> images.Stam
 
 def process(task: Task) -> FileResult:
     """Do one file's work. Never raises for a bad input file: it becomes an error result."""
-    link = linked_folder(task.dst, task.rel)
-    if link is not None:
-        return FileResult(task.rel, task.kind, ERROR, _through_link(link))
     try:
+        link = linked_folder(task.dst, task.rel)
+        if link is not None:
+            return FileResult(task.rel, task.kind, ERROR, _through_link(link))
         if task.kind == "page":
             return _process_page(task)
         if task.kind == "image":
@@ -81,6 +83,8 @@ def _copy_as_is(task: Task) -> str:
 
 
 def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return f"{TOO_LONG}: {exc.filename2 or exc.filename}"
     if isinstance(exc, OSError) and exc.strerror:
         # A failed rename names our temp file first; the user knows the target.
         name = exc.filename2 or exc.filename
@@ -224,10 +228,10 @@ def _through_link(link: Path) -> str:
 
 
 def write_signal(path: Path, rel: str, data: bytes, dry_run: bool) -> FileResult:
-    link = linked_folder(path, rel)
-    if link is not None:
-        return FileResult(rel, "signal", ERROR, _through_link(link))
     try:
+        link = linked_folder(path, rel)
+        if link is not None:
+            return FileResult(rel, "signal", ERROR, _through_link(link))
         return FileResult(rel, "signal", _replace_if_changed(path, data, dry_run))
     except OSError as exc:
         return FileResult(rel, "signal", ERROR, _describe(exc))

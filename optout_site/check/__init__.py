@@ -134,6 +134,14 @@ def _limits(ctx: Context) -> None:
             "the report is incomplete",
             "Run again with a longer --deadline or a larger --max-requests, or a smaller --sample.",
         )
+    for folder, reason in source.unread:
+        ctx.add(
+            "error",
+            AUDIT,
+            folder,
+            f"not checked: {reason}; the report is incomplete",
+            "Make the folder readable (or its path shorter) and run again.",
+        )
     for url in dict.fromkeys(source.malformed[:MAX_FINDINGS]):
         ctx.add(
             "warning",

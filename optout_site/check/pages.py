@@ -45,7 +45,7 @@ def head_of(body: bytes) -> bytes:
     return body[: match.start()] if match else body
 
 
-# The attribute that marks the robots meta optout-site writes (html.splice.ROBOTS_MARK).
+# The attribute that marks the robots meta optout-site writes (html.splice.MARK).
 OURS = "data-optout-site"
 
 

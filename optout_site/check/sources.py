@@ -95,8 +95,10 @@ class FolderSource:
         self.root = Path(root).resolve()
         self.label = str(root)
         self.origins = tuple(o.rstrip("/") for o in origins if o)
-        entries, _ = scan(self.root)
+        entries, skipped = scan(self.root)
         self._files = {e.url_path: e.path for e in entries}
+        # Folders that could not be listed: what they hold is not checked.
+        self.unread = [(str(s.rel), s.reason) for s in skipped if s.unread]
         self.skipped: list[str] = []  # never: a folder has no deadline
         self.malformed: list[str] = []  # URLs that cannot be parsed, skipped
         self.exhausted = ""
@@ -292,6 +294,7 @@ class HttpSource:
         self.max_requests = max_requests
         self.requests = 0
         self.skipped: list[str] = []  # paths not fetched: the deadline or the budget ran out
+        self.unread: list[tuple[str, str]] = []  # never: folders are FolderSource's
         self.malformed: list[str] = []  # URLs that cannot be parsed, skipped
         self.origins = (self.origin, *(o.rstrip("/") for o in _parsable(origins) if o))
         self._cache: dict[str, Fetched] = {}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import codecs
 import re
 
-_CHARSET_RE = re.compile(rb"charset\s*=\s*[\"']?\s*([A-Za-z0-9._:-]+)", re.I)
+import webencodings
+
 _XML_DECL_RE = re.compile(rb"^<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 
 _BOMS = (
@@ -31,28 +32,205 @@ def detect_encoding(data: bytes) -> tuple[str, int]:
     match = _XML_DECL_RE.match(data)
     if match:
         return _known_codec(match.group(1).decode("ascii")), 0
-    # WHATWG prescan looks at the first 1024 bytes; charset= inside a meta tag there wins.
-    for meta in re.finditer(rb"<meta\b[^>]*>", data[:1024], re.I):
-        match = _CHARSET_RE.search(meta.group(0))
-        if match:
-            return _known_codec(match.group(1).decode("ascii")), 0
-    return "utf-8", 0
+    found = prescan(data)
+    if isinstance(found, webencodings.Encoding):
+        return _known_codec(found.name), 0
+    # An unknown label and nothing else: markup is still ASCII, and ASCII (char refs) is
+    # all we insert then.
+    return ("ascii" if found else "utf-8"), 0
 
 
-def _known_codec(name: str) -> str:
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
+def _known_codec(label: str) -> str:
+    """The Python codec for an encoding label, as browsers read the label (WHATWG)."""
+    encoding = webencodings.lookup(label)
+    if encoding is None:
         # Unknown label: markup is still ASCII, and we only insert ASCII (char refs).
         return "ascii"
-    if codec.startswith("utf-16"):
+    if encoding.name.startswith("utf-16"):
         # WHATWG: a UTF-16 label found by the ASCII prescan means UTF-8 (bytes that spell
         # the label in ASCII are not UTF-16); inserting UTF-16 would garble the page.
         return "utf-8"
-    # WHATWG Encoding: browsers decode pages labelled latin-1 or ASCII as windows-1252.
-    if codec in ("iso8859-1", "latin-1", "ascii"):
+    if encoding.name == "x-user-defined":  # the prescan reads it as windows-1252
         return "cp1252"
+    try:
+        codec = codecs.lookup(encoding.codec_info.name).name
+    except LookupError:  # WHATWG's "replacement": the page is unreadable anyway
+        return "ascii"
     return codec if _ascii_compatible_codec(codec) else "ascii"
+
+
+# --- WHATWG "prescan a byte stream to determine its encoding" ------------------------
+# https://html.spec.whatwg.org/multipage/parsing.html#prescan-a-byte-stream-to-determine-its-encoding
+# Comments are skipped (a commented-out <meta charset> says nothing), attributes are read
+# by the spec's own rules, and a meta counts only with charset=, or with content= and
+# http-equiv="content-type" together.
+
+_SPACE = b"\t\n\x0c\r "
+_PRESCAN_BYTES = 1024
+
+
+class _End(Exception):
+    """The bytes ran out inside a tag: the prescan gives up (as html5lib does)."""
+
+
+def prescan(data: bytes) -> webencodings.Encoding | bool:
+    """The encoding the first 1024 bytes declare; else whether a label was seen that no
+    browser knows (True) or none at all (False)."""
+    data = data[:_PRESCAN_BYTES]
+    unknown = False
+    pos, end = 0, len(data)
+    try:
+        while pos < end:
+            if data.startswith(b"<!--", pos):
+                close = data.find(b"-->", pos + 2)  # "<!-->" is a whole comment
+                if close < 0:
+                    break
+                pos = close + 3
+            elif data[pos : pos + 5].lower() == b"<meta" and _is_space_or_slash(data, pos + 5):
+                pos, found = _meta(data, pos + 6)
+                if isinstance(found, webencodings.Encoding):
+                    return found
+                unknown = unknown or found
+            elif data[pos : pos + 1] == b"<" and _letter_at(
+                data, pos + 1 + (data[pos + 1 : pos + 2] == b"/")
+            ):
+                pos = _skip_tag(data, pos)
+            elif data[pos : pos + 2] in (b"<!", b"</", b"<?"):
+                close = data.find(b">", pos + 2)
+                if close < 0:
+                    break
+                pos = close + 1
+            else:
+                pos += 1
+    except _End:
+        pass
+    return unknown
+
+
+def _is_space_or_slash(data: bytes, pos: int) -> bool:
+    return pos < len(data) and data[pos] in _SPACE + b"/"
+
+
+def _letter_at(data: bytes, pos: int) -> bool:
+    return pos < len(data) and (0x41 <= data[pos] <= 0x5A or 0x61 <= data[pos] <= 0x7A)
+
+
+def _skip_tag(data: bytes, pos: int) -> int:
+    """Past a start or end tag's name and attributes (whose values may hold '>')."""
+    while pos < len(data) and data[pos] not in _SPACE + b">":
+        pos += 1
+    while True:
+        attr, pos = _attribute(data, pos)
+        if attr is None:
+            return pos
+
+
+def _meta(data: bytes, pos: int) -> tuple[int, webencodings.Encoding | bool]:
+    """Read a meta's attributes: the encoding it declares, else whether it named one no
+    browser knows."""
+    seen: set[bytes] = set()
+    pragma = False
+    need_pragma: bool | None = None
+    charset: webencodings.Encoding | None = None
+    unknown = False
+    while True:
+        attr, pos = _attribute(data, pos)
+        if attr is None:
+            break
+        name, value = attr
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == b"http-equiv" and value == b"content-type":
+            pragma = True
+        elif name == b"content" and charset is None and need_pragma is not False:
+            label = _charset_in_content(value)
+            found = webencodings.lookup(label.decode("latin-1")) if label is not None else None
+            if found is not None:
+                charset, need_pragma = found, True
+        elif name == b"charset":
+            charset = webencodings.lookup(value.decode("latin-1"))
+            need_pragma, unknown = False, charset is None
+    if need_pragma is None or (need_pragma and not pragma) or charset is None:
+        return pos, unknown
+    return pos, charset
+
+
+def _attribute(data: bytes, pos: int) -> tuple[tuple[bytes, bytes] | None, int]:
+    """The spec's "get an attribute": (name, value) lower-cased, and where it ends; None
+    at '>'. Raises _End where the bytes run out."""
+    end = len(data)
+    while pos < end and data[pos] in _SPACE + b"/":
+        pos += 1
+    _more(pos, end)
+    if data[pos] == 0x3E:
+        return None, pos + 1
+    name = bytearray()
+    while True:
+        _more(pos, end)
+        byte = data[pos]
+        if byte == 0x3D and name:  # "="
+            pos += 1
+            break
+        if byte in _SPACE:
+            while pos < end and data[pos] in _SPACE:
+                pos += 1
+            _more(pos, end)
+            if data[pos] != 0x3D:
+                return (bytes(name), b""), pos
+            pos += 1
+            break
+        if byte in b"/>":
+            return (bytes(name), b""), pos
+        name.append(_lower(byte))
+        pos += 1
+    while pos < end and data[pos] in _SPACE:
+        pos += 1
+    _more(pos, end)
+    quote = data[pos]
+    if quote in b"\"'":
+        close = data.find(bytes([quote]), pos + 1)
+        if close < 0:
+            raise _End
+        return (bytes(name), data[pos + 1 : close].lower()), close + 1
+    if quote == 0x3E:
+        return (bytes(name), b""), pos
+    start = pos
+    while pos < end and data[pos] not in _SPACE + b">":
+        pos += 1
+    _more(pos, end)
+    return (bytes(name), data[start:pos].lower()), pos
+
+
+def _more(pos: int, end: int) -> None:
+    if pos >= end:
+        raise _End
+
+
+def _lower(byte: int) -> int:
+    return byte + 0x20 if 0x41 <= byte <= 0x5A else byte
+
+
+_CONTENT_CHARSET = re.compile(rb"charset[\t\n\x0c\r ]*=[\t\n\x0c\r ]*", re.I)
+
+
+def _charset_in_content(value: bytes) -> bytes | None:
+    """WHATWG "extracting a character encoding from a meta element" (content=…)."""
+    pos = 0
+    while True:
+        at = value.lower().find(b"charset", pos)
+        if at < 0:
+            return None
+        match = _CONTENT_CHARSET.match(value, at)
+        if match is None:
+            pos = at + 7
+            continue
+        rest = value[match.end() :]
+        if rest[:1] in (b'"', b"'"):
+            close = rest.find(rest[:1], 1)
+            return rest[1:close] if close > 0 else None
+        token = re.match(rb"[^\t\n\x0c\r ;]+", rest)
+        return token.group(0) if token else None
 
 
 _ASCII_PROBE = "".join(map(chr, range(0x20, 0x7F))) + "\t\n\r"

@@ -111,7 +111,9 @@ class Wanted:
     tag; an empty tuple removes that tag. The author's robots tags are never edited: what
     the author wrote there (``noindex``, or a ``noai`` of their own) stays as written, and
     crawlers combine the directives of every robots tag.
-    ``links`` are (rel, type, href) for ``<link>`` tags we own, keyed by (rel, type).
+    ``links`` are (rel, type, href) for ``<link>`` tags we own, keyed by (rel, type); an
+    href of None removes ours. An author's own link of that key is never edited: where it
+    already points at href, ours is not added.
     ``footer`` is (href, text) for a link to the reservation page, placed just before the
     last ``footer_before`` end tag (``</footer>``, say: the link then takes the site
     footer's style), else before ``</body>``; None removes a link we placed earlier.
@@ -125,8 +127,9 @@ class Wanted:
 
 
 FOOTER_CLASS = "optout-site-reservation"
-# Marks the robots tag we own, so a later build can tell it from the author's own.
-ROBOTS_MARK = "data-optout-site"
+# Marks the robots and link tags we own, so a later build can tell them from the
+# author's own and withdraw exactly what it added.
+MARK = "data-optout-site"
 
 
 def _meta_name(tag: Tag) -> str | None:
@@ -204,20 +207,21 @@ def edit(
     needed = tuple(d for d in wanted.robots_add if d not in theirs)
     if needed and ours:
         edits.extend(_set_attr(ours[0], "content", ", ".join(needed)))
-        if ours[0].get(ROBOTS_MARK) is None:  # adopted from an earlier build: mark it
-            edits.extend(_set_attr(ours[0], ROBOTS_MARK, ""))
+        if ours[0].get(MARK) is None:  # adopted from an earlier build: mark it
+            edits.extend(_set_attr(ours[0], MARK, ""))
     elif needed:
-        inserts.append(f'<meta name="robots" content="{", ".join(needed)}" {ROBOTS_MARK}=""{close}')
+        inserts.append(f'<meta name="robots" content="{", ".join(needed)}" {MARK}=""{close}')
     edits.extend(_line_span(text, t) for t in (ours[1:] if needed else ours))
 
     for rel, kind, href in wanted.links:
         found = [t for t in head.links if _link_key(t) == (rel, kind)]
-        if href is None:
-            edits.extend(_line_span(text, t) for t in found)
-        elif not found:
-            inserts.append(f'<link rel="{rel}" type="{kind}" href="{value(href)}"{close}')
-        else:
-            edits.extend(_set_attr(found[0], "href", value(href)))
+        mine = [t for t in found if _is_our_link(t, adopt)]
+        if href is not None and mine:
+            edits.extend(_set_attr(mine[0], "href", value(href)))
+            mine = mine[1:]
+        elif href is not None and not any(_attr_is(t, "href", value(href)) for t in found):
+            inserts.append(f'<link rel="{rel}" type="{kind}" href="{value(href)}" {MARK}=""{close}')
+        edits.extend(_line_span(text, t) for t in mine)
 
     if inserts:
         insertion = "".join(head.indent + t for t in inserts)
@@ -327,10 +331,29 @@ def _set_attr(tag: Tag, name: str, value: str) -> list[tuple[int, int, str]]:
 def _is_ours(tag: Tag, adopt: bool) -> bool:
     """Our robots tag: marked, or, with ``adopt``, the exact unmarked tag builds wrote
     before the mark existed (``adopt`` is decided once, on the page as it came in)."""
-    if tag.get(ROBOTS_MARK) is not None:
+    if tag.get(MARK) is not None:
         return True
     attr = tag.get("content")
     return adopt and attr is not None and attr.value == "noai, noimageai"
+
+
+# The unmarked link builds wrote before the mark existed: these attributes in this order,
+# double-quoted, and always an absolute URL.
+_LEGACY_LINK = ["rel", "type", "href"]
+_ABSOLUTE = re.compile(r"https?://", re.I)
+
+
+def _is_our_link(tag: Tag, adopt: bool) -> bool:
+    """Our link: marked, or, with ``adopt``, exactly as builds wrote it before the mark."""
+    if tag.get(MARK) is not None:
+        return True
+    legacy = [a.name for a in tag.attrs] == _LEGACY_LINK and tag.attrs[0].quote == '"'
+    return adopt and legacy and _ABSOLUTE.match(tag.attrs[2].value) is not None
+
+
+def _attr_is(tag: Tag, name: str, value: str) -> bool:
+    attr = tag.get(name)
+    return attr is not None and attr.value == value
 
 
 def _directives(tag: Tag) -> set[str]:

@@ -20,7 +20,6 @@ HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
     reserved = dialects.tdm_reservation(decision)
     directives = dialects.robots_directives(decision, noarchive=site.robots_meta.bing_noarchive)
-    link = rsl.link(site)
     footer = None
     page = site.reservation_page
     if page.enabled and page.footer_link:
@@ -32,8 +31,8 @@ def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
             ("tdm-policy", site.tdm_policy_url if reserved else None),
         ),
         robots_add=directives,
-        # With RSL off we leave <link rel=license> alone: it may be the author's own.
-        links=(link,) if link is not None else (),
+        # With RSL off our link goes; an author's own <link rel=license> stays.
+        links=(rsl.link(site),),
         footer=footer,
         footer_before=site.reservation_page.footer_before,
     )

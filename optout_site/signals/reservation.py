@@ -26,31 +26,29 @@ the first language that does takes the main path.
 Theming: a ``reservation_page.templates`` folder is searched before ours (jinja2
 ChoiceLoader), so a ``reservation.html.j2`` there replaces the page, and can extend
 ``reservation_base.html.j2`` to override single blocks. A ``reservation_texts.yaml``
-there overrides our wording per language and key. Autoescaping is on throughout.
+there overrides our wording per language and key (:mod:`optout_site.signals.theme`, which
+also turns a broken theme into an error at its line). Autoescaping is on throughout.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, cast
 
-import jinja2
-import yaml
 from markupsafe import Markup, escape
 
 from optout_site import dialects, paths
 from optout_site.config import Site, keys
 from optout_site.errors import SignalError
+from optout_site.html import splice
 from optout_site.policy import Decision, Use
-from optout_site.signals import aitxt, rsl, tdmrep
+from optout_site.signals import aitxt, tdmrep, theme
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-TEMPLATE = "reservation.html.j2"
-TEXTS_FILE = "reservation_texts.yaml"
+# Marks the pages the build writes, so a rebuild never takes a page of the site's own for one.
+GENERATOR = ("generator", "optout-site")
+_MARK = b'<meta name="generator" content="optout-site"'
 FRANCE = frozenset({"france", "fr", "fra", "république française"})
 
 
@@ -62,22 +60,9 @@ class Page:
     href: str  # root-relative URL of the page
 
 
-@functools.cache
-def _shipped_texts() -> dict[str, dict[str, Any]]:
-    # Our own file, shipped with the package: language -> key -> text.
-    texts = yaml.safe_load((TEMPLATES / TEXTS_FILE).read_text(encoding="utf-8"))
-    return cast(dict[str, dict[str, Any]], texts)
-
-
 def texts(site: Site) -> dict[str, dict[str, Any]]:
     """Our texts, overlaid per language and key by the theme folder's own file."""
-    merged = {lang: dict(values) for lang, values in _shipped_texts().items()}
-    folder = site.reservation_page.templates
-    if folder is not None and (folder / TEXTS_FILE).is_file():
-        extra = yaml.safe_load((folder / TEXTS_FILE).read_text(encoding="utf-8")) or {}
-        for lang, values in extra.items():
-            merged.setdefault(lang, dict(_shipped_texts()["en"])).update(values or {})
-    return merged
+    return theme.texts(site.reservation_page.templates)
 
 
 _text_key = keys.text_key  # the same matching the config checks languages with
@@ -129,21 +114,6 @@ def footer_link(site: Site) -> tuple[str, str]:
     """(absolute URL, label) of the main-language page, for the link spliced into pages."""
     main = pages(site)[0]
     return site.absolute(main.href), _page_texts(site, main.texts)["footer_link"]
-
-
-def _environment(site: Site) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = []
-    if site.reservation_page.templates is not None:
-        loaders.append(jinja2.FileSystemLoader(str(site.reservation_page.templates)))
-    loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.ChainableUndefined,  # a theme's texts may lack optional keys
-    )
 
 
 def _uses(decision: Decision, words: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -292,7 +262,7 @@ def context(site: Site, page: Page, all_pages: list[Page]) -> dict[str, Any]:
         "reserved_any": reserves_anything(site),
         "notes": [t[key] for key in notes(site) if key in t],
         "page_url": site.absolute(page.href),
-        "rsl_url": (rsl.link(site) or (None, None, None))[2],
+        "rsl_url": site.rsl_url,
         "alternates": [
             {
                 "lang": other.lang,
@@ -310,9 +280,26 @@ def render(site: Site) -> dict[str, bytes]:
     """Site path (``/ai-reservation/index.html``, ...) → the page's UTF-8 HTML."""
     if not site.reservation_page.enabled:
         return {}
-    template = _environment(site).get_template(TEMPLATE)
+    template = theme.template(site.reservation_page.templates)
     all_pages = pages(site)
     return {
-        page.file: template.render(context(site, page, all_pages)).encode("utf-8")
+        page.file: _marked(theme.render(template, context(site, page, all_pages)).encode("utf-8"))
         for page in all_pages
     }
+
+
+def _marked(page: bytes) -> bytes:
+    """The page with our generator meta (a theme's own template may lack it)."""
+    if _MARK in page:
+        return page
+    return splice.splice(page, splice.Wanted(metas=(GENERATOR,)))
+
+
+def is_ours(data: bytes, url: str) -> bool:
+    """A reservation page an earlier build wrote: marked, or (before the mark) our page's
+    canonical link beside the declaration paragraph of our template and our meta."""
+    if _MARK in data:
+        return True
+    canonical = f'<link rel="canonical" href="{url.removesuffix("index.html")}">'.encode()
+    legacy = (canonical, b'<p class="declaration">', b'<meta name="tdm-reservation"')
+    return all(part in data for part in legacy)

@@ -51,7 +51,7 @@ def robots_line(site: Site) -> str | None:
     return f"License: {url}" if url else None
 
 
-def link(site: Site) -> tuple[str, str, str] | None:
-    """(rel, type, href) of the ``<link>`` every page carries, when RSL is on."""
-    url = site.rsl_url
-    return ("license", MEDIA_TYPE, url) if url else None
+def link(site: Site) -> tuple[str, str, str | None]:
+    """(rel, type, href) of the ``<link>`` every page carries; href None when RSL is off,
+    so a link an earlier build added is withdrawn."""
+    return ("license", MEDIA_TYPE, site.rsl_url)
