@@ -50,9 +50,9 @@ def plugins() -> tuple[Plugin, ...]:
     Imported on first use, so importing the package stays cheap for callers that never
     touch an image; the annotation makes mypy check each module against :class:`Plugin`.
     """
-    from optout_site.images import bmff_stub, gif, jpeg, png, tiff, webp
+    from optout_site.images import bmff, gif, jpeg, png, tiff, webp
 
-    table: list[Plugin] = [jpeg, png, webp, tiff, gif, bmff_stub]  # mypy names a misfit
+    table: list[Plugin] = [jpeg, png, webp, tiff, gif, bmff]  # mypy names a misfit
     return tuple(table)
 
 
