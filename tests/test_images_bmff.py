@@ -251,6 +251,15 @@ def test_boxes_that_may_hold_offsets_are_skipped(tmp_path: Path, extra: bytes, r
     _skipped(tmp_path, b.handmade(before_mdat=extra), reason)
 
 
+def test_brand_box_is_copied_and_a_bare_sequence_skipped(tmp_path: Path) -> None:
+    etyp = b.box(b"etyp", b.box(b"tyco", b"mif1avif"))
+    src = tmp_path / "etyp.heif"
+    src.write_bytes(b.handmade(before_mdat=etyp))
+    assert stamp(src, src, RIGHTS).status == "changed"
+    assert etyp in src.read_bytes()
+    _skipped(tmp_path, b.FTYP + b.box(b"moov", b"") + b.box(b"mdat", b""), "no meta box")
+
+
 def test_mdat_inside_meta_is_skipped(tmp_path: Path) -> None:
     data = b.handmade()
     meta = data.index(b"meta") - 4

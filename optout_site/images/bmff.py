@@ -67,8 +67,9 @@ BRANDS = {
 XMP_TYPE = b"application/rdf+xml"
 C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877c3ec7")
 MAX_XMP = 16 * 1024 * 1024
-# Boxes known to hold no file offsets (or, for meta, whose offsets we update).
-TOP_SAFE = {b"ftyp", b"meta", b"mdat", b"free", b"skip"}
+# Boxes known to hold no file offsets (or, for meta, whose offsets we update); etyp
+# only lists brand combinations.
+TOP_SAFE = {b"ftyp", b"etyp", b"meta", b"mdat", b"free", b"skip"}
 META_SAFE = {
     b"hdlr",
     b"pitm",
@@ -132,6 +133,8 @@ class Bmff:
                     "offsets that moving the image data would break"
                 )
         metas = [b for b in self.top if b.type == b"meta"]
+        if not metas and any(b.type == b"moov" for b in self.top):
+            raise Unsupported("image sequence without a still image (no meta box, only moov)")
         if len(metas) != 1:
             raise ImageError(f"expected one top-level meta box, found {len(metas)}")
         self.meta = metas[0]
