@@ -128,6 +128,25 @@ def handmade(
     return FTYP + meta(at) + before_mdat + box(b"mdat", MDAT_BODY, mdat)
 
 
+def movie(
+    offsets: list[int], table: bytes = b"stco", extra: bytes = b"", pad: bytes = b""
+) -> bytes:
+    """A moov box whose one track's chunk offset table (stco or co64) holds ``offsets``
+    (followed by ``pad`` inside the table box), then the ``extra`` boxes."""
+    wide = 4 if table == b"stco" else 8
+    entries = uint(len(offsets), 4) + b"".join(uint(o, wide) for o in offsets)
+    chunks = full(table, 0, entries + pad)
+    stbl = box(b"stbl", box(b"stsz", bytes(12)) + chunks + extra)
+    return box(b"moov", box(b"trak", box(b"mdia", box(b"minf", stbl))))
+
+
+def with_movie(table: bytes = b"stco", extra: bytes = b"", pad: bytes = b"") -> bytes:
+    """:func:`handmade` with a movie before mdat whose chunks start at A, B and C."""
+    draft = handmade(before_mdat=movie([0, 0, 0], table, extra, pad))
+    at = draft.index(MDAT_BODY)
+    return handmade(before_mdat=movie([at, at + 13, at + 20], table, extra, pad))
+
+
 # --- reading boxes (independently of the code under test) ---------------------------------
 
 
@@ -203,6 +222,26 @@ def xmp_items(data: bytes) -> list[int]:
             wide = 4 if data[body] == 3 else 2  # infe version 3: 32-bit item ids
             found.append(int.from_bytes(data[body + 4 : body + 4 + wide], "big"))
     return found
+
+
+def chunk_offsets(data: bytes) -> list[int]:
+    """Every chunk offset of every stco/co64 table under moov/trak/mdia/minf/stbl."""
+    out = []
+    pending = [(0, len(data))]
+    while pending:
+        start, end = pending.pop()
+        for kind, _s, body, e in walk(data, start, end):
+            if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
+                pending.append((body, e))
+            elif kind in (b"stco", b"co64"):
+                wide = 4 if kind == b"stco" else 8
+                count = int.from_bytes(data[body + 4 : body + 8], "big")
+                at = body + 8
+                out += [
+                    int.from_bytes(data[at + i * wide : at + (i + 1) * wide], "big")
+                    for i in range(count)
+                ]
+    return out
 
 
 def references(data: bytes) -> list[tuple[bytes, int, list[int]]]:

@@ -7,23 +7,23 @@ entry and gets a new location; its old bytes are dropped when they fill a top-le
 ``mdat`` of their own (our earlier stamp), otherwise left unreferenced inside theirs.
 
 Where the data goes: in a new top-level ``mdat`` right after ``meta``, located with
-construction method 0. Not in ``idat``: exiv2 and other metadata readers only follow
-file offsets, and appending to ``idat`` would still move everything after ``meta``. Not
-at the end of the file: an extent of length 0 runs "to the end of the file", and a box of
-size 0 does too, so appending would change what they hold.
+construction method 0. Not in ``idat``: exiftool and libheif also put XMP at file
+offsets, the layout readers are tested with, and growing ``idat`` would move everything
+after ``meta`` just the same. Not at the end of the file: an extent of length 0 runs "to
+the end of the file", and a box of size 0 does too, so appending would change them.
 
-Growing ``meta`` moves every byte after it, so every file offset in the file is updated:
-each construction-method-0 extent of ``iloc`` (through ``base_offset`` when the item has
-one, else the extent offsets). The new positions come from the plan itself (which source
-range lands where), so an offset that points into something we rewrite cannot be moved
-and the file is skipped. Boxes that may hold offsets we do not update (``moov`` sample
-tables, unknown boxes) and a 4-byte field that would overflow also mean "skipped",
-decided before anything is written.
+Growing ``meta`` moves every byte after it, so every file offset is updated: each
+construction-method-0 extent of ``iloc`` (through ``base_offset`` when the item has one,
+else the extent offsets), and the chunk offsets of an image sequence's ``moov``
+(:mod:`optout_site.images.bmff_moov`). The new positions come from the plan itself
+(which source range lands where), so an offset into something we rewrite cannot be
+moved and the file is skipped. Boxes that may hold offsets we do not update (``saio``,
+unknown boxes) and a 4-byte field that would overflow also mean "skipped", decided
+before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from optout_site.errors import ImageError, Unsupported
@@ -35,6 +35,7 @@ from optout_site.images.bmff_boxes import (
     Info,
     Location,
     Reference,
+    Relocate,
     body,
     boxes,
     iinf_count,
@@ -46,6 +47,8 @@ from optout_site.images.bmff_boxes import (
     parse_reference,
     reference_box,
 )
+from optout_site.images.bmff_moov import Movie, read_movie
+from optout_site.images.bmff_moov import pieces as movie_pieces
 from optout_site.images.container import Piece, Source, coalesce
 
 NAME = "bmff"
@@ -67,9 +70,9 @@ BRANDS = {
 XMP_TYPE = b"application/rdf+xml"
 C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877c3ec7")
 MAX_XMP = 16 * 1024 * 1024
-# Boxes known to hold no file offsets (or, for meta, whose offsets we update); etyp
-# only lists brand combinations.
-TOP_SAFE = {b"ftyp", b"etyp", b"meta", b"mdat", b"free", b"skip"}
+# Boxes known to hold no file offsets (or, for meta and moov, whose offsets we update);
+# etyp only lists brand combinations.
+TOP_SAFE = {b"ftyp", b"etyp", b"meta", b"moov", b"mdat", b"free", b"skip"}
 META_SAFE = {
     b"hdlr",
     b"pitm",
@@ -87,8 +90,6 @@ META_SAFE = {
     b"bxml",
 }
 SINGLE = {b"hdlr", b"pitm", b"iloc", b"iinf", b"iref", b"idat"}  # at most one in meta
-
-Relocate = Callable[[int, int | None], int]
 
 
 def accept(head: bytes) -> bool:
@@ -121,12 +122,11 @@ class Bmff:
         self.c2pa = any(b.type == b"uuid" and b.usertype == C2PA_UUID for b in self.top)
         # Reasons the file cannot be edited safely; reading its XMP is still fine.
         self.blockers: list[str] = []
+        self.movies: dict[int, Movie] = {}
         for b in self.top:
             if b.type == b"moov":
-                self.blockers.append(
-                    f"image sequence (moov box at byte offset {b.start}): its sample "
-                    "offsets would need updating, which is not supported"
-                )
+                self.movies[b.start] = read_movie(source, b)
+                self.blockers.extend(self.movies[b.start].blockers)
             elif b.type not in TOP_SAFE and not (b.type == b"uuid" and b.usertype == C2PA_UUID):
                 self.blockers.append(
                     f"unknown box {b.name!r} at byte offset {b.start} may hold file "
@@ -264,9 +264,10 @@ class Bmff:
         before = self.top[: self.top.index(self.meta)]
         xmp_at = sum(b.end - b.start for b in before if b is not drop) + size(draft)
         xmp_at += len(data) - len(packet)
-        relocate = _relocator(coalesce(self._pieces(draft, data, drop)), self.source.size)
+        draft_pieces = coalesce(self._pieces(draft, data, drop, None))
+        relocate = _relocator(draft_pieces, self.source.size)
         meta = self._meta(item, len(packet), xmp_at, relocate)
-        return coalesce(self._pieces(meta, data, drop))
+        return coalesce(self._pieces(meta, data, drop, relocate))
 
     def _new_id(self) -> int:
         ids = {i.item for i in self.infos} | set(self.locations) | {self.primary}
@@ -297,13 +298,18 @@ class Bmff:
                 if other.item != loc.item and other.method == 0
                 for e in other.extents
             ]
+            others += [
+                (o, 1) for movie in self.movies.values() for t in movie.tables for o in t.offsets
+            ]
             if pos == b.end and not any(
                 s < b.end and (length is None or s + length > b.start) for s, length in others
             ):
                 return b
         return None
 
-    def _pieces(self, meta: list[Piece], data: bytes, drop: Box | None) -> list[Piece]:
+    def _pieces(
+        self, meta: list[Piece], data: bytes, drop: Box | None, relocate: Relocate | None
+    ) -> list[Piece]:
         out: list[Piece] = []
         for b in self.top:
             if b is drop:
@@ -311,9 +317,26 @@ class Bmff:
             if b is self.meta:
                 out.extend(meta)
                 out.append(data)
+            elif b.start in self.movies:
+                chunks = self._chunk_relocator(relocate) if relocate else None
+                out.extend(movie_pieces(self.movies[b.start], chunks))
             else:
                 out.append((b.start, b.end - b.start))
         return out
+
+    def _chunk_relocator(self, relocate: Relocate) -> Relocate:
+        """Chunks run for lengths only the sample tables know: all of them must move
+        with the rest of their mdat box, which is where every chunk lives."""
+
+        def move(start: int, _length: int | None) -> int:
+            box = next((b for b in self.top if b.type == b"mdat" and b.body <= start < b.end), None)
+            if box is None:
+                raise Unsupported(
+                    f"a sample chunk at byte offset {start} lies outside any mdat box"
+                )
+            return relocate(start, box.end - start)
+
+        return move
 
     def _meta(
         self, item: int, length: int, xmp_at: int | None, relocate: Relocate | None

@@ -9,6 +9,7 @@ ISO/IEC 23008-12 §9). Every read is bounds-checked, so malformed input raises
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from optout_site.errors import ImageError, Unsupported
@@ -16,6 +17,9 @@ from optout_site.images.container import Source
 
 MAX_BODY = 16 * 1024 * 1024  # an item box (iloc, iinf, iref…) larger than this is not sane
 MAX_BOXES = 100_000  # boxes in one container: a bound on the work hostile input can cause
+
+# Where a source range (offset, length; None: to the end) lands in the output file.
+Relocate = Callable[[int, int | None], int]
 
 
 @dataclass(frozen=True)
