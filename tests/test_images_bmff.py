@@ -18,8 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from support import FULL
+from support import FULL, run_cli, write_example_config
 
+from optout_site import config
+from optout_site.build import pipeline
 from optout_site.build.work import stamp_image as stamp
 from optout_site.errors import ImageError, Unsupported
 from optout_site.images import bmff, inspect, read_xmp, xmp
@@ -156,6 +158,21 @@ def test_libheif_reads_xmp_and_decodes_same_pixels(corpus: dict, tmp_path: Path)
             with Image.open(png) as im:
                 decoded.append((im.mode, im.size, im.tobytes()))
         assert decoded[0] == decoded[1], name
+
+
+@pytest.mark.slow  # a whole build and check of the example site
+def test_build_stamps_and_check_reads_avif_and_heic(tmp_path: Path, capsys) -> None:
+    cfg = write_example_config(tmp_path)
+    for name in ("rgb.avif", "rgb.heic"):
+        (tmp_path / "public" / name).write_bytes(_REAL[name])
+    report = pipeline.build(cfg, jobs=1, state_dir=tmp_path / "state")
+    assert report.ok, report.render()
+    site = config.load(cfg).sites[0]
+    assert run_cli(["check", str(site.output_dir), "--json", "--config", str(cfg)]) == 0
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert not [x for x in findings if x["path"] in ("/rgb.avif", "/rgb.heic")], findings
+    for name in ("rgb.avif", "rgb.heic"):
+        assert xmp.summary(read_xmp(site.output_dir / name) or b"")["data_mining"]
 
 
 # --- hand-built files: every iloc layout, offsets checked field by field --------------------
