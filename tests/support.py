@@ -125,6 +125,23 @@ BASE = ImageRights(
     contact=Contact(name="Jane", email="jane@j.example"),
 )
 
+# Every field set: what the per-format tests read back with exiftool.
+FULL = ImageRights(
+    data_mining=DMI,
+    other_constraints="No TDM under Art. 4(3) DSM Directive",
+    web_statement="https://jane.example/licensing",
+    usage_terms="All rights reserved; no AI training.",
+    copyright="\u00a9 2025 Jane Doe",
+    creator="Jane Doe",
+    contact=Contact(
+        name="Jane Doe",
+        email="jane@jane.example",
+        url="https://jane.example",
+        city="Lisbon",
+        country="Portugal",
+    ),
+)
+
 
 # --- the bundled example ------------------------------------------------------------------
 

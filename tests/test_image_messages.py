@@ -19,7 +19,7 @@ BROKEN = {
     "images/cut.jpg": (TRUNCATED, "the file ends early (truncated)"),
     "images/empty.png": (b"", "empty file"),
     "images/odd.jpg": (NO_FRAME, "non-standard JPEG we do not modify; browsers may still show it"),
-    "images/text.gif": (b"not a gif", "not a JPEG, PNG, WebP, TIFF or GIF image"),
+    "images/text.gif": (b"not a gif", "not a JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIC image"),
 }
 
 

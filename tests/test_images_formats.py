@@ -11,25 +11,12 @@ from pathlib import Path
 import imagefactory as f
 import pytest
 from PIL import Image
+from support import FULL
 
 from optout_site.build.work import stamp_image as stamp
-from optout_site.images import Contact, ImageRights, read_xmp
+from optout_site.images import read_xmp
 
-RIGHTS = ImageRights(
-    data_mining=f.DMI,
-    other_constraints="No TDM under Art. 4(3) DSM Directive",
-    web_statement="https://jane.example/licensing",
-    usage_terms="All rights reserved; no AI training.",
-    copyright="\u00a9 2025 Jane Doe",
-    creator="Jane Doe",
-    contact=Contact(
-        name="Jane Doe",
-        email="jane@jane.example",
-        url="https://jane.example",
-        city="Lisbon",
-        country="Portugal",
-    ),
-)
+RIGHTS = FULL
 NAMES = sorted(f.catalogue())
 # Fixtures that already carry another tool's XMP with its own dc:rights/dc:creator.
 FOREIGN = {n for n in NAMES if n.startswith(("foreign", "extended", "xmp_after"))}

@@ -50,9 +50,9 @@ def plugins() -> tuple[Plugin, ...]:
     Imported on first use, so importing the package stays cheap for callers that never
     touch an image; the annotation makes mypy check each module against :class:`Plugin`.
     """
-    from optout_site.images import bmff_stub, gif, jpeg, png, tiff, webp
+    from optout_site.images import bmff, gif, jpeg, png, tiff, webp
 
-    table: list[Plugin] = [jpeg, png, webp, tiff, gif, bmff_stub]  # mypy names a misfit
+    table: list[Plugin] = [jpeg, png, webp, tiff, gif, bmff]  # mypy names a misfit
     return tuple(table)
 
 
@@ -77,7 +77,7 @@ def _open_container(source: Source) -> tuple[Plugin, Container]:
     return plugin, plugin.parse(source)
 
 
-_SHOWN_AS = {"webp": "WebP"}
+_SHOWN_AS = {"webp": "WebP", "bmff": "AVIF/HEIC"}
 
 
 def _plain(exc: ImageError, source: Source) -> ImageError:
@@ -91,7 +91,7 @@ def _plain(exc: ImageError, source: Source) -> ImageError:
         return ImageError("the file ends early (truncated)", str(exc))
     plugin = _plugin(source)
     if plugin is None:
-        return ImageError("not a JPEG, PNG, WebP, TIFF or GIF image", str(exc))
+        return ImageError("not a JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIC image", str(exc))
     shown = _SHOWN_AS.get(plugin.NAME, plugin.NAME.upper())
     return ImageError(
         f"non-standard {shown} we do not modify; browsers may still show it", str(exc)
