@@ -109,6 +109,56 @@ HOSTS_PATHS = [
     "/missing.html",
 ]
 
+# What every host must send for each of HOSTS_PATHS, written by hand from HOSTS_SITE's
+# policy text and docs/signals.md, never computed by optout_site (a bug in the code that
+# builds the headers must not also build the expectation). How each row follows:
+# * default (reserve tdm, train, ai-input; allow search): TDMRep reserves; train and
+#   ai-input are both reserved, so noai, noimageai; Content-Usage leaves search unsaid
+#   because search=y would grant training for search (train is reserved).
+# * /press/ (allows everything): nothing reserved, so no tdm-policy, no X-Robots-Tag, and
+#   every label y.
+# * /blog/ (allows ai-input): noai needs train *and* ai-input reserved, so no X-Robots-Tag.
+# * /*.pdf$ (reserves search too): search=n.
+# Link (RSL is on) is the same everywhere.
+_LEA_POLICY = "https://lea.example/policies/tdm-policy.json"
+_LEA_LINK = '<https://lea.example/license.xml>; rel="license"; type="application/rsl+xml"'
+_RESERVED = {
+    "tdm-reservation": "1",
+    "tdm-policy": _LEA_POLICY,
+    "X-Robots-Tag": "noai, noimageai",
+    "Content-Usage": "train-ai=n, ai-use=n",
+    "Link": _LEA_LINK,
+}
+_EXEMPT = {
+    "tdm-reservation": "0",
+    "Content-Usage": "train-ai=y, ai-use=y, search=y",
+    "Link": _LEA_LINK,
+}
+HOSTS_EXPECTED: dict[str, dict[str, str]] = {
+    "/": _RESERVED,
+    "/index.html": _RESERVED,
+    "/gallery/photo.jpg": _RESERVED,
+    "/press/": _EXEMPT,
+    "/press/kit.jpg": _EXEMPT,
+    "/press/embargo/teaser.jpg": _RESERVED,
+    "/pressroom/a.jpg": _RESERVED,  # /press/ is a folder: /pressroom/ is not under it
+    "/blog/post.html": {
+        "tdm-reservation": "1",
+        "tdm-policy": _LEA_POLICY,
+        "Content-Usage": "train-ai=n, ai-use=y",
+        "Link": _LEA_LINK,
+    },
+    "/docs/brochure.pdf": {**_RESERVED, "Content-Usage": "train-ai=n, ai-use=n, search=n"},
+    "/my%20docs/a.jpg": _EXEMPT,
+    "/caf%C3%A9/a.jpg": _EXEMPT,  # rule /café/
+    "/~jane/a.jpg": _EXEMPT,  # rule /%7Ejane/
+    "/cafe/a.jpg": _RESERVED,
+    "/.well-known/tdmrep.json": {**_RESERVED, "Content-Type": "application/json"},
+    "/policies/tdm-policy.json": {**_RESERVED, "Content-Type": "application/ld+json"},
+    "/license.xml": {**_RESERVED, "Content-Type": "application/rsl+xml"},
+    "/missing.html": _RESERVED,
+}
+
 
 def load_hosts_site(folder: Path) -> config.Site:
     return load_site(folder, HOSTS_SITE)
