@@ -14,6 +14,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -214,6 +215,27 @@ def make_example(root: Path, **overrides: object) -> tuple[Path, config.Site]:
     # Every signal comes from the build itself: a missing robots.txt must fail a test.
     assert (site.output_dir / "robots.txt").is_file()
     return cfg, site
+
+
+# Seeds that give str hashing (and so set order) different layouts in each interpreter.
+HASH_SEEDS = ("0", "1", "2")
+
+
+def outputs_across_processes(code: str) -> list[bytes]:
+    """What ``code`` writes to ``sys.stdout.buffer``, run once per seed of HASH_SEEDS, each
+    in a fresh interpreter with its own ``PYTHONHASHSEED``: determinism that two calls in
+    one process cannot show (both would see the same hash order)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    out = []
+    for seed in HASH_SEEDS:
+        env["PYTHONHASHSEED"] = seed
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        out.append(done.stdout)
+    return out
 
 
 def run_cli(argv: list[str]) -> int:

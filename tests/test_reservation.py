@@ -8,6 +8,7 @@ the bundled example's page (main language, or the one named) to a PNG.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -16,7 +17,14 @@ from pathlib import Path
 import html5lib
 import lxml.html
 import pytest
-from support import CHROMIUM, REPO, chromium_screenshot, load_site
+from support import (
+    CHROMIUM,
+    HASH_SEEDS,
+    REPO,
+    chromium_screenshot,
+    load_site,
+    outputs_across_processes,
+)
 
 from optout_site import config
 from optout_site.policy import Use
@@ -355,8 +363,19 @@ def test_a_theme_language_gets_its_own_page(tmp_path):
     )
 
 
-def test_disabled_page_and_deterministic_output(site, tmp_path):
-    assert reservation.render(site) == reservation.render(site)
+@pytest.mark.slow  # three fresh interpreters
+def test_output_is_the_same_in_every_process(site):
+    code = (
+        "import pickle, sys; from optout_site import config;"
+        " from optout_site.signals import reservation;"
+        f"site = config.load({str(site.input.parent / 'sites.yaml')!r}).sites[0];"
+        "sys.stdout.buffer.write(pickle.dumps(list(reservation.render(site).items())))"
+    )
+    want = list(reservation.render(site).items())
+    assert [pickle.loads(o) for o in outputs_across_processes(code)] == [want] * len(HASH_SEEDS)
+
+
+def test_disabled_page_renders_nothing(tmp_path):
     off = load_site(
         tmp_path / "off",
         """
