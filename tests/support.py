@@ -9,8 +9,10 @@ Image factories are in ``imagefactory.py``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -282,6 +284,68 @@ def chromium_screenshot(
         capture_output=True,
         timeout=60,
     )
+
+
+# Run at the end of the page: what a reader sees (the rendered text) and every box that
+# spills out of the viewport (unless a box that scrolls holds it) or out of its own width (a long URL in a table
+# cell, a word too wide for a phone), as JSON in a script element --dump-dom keeps as is.
+_LAYOUT_PROBE = """<script>(function () {
+  var root = document.documentElement, vw = root.clientWidth, over = [];
+  function scrolls(el) {  // inside a box that scrolls or clips: the page itself still fits
+    for (var p = el.parentElement; p && p !== document.body; p = p.parentElement)
+      if (getComputedStyle(p).overflowX !== "visible") return true;
+    return false;
+  }
+  function name(el) { return el.tagName.toLowerCase() + (el.className ? "." + el.className : ""); }
+  document.querySelectorAll("body *").forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (el.id === "optout-layout" || (r.width === 0 && r.height === 0)) return;
+    if ((r.right > vw + 1 || r.left < -1) && !scrolls(el)) over.push(name(el) + " leaves the viewport");
+    var style = getComputedStyle(el);
+    if (style.overflowX === "visible" && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+      over.push(name(el) + " content is wider than its box");
+  });
+  if (root.scrollWidth > vw + 1) over.push("the page scrolls sideways");
+  var out = document.createElement("script");
+  out.type = "application/json"; out.id = "optout-layout";
+  out.textContent = JSON.stringify({text: document.body.innerText, width: vw, overflow: over})
+    .replace(/</g, "\\u003c");
+  document.body.appendChild(out);
+})();</script>"""
+
+
+def chromium_layout(html: bytes, folder: Path, width: int, height: int = 1200) -> dict:
+    """``html`` laid out by headless Chromium in a ``width`` x ``height`` window: the
+    rendered ``text`` (``innerText``), the viewport ``width`` and the ``overflow`` list
+    (empty when every box fits). Needs /usr/bin/chromium (.ci/run installs it)."""
+    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing (apt-get install chromium)"
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / "layout.html"
+    page.write_bytes(html + _LAYOUT_PROBE.encode())
+    done = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={folder / 'profile'}",
+            f"--window-size={width},{height}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    found = re.search(
+        rb'<script type="application/json" id="optout-layout">(.*?)</script>', done.stdout, re.S
+    )
+    assert found, done.stderr.decode(errors="replace")[-2000:]
+    return json.loads(found.group(1))
 
 
 # --- real web servers on loopback (nginx, Apache httpd, Caddy) ------------------------------
