@@ -96,3 +96,41 @@ def test_a_file_we_cannot_give_away_keeps_at_least_its_group() -> None:
         assert after.st_gid == NOBODY and after.st_mode & 0o777 == 0o666
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["new-file", "replace"])
+def test_a_signal_as_the_temp_file_is_created_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh: bool
+) -> None:
+    """Ctrl-C landing the instant the temp file exists, before its name reaches our code."""
+    page = tmp_path / "page.html"
+    if not fresh:
+        page.write_bytes(b"old")
+    real_open = os.open
+
+    def open_then_interrupt(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fd = real_open(path, *args, **kwargs)
+        if os.path.basename(path).startswith(atomic.TEMP_PREFIX):
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_bytes(page, b"new")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if fresh else ["page.html"])
+    if not fresh:
+        assert page.read_bytes() == b"old"
+
+
+def test_temp_names_never_reuse_an_existing_file(tmp_path: Path, monkeypatch) -> None:
+    """A name taken by another writer (say a parallel worker) is skipped, never removed."""
+    page = tmp_path / "page.html"
+    taken = tmp_path / f"{atomic.TEMP_PREFIX}taken"
+    taken.write_bytes(b"someone else's")
+    names = iter(["taken", "free"])
+    monkeypatch.setattr(atomic.secrets, "token_hex", lambda n: next(names))
+    atomic.write_bytes(page, b"new")
+    assert taken.read_bytes() == b"someone else's" and page.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [taken.name, "page.html"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -36,11 +37,22 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
     # power cut, run the build again with --force); skipping fsync there is what keeps a
     # build into a fresh output folder near the speed of cp.
     durable = target.exists()
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=target.parent)
-    except OSError as exc:  # name the file the user knows, not our temp file
-        raise OSError(exc.errno, exc.strerror, str(target)) from None
-    tmp = Path(tmp_name)
+    # The name is ours before the file exists (mkstemp hands it back only afterwards), so a
+    # Ctrl-C the instant the file is created still finds it in a handler that removes it.
+    for _attempt in range(100):
+        tmp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        try:
+            fd = os.open(tmp, _TEMP_FLAGS, 0o600)
+        except FileExistsError:
+            continue  # another writer's: never removed
+        except OSError as exc:  # name the file the user knows, not our temp file
+            raise OSError(exc.errno, exc.strerror, str(target)) from None
+        except BaseException:
+            _discard(tmp)
+            raise
+        break
+    else:
+        raise FileExistsError(errno.EEXIST, "no free temporary file name", str(target.parent))
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -59,9 +71,16 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
         if durable:
             _fsync_dir(target.parent)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        _discard(tmp)
         raise
+
+
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
 
 
 def _same_inode(a: Path, b: Path) -> bool:
