@@ -134,3 +134,93 @@ def test_temp_names_never_reuse_an_existing_file(tmp_path: Path, monkeypatch) ->
     atomic.write_bytes(page, b"new")
     assert taken.read_bytes() == b"someone else's" and page.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == [taken.name, "page.html"]
+
+
+# --- the rest of the writer: copies, the build lock, the writability probe, the sweep ----
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["copy_file_range", "plain-copy"])
+def test_copy_file_is_byte_exact_and_keeps_mode_and_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    if not fast:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    source = tmp_path / "in.jpg"
+    data = bytes(range(256)) * 5000  # over one copy_file_range chunk on most kernels
+    source.write_bytes(data)
+    os.chmod(source, 0o640)
+    os.utime(source, ns=(1_000_000_000, 1_500_000_000))
+    target = tmp_path / "out" / "in.jpg"
+    atomic.copy_file(source, target)
+    assert target.read_bytes() == data
+    st = os.stat(target)
+    assert st.st_mode & 0o777 == 0o640 and st.st_mtime_ns == 1_500_000_000
+    atomic.copy_file(source, target)  # over an existing copy: still exact
+    assert target.read_bytes() == data
+    assert [p.name for p in target.parent.iterdir()] == ["in.jpg"]
+
+
+def test_copy_falls_back_when_copy_file_range_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> int:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"abc" * 1000)
+    atomic.copy_file(source, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"abc" * 1000
+
+
+def test_copy_falls_back_when_copy_file_range_stops_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "copy_file_range", lambda *args: 0, raising=False)
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"xyz" * 1000)
+    atomic.copy_file(source, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"xyz" * 1000
+
+
+def test_exclusive_lets_one_holder_in_and_names_it(tmp_path: Path) -> None:
+    lock = tmp_path / "state" / "build.lock"
+    with atomic.exclusive(lock) as first:
+        assert first is None
+        assert lock.read_text() == str(os.getpid())
+        with atomic.exclusive(lock) as second:  # a second open file description: refused
+            assert second == f"pid {os.getpid()}"
+    with atomic.exclusive(lock) as again:
+        assert again is None  # released on leaving the block
+    lock.write_text("")
+    import fcntl
+
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with atomic.exclusive(lock) as unnamed:
+            assert unnamed == "another process"
+    finally:
+        os.close(fd)
+
+
+def test_unwritable_says_why_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    assert atomic.unwritable(out) is None
+    assert out.is_dir() and list(out.iterdir()) == []
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert atomic.unwritable(blocker / "sub") in ("Not a directory", "File exists")
+
+
+def test_sweep_removes_only_our_temp_files_and_counts_them(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    ours = [tmp_path / f"{atomic.TEMP_PREFIX}1", tmp_path / "a" / "b" / f"{atomic.TEMP_PREFIX}x"]
+    for path in ours:
+        path.write_bytes(b"half")
+    keep = [tmp_path / "page.html", tmp_path / "a" / "optout-site-tmp-not-ours"]
+    for path in keep:
+        path.write_bytes(b"mine")
+    assert atomic.sweep_temp_files(tmp_path) == 2
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in keep)
+    assert atomic.sweep_temp_files(tmp_path) == 0
