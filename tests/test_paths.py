@@ -70,6 +70,7 @@ def test_file_names_keep_the_characters_a_path_may_hold() -> None:
     [
         ("/", "/", "/sample.html"),
         ("/blog/", "/blog/", "/blog/sample.html"),
+        ("/FAX", "/FAX", "/FAX/sample.html"),  # only slashes are trimmed
         ("/a/*.jpg$", "/a/x.jpg", "/a/x.jpg/sample.html"),
         ("/café/*", "/caf%C3%A9/x", "/caf%C3%A9/x/sample.html"),  # "x" for each "*"
         ("", "/", "/sample.html"),
