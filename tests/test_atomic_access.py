@@ -224,3 +224,40 @@ def test_sweep_removes_only_our_temp_files_and_counts_them(tmp_path: Path) -> No
     assert atomic.sweep_temp_files(tmp_path) == 2
     assert not any(p.exists() for p in ours) and all(p.exists() for p in keep)
     assert atomic.sweep_temp_files(tmp_path) == 0
+
+
+def test_write_bytes_gives_a_new_file_the_mode_of_mode_from(tmp_path: Path) -> None:
+    source = tmp_path / "in.html"
+    source.write_bytes(b"x")
+    os.chmod(source, 0o600)
+    atomic.write_bytes(tmp_path / "out.html", b"y", mode_from=source)
+    assert os.stat(tmp_path / "out.html").st_mode & 0o777 == 0o600
+    atomic.write_bytes(tmp_path / "plain.html", b"y")
+    assert os.stat(tmp_path / "plain.html").st_mode & 0o777 == 0o644
+
+
+def test_unwritable_asks_an_existing_folder_again(tmp_path: Path) -> None:
+    assert atomic.unwritable(tmp_path) is None
+    assert atomic.unwritable(tmp_path) is None  # a build asks before every run
+
+
+def test_a_failure_after_the_rename_is_reported_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(b"old")
+
+    def no_fsync(folder: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(atomic, "_fsync_dir", no_fsync)
+    with pytest.raises(OSError, match="Input/output error"):
+        atomic.write_bytes(page, b"new")  # the temp file is renamed already: nothing to remove
+    assert page.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_sweep_passes_over_what_it_cannot_remove(tmp_path: Path) -> None:
+    (tmp_path / f"{atomic.TEMP_PREFIX}folder").mkdir()  # not a file: left alone, not counted
+    (tmp_path / f"{atomic.TEMP_PREFIX}file").write_bytes(b"half")
+    assert atomic.sweep_temp_files(tmp_path) == 1
+    assert (tmp_path / f"{atomic.TEMP_PREFIX}folder").is_dir()
