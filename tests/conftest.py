@@ -13,6 +13,8 @@ import pytest
 from hypothesis import settings
 from support import EXAMPLE, apache_server, caddy_server, nginx_server, world_readable_dir
 
+from optout_site import paths
+
 # CI runs a fixed, derandomised set of examples, so a red run is the code's fault and
 # repeats; locally each run explores new examples (HYPOTHESIS_PROFILE=ci to reproduce CI).
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -38,6 +40,14 @@ def write_config(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _fresh_path_matchers() -> None:
+    # paths.matcher keeps compiled patterns for the whole process: cleared so that each
+    # test compiles its own and its result never depends on which test ran before (a
+    # mutant in normalise or pieces would otherwise hide behind a matcher cached earlier).
+    paths.matcher.cache_clear()
 
 
 @pytest.fixture(autouse=True)

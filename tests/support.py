@@ -9,11 +9,14 @@ Image factories are in ``imagefactory.py``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -109,6 +112,56 @@ HOSTS_PATHS = [
     "/missing.html",
 ]
 
+# What every host must send for each of HOSTS_PATHS, written by hand from HOSTS_SITE's
+# policy text and docs/signals.md, never computed by optout_site (a bug in the code that
+# builds the headers must not also build the expectation). How each row follows:
+# * default (reserve tdm, train, ai-input; allow search): TDMRep reserves; train and
+#   ai-input are both reserved, so noai, noimageai; Content-Usage leaves search unsaid
+#   because search=y would grant training for search (train is reserved).
+# * /press/ (allows everything): nothing reserved, so no tdm-policy, no X-Robots-Tag, and
+#   every label y.
+# * /blog/ (allows ai-input): noai needs train *and* ai-input reserved, so no X-Robots-Tag.
+# * /*.pdf$ (reserves search too): search=n.
+# Link (RSL is on) is the same everywhere.
+_LEA_POLICY = "https://lea.example/policies/tdm-policy.json"
+_LEA_LINK = '<https://lea.example/license.xml>; rel="license"; type="application/rsl+xml"'
+_RESERVED = {
+    "tdm-reservation": "1",
+    "tdm-policy": _LEA_POLICY,
+    "X-Robots-Tag": "noai, noimageai",
+    "Content-Usage": "train-ai=n, ai-use=n",
+    "Link": _LEA_LINK,
+}
+_EXEMPT = {
+    "tdm-reservation": "0",
+    "Content-Usage": "train-ai=y, ai-use=y, search=y",
+    "Link": _LEA_LINK,
+}
+HOSTS_EXPECTED: dict[str, dict[str, str]] = {
+    "/": _RESERVED,
+    "/index.html": _RESERVED,
+    "/gallery/photo.jpg": _RESERVED,
+    "/press/": _EXEMPT,
+    "/press/kit.jpg": _EXEMPT,
+    "/press/embargo/teaser.jpg": _RESERVED,
+    "/pressroom/a.jpg": _RESERVED,  # /press/ is a folder: /pressroom/ is not under it
+    "/blog/post.html": {
+        "tdm-reservation": "1",
+        "tdm-policy": _LEA_POLICY,
+        "Content-Usage": "train-ai=n, ai-use=y",
+        "Link": _LEA_LINK,
+    },
+    "/docs/brochure.pdf": {**_RESERVED, "Content-Usage": "train-ai=n, ai-use=n, search=n"},
+    "/my%20docs/a.jpg": _EXEMPT,
+    "/caf%C3%A9/a.jpg": _EXEMPT,  # rule /café/
+    "/~jane/a.jpg": _EXEMPT,  # rule /%7Ejane/
+    "/cafe/a.jpg": _RESERVED,
+    "/.well-known/tdmrep.json": {**_RESERVED, "Content-Type": "application/json"},
+    "/policies/tdm-policy.json": {**_RESERVED, "Content-Type": "application/ld+json"},
+    "/license.xml": {**_RESERVED, "Content-Type": "application/rsl+xml"},
+    "/missing.html": _RESERVED,
+}
+
 
 def load_hosts_site(folder: Path) -> config.Site:
     return load_site(folder, HOSTS_SITE)
@@ -183,6 +236,27 @@ def make_example(root: Path, **overrides: object) -> tuple[Path, config.Site]:
     return cfg, site
 
 
+# Seeds that give str hashing (and so set order) different layouts in each interpreter.
+HASH_SEEDS = ("0", "1", "2")
+
+
+def outputs_across_processes(code: str) -> list[bytes]:
+    """What ``code`` writes to ``sys.stdout.buffer``, run once per seed of HASH_SEEDS, each
+    in a fresh interpreter with its own ``PYTHONHASHSEED``: determinism that two calls in
+    one process cannot show (both would see the same hash order)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    out = []
+    for seed in HASH_SEEDS:
+        env["PYTHONHASHSEED"] = seed
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        out.append(done.stdout)
+    return out
+
+
 def run_cli(argv: list[str]) -> int:
     """The real command line, as a user runs it."""
     return cli.main(argv)
@@ -227,6 +301,68 @@ def chromium_screenshot(
         capture_output=True,
         timeout=60,
     )
+
+
+# Run at the end of the page: what a reader sees (the rendered text) and every box that
+# spills out of the viewport (unless a box that scrolls holds it) or out of its own width (a long URL in a table
+# cell, a word too wide for a phone), as JSON in a script element --dump-dom keeps as is.
+_LAYOUT_PROBE = """<script>(function () {
+  var root = document.documentElement, vw = root.clientWidth, over = [];
+  function scrolls(el) {  // inside a box that scrolls or clips: the page itself still fits
+    for (var p = el.parentElement; p && p !== document.body; p = p.parentElement)
+      if (getComputedStyle(p).overflowX !== "visible") return true;
+    return false;
+  }
+  function name(el) { return el.tagName.toLowerCase() + (el.className ? "." + el.className : ""); }
+  document.querySelectorAll("body *").forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (el.id === "optout-layout" || (r.width === 0 && r.height === 0)) return;
+    if ((r.right > vw + 1 || r.left < -1) && !scrolls(el)) over.push(name(el) + " leaves the viewport");
+    var style = getComputedStyle(el);
+    if (style.overflowX === "visible" && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1)
+      over.push(name(el) + " content is wider than its box");
+  });
+  if (root.scrollWidth > vw + 1) over.push("the page scrolls sideways");
+  var out = document.createElement("script");
+  out.type = "application/json"; out.id = "optout-layout";
+  out.textContent = JSON.stringify({text: document.body.innerText, width: vw, overflow: over})
+    .replace(/</g, "\\u003c");
+  document.body.appendChild(out);
+})();</script>"""
+
+
+def chromium_layout(html: bytes, folder: Path, width: int, height: int = 1200) -> dict:
+    """``html`` laid out by headless Chromium in a ``width`` x ``height`` window: the
+    rendered ``text`` (``innerText``), the viewport ``width`` and the ``overflow`` list
+    (empty when every box fits). Needs /usr/bin/chromium (.ci/run installs it)."""
+    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing (apt-get install chromium)"
+    folder.mkdir(parents=True, exist_ok=True)
+    page = folder / "layout.html"
+    page.write_bytes(html + _LAYOUT_PROBE.encode())
+    done = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={folder / 'profile'}",
+            f"--window-size={width},{height}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    found = re.search(
+        rb'<script type="application/json" id="optout-layout">(.*?)</script>', done.stdout, re.S
+    )
+    assert found, done.stderr.decode(errors="replace")[-2000:]
+    return json.loads(found.group(1))
 
 
 # --- real web servers on loopback (nginx, Apache httpd, Caddy) ------------------------------

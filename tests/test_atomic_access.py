@@ -96,3 +96,182 @@ def test_a_file_we_cannot_give_away_keeps_at_least_its_group() -> None:
         assert after.st_gid == NOBODY and after.st_mode & 0o777 == 0o666
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["new-file", "replace"])
+def test_a_signal_as_the_temp_file_is_created_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh: bool
+) -> None:
+    """Ctrl-C landing the instant the temp file exists, before its name reaches our code."""
+    page = tmp_path / "page.html"
+    if not fresh:
+        page.write_bytes(b"old")
+    real_open = os.open
+
+    def open_then_interrupt(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fd = real_open(path, *args, **kwargs)
+        if os.path.basename(path).startswith(atomic.TEMP_PREFIX):
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.write_bytes(page, b"new")
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if fresh else ["page.html"])
+    if not fresh:
+        assert page.read_bytes() == b"old"
+
+
+def test_temp_names_never_reuse_an_existing_file(tmp_path: Path, monkeypatch) -> None:
+    """A name taken by another writer (say a parallel worker) is skipped, never removed."""
+    page = tmp_path / "page.html"
+    taken = tmp_path / f"{atomic.TEMP_PREFIX}taken"
+    taken.write_bytes(b"someone else's")
+    names = iter(["taken", "free"])
+    monkeypatch.setattr(atomic.secrets, "token_hex", lambda n: next(names))
+    atomic.write_bytes(page, b"new")
+    assert taken.read_bytes() == b"someone else's" and page.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [taken.name, "page.html"]
+
+
+# --- the rest of the writer: copies, the build lock, the writability probe, the sweep ----
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["copy_file_range", "plain-copy"])
+def test_copy_file_is_byte_exact_and_keeps_mode_and_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    if not fast:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    source = tmp_path / "in.jpg"
+    data = bytes(range(256)) * 5000  # over one copy_file_range chunk on most kernels
+    source.write_bytes(data)
+    os.chmod(source, 0o640)
+    os.utime(source, ns=(1_000_000_000, 1_500_000_000))
+    target = tmp_path / "out" / "in.jpg"
+    atomic.copy_file(source, target)
+    assert target.read_bytes() == data
+    st = os.stat(target)
+    assert st.st_mode & 0o777 == 0o640 and st.st_mtime_ns == 1_500_000_000
+    atomic.copy_file(source, target)  # over an existing copy: still exact
+    assert target.read_bytes() == data
+    assert [p.name for p in target.parent.iterdir()] == ["in.jpg"]
+
+
+def test_copy_falls_back_when_copy_file_range_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object) -> int:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"abc" * 1000)
+    atomic.copy_file(source, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"abc" * 1000
+
+
+def test_copy_falls_back_when_copy_file_range_stops_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "copy_file_range", lambda *args: 0, raising=False)
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"xyz" * 1000)
+    atomic.copy_file(source, tmp_path / "b.bin")
+    assert (tmp_path / "b.bin").read_bytes() == b"xyz" * 1000
+
+
+def test_exclusive_lets_one_holder_in_and_names_it(tmp_path: Path) -> None:
+    lock = tmp_path / "state" / "build.lock"
+    with atomic.exclusive(lock) as first:
+        assert first is None
+        assert lock.read_text() == str(os.getpid())
+        with atomic.exclusive(lock) as second:  # a second open file description: refused
+            assert second == f"pid {os.getpid()}"
+    with atomic.exclusive(lock) as again:
+        assert again is None  # released on leaving the block
+    lock.write_text("")
+    import fcntl
+
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with atomic.exclusive(lock) as unnamed:
+            assert unnamed == "another process"
+    finally:
+        os.close(fd)
+
+
+def test_unwritable_says_why_and_leaves_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    assert atomic.unwritable(out) is None
+    assert out.is_dir() and list(out.iterdir()) == []
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert atomic.unwritable(blocker / "sub") in ("Not a directory", "File exists")
+
+
+def _journal(root: Path, *paths: Path) -> Path:
+    """The journal a build keeps of the temp files it creates, naming ``paths``."""
+    journal = root.parent / f"{root.name}.temps"
+    journal.write_bytes(b"".join(os.fsencode(p) + b"\0" for p in paths))
+    return journal
+
+
+def test_sweep_removes_only_recorded_temp_files_and_counts_them(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    ours = [
+        tmp_path / f"{atomic.TEMP_PREFIX}{'1' * 16}",
+        tmp_path / "a" / "b" / f"{atomic.TEMP_PREFIX}{'a' * 16}",
+    ]
+    for path in ours:
+        path.write_bytes(b"half")
+    unrecorded = tmp_path / f"{atomic.TEMP_PREFIX}{'2' * 16}"  # shaped like ours: not ours
+    keep = [tmp_path / "page.html", tmp_path / "a" / "optout-site-tmp-not-ours", unrecorded]
+    for path in keep:
+        path.write_bytes(b"mine")
+    outside = tmp_path.parent / f"{atomic.TEMP_PREFIX}{'3' * 16}"
+    assert atomic.sweep_temp_files(_journal(tmp_path, *ours, keep[0], outside), tmp_path) == 2
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in keep)
+    assert atomic.sweep_temp_files(_journal(tmp_path), tmp_path) == 0
+
+
+def test_write_bytes_gives_a_new_file_the_mode_of_mode_from(tmp_path: Path) -> None:
+    source = tmp_path / "in.html"
+    source.write_bytes(b"x")
+    os.chmod(source, 0o600)
+    atomic.write_bytes(tmp_path / "out.html", b"y", mode_from=source)
+    assert os.stat(tmp_path / "out.html").st_mode & 0o777 == 0o600
+    atomic.write_bytes(tmp_path / "plain.html", b"y")
+    assert os.stat(tmp_path / "plain.html").st_mode & 0o777 == 0o644
+
+
+def test_unwritable_asks_an_existing_folder_again(tmp_path: Path) -> None:
+    assert atomic.unwritable(tmp_path) is None
+    assert atomic.unwritable(tmp_path) is None  # a build asks before every run
+
+
+def test_a_failure_after_the_rename_is_reported_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(b"old")
+
+    def no_fsync(folder: Path) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(atomic, "_fsync_dir", no_fsync)
+    with pytest.raises(OSError, match="Input/output error"):
+        atomic.write_bytes(page, b"new")  # the temp file is renamed already: nothing to remove
+    assert page.read_bytes() == b"new" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_sweep_passes_over_what_it_cannot_remove(tmp_path: Path) -> None:
+    folder = tmp_path / f"{atomic.TEMP_PREFIX}{'4' * 16}"
+    file = tmp_path / f"{atomic.TEMP_PREFIX}{'5' * 16}"
+    folder.mkdir()  # not a file: left alone, not counted
+    file.write_bytes(b"half")
+    assert atomic.sweep_temp_files(_journal(tmp_path, folder, file), tmp_path) == 1
+    assert folder.is_dir() and not file.exists()

@@ -312,8 +312,12 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(
 # The real CLI, with each file's work slowed down so that a signal sent once the first
 # file has changed reliably lands while later files are still queued or in hand. Workers
 # are forked, so they inherit the patched function.
+# SIGINT is put back to Python's own handler first: started with SIGINT ignored (from
+# `nohup`, or as a background job of a shell), Python keeps it ignored, as a program
+# should, and Ctrl-C at a terminal is what these tests stand for.
 SLOW_CLI = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from optout_site import cli
 from optout_site.build import work
 _process = work.process

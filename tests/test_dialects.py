@@ -113,3 +113,58 @@ def test_describe_names_reserved_and_allowed():
     text = dialects.describe(d(*PHOTO))
     assert "training of AI models" in text and "Allowed: search engine indexing" in text
     assert dialects.describe(d()).startswith("No use is reserved")
+
+
+@pytest.mark.parametrize(
+    ("decision", "plain", "with_noarchive"),
+    [
+        (d(), (), ()),
+        (d(T, G, I), ("noai", "noimageai"), ("noai", "noimageai", "noarchive")),
+        # Bing's noarchive: AI input *and* generative training reserved, nothing more
+        (d(G, I), (), ("noarchive",)),
+        (d(I), (), ()),
+        (d(T, G), (), ()),
+        (d(*ALL), ("noai", "noimageai"), ("noai", "noimageai", "noarchive")),
+    ],
+)
+def test_robots_directives_and_the_noarchive_opt_in(decision, plain, with_noarchive):
+    assert dialects.robots_directives(decision) == plain
+    assert dialects.robots_directives(decision, noarchive=False) == plain
+    assert dialects.robots_directives(decision, noarchive=True) == with_noarchive
+    assert dialects.noai_directives(decision) == plain
+    assert dialects.bing_noarchive(decision) is ("noarchive" in with_noarchive)
+
+
+_WORDS = {
+    M: "text and data mining",
+    T: "training of AI models",
+    G: "training of generative AI models",
+    I: "use as input to AI systems (retrieval, grounding, AI answers)",
+    S: "search engine indexing",
+}
+
+
+@pytest.mark.parametrize(
+    ("decision", "text"),
+    [
+        (
+            d(),
+            "No use is reserved: "
+            + "; ".join(_WORDS[u] for u in (M, T, G, I, S))
+            + " are allowed.",
+        ),
+        (
+            d(*ALL),
+            "Reserved (not permitted without a licence): "
+            + "; ".join(_WORDS[u] for u in (M, T, G, I, S))
+            + ".",
+        ),
+        (
+            d(T, G),
+            f"Reserved (not permitted without a licence): {_WORDS[T]}; {_WORDS[G]}."
+            f" Allowed: {_WORDS[M]}; {_WORDS[I]}; {_WORDS[S]}.",
+        ),
+    ],
+)
+def test_describe_in_plain_words_in_use_order(decision, text):
+    assert dialects.describe(decision) == text

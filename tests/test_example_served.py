@@ -15,7 +15,6 @@ from support import fetch, write_example_config
 
 from optout_site import config
 from optout_site.build import pipeline
-from optout_site.signals import headers
 
 PAGES = [
     "/",
@@ -26,6 +25,20 @@ PAGES = [
 ]
 IMAGES = ["/images/mountains.jpg", "/images/coast.png", "/images/forest.webp"]
 EXEMPT = ["/press/", "/press/portrait.jpg"]
+
+# Written by hand from sites.yaml (default: reserve tdm, train, ai-input; /press/ allows
+# all; RSL on), not computed by the code under test. See support.HOSTS_EXPECTED for how
+# each value follows from the policy.
+LINK = '<https://lea-moreau.example/license.xml>; rel="license"; type="application/rsl+xml"'
+RESERVED = {
+    "tdm-reservation": "1",
+    "tdm-policy": "https://lea-moreau.example/policies/tdm-policy.json",
+    "x-robots-tag": "noai, noimageai",
+    "content-usage": "train-ai=n, ai-use=n",
+    "link": LINK,
+}
+FREE = {"tdm-reservation": "0", "content-usage": "train-ai=y, ai-use=y, search=y", "link": LINK}
+NAMES = ("tdm-reservation", "tdm-policy", "x-robots-tag", "content-usage", "link")
 
 pytestmark = pytest.mark.slow  # builds the example and starts real web servers
 
@@ -53,19 +66,9 @@ def assert_example_headers(site, port: int) -> None:
     for path in PAGES + IMAGES + EXEMPT:
         status, got = fetch(port, path)
         assert status == 200, path
-        want = {k.lower(): v for k, v in headers.effective(site, path).items()}
-        for name in headers.NAMES:
-            assert got.get(name.lower()) == want.get(name.lower()), f"{path}: {name}"
-    for path in PAGES + IMAGES:
-        _, got = fetch(port, path)
-        assert got["tdm-reservation"] == "1", path
-        assert got["x-robots-tag"] == "noai, noimageai", path
-        assert got["content-usage"] == "train-ai=n, ai-use=n", path
-        assert got["link"].startswith("<https://lea-moreau.example/license.xml>"), path
-    for path in EXEMPT:
-        _, got = fetch(port, path)
-        assert got["tdm-reservation"] == "0", path
-        assert "x-robots-tag" not in got and "tdm-policy" not in got, path
+        want = FREE if path in EXEMPT else RESERVED
+        for name in NAMES:
+            assert got.get(name) == want.get(name), f"{path}: {name}"
     status, got = fetch(port, "/.well-known/tdmrep.json")
     assert status == 200 and got["content-type"].split(";")[0] == "application/json"
 

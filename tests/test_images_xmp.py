@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
 
 import imagefactory as f
 import pytest
 from lxml import etree
 from PIL import PngImagePlugin
-from support import BASE
+from support import BASE, HASH_SEEDS, outputs_across_processes
 
 from optout_site.build.work import stamp_image as stamp
 from optout_site.images import Contact, ImageError, read_xmp, xmp
@@ -140,6 +141,18 @@ def test_deterministic_and_fixed_point() -> None:
         once = xmp.merge(existing, BASE, 300, None)
         assert once == xmp.merge(existing, BASE, 300, None)
         assert xmp.merge(once, BASE, 300, None) == once
+
+
+@pytest.mark.slow  # three fresh interpreters
+def test_merge_is_the_same_in_every_process() -> None:
+    code = (
+        "import pickle, sys; import imagefactory as f; from support import BASE;"
+        " from optout_site.images import xmp;"
+        "sys.stdout.buffer.write(pickle.dumps([xmp.merge(e, BASE, 300, None)"
+        " for e in (None, f.FOREIGN_XMP, f.extended_xmp()[0])]))"
+    )
+    want = [xmp.merge(e, BASE, 300, None) for e in (None, f.FOREIGN_XMP, f.extended_xmp()[0])]
+    assert [pickle.loads(o) for o in outputs_across_processes(code)] == [want] * len(HASH_SEEDS)
 
 
 def test_bare_rdf_root_nul_padding_and_utf16_are_accepted() -> None:

@@ -51,6 +51,40 @@ def test_normalise(raw: str, canonical: str) -> None:
     assert paths.normalise(raw) == canonical
 
 
+def test_undecodable_file_names_are_encoded_octet_for_octet() -> None:
+    # os.fsdecode turns the byte 0xE9 of a Latin-1 file name into U+DCE9 (surrogateescape)
+    assert paths.normalise("/caf\udce9/") == "/caf%E9/"
+    # a lone surrogate no file name produces still gets an encoding, its UTF-8-like octets
+    assert paths.normalise("/\ud800") == "/%ED%A0%80"
+
+
+def test_file_names_keep_the_characters_a_path_may_hold() -> None:
+    # RFC 3986 pchar: sub-delims, ":" and "@" stand as they are in a URL path, so a rule
+    # spelled with them matches the file; "?", "#", "%" and space are data in a name.
+    assert paths.file_url_path("a!b/it's (1)+x=y;z,@:.jpg") == "/a!b/it's%20(1)+x=y;z,@:.jpg"
+    assert paths.file_url_path("100%?#.html") == "/100%25%3F%23.html"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "sample", "inside"),
+    [
+        ("/", "/", "/sample.html"),
+        ("/blog/", "/blog/", "/blog/sample.html"),
+        ("/FAX", "/FAX", "/FAX/sample.html"),  # only slashes are trimmed
+        ("/a/*.jpg$", "/a/x.jpg", "/a/x.jpg/sample.html"),
+        ("/café/*", "/caf%C3%A9/x", "/caf%C3%A9/x/sample.html"),  # "x" for each "*"
+        ("", "/", "/sample.html"),
+    ],
+)
+def test_example_and_inside_give_a_path_the_pattern_matches(
+    pattern: str, sample: str, inside: str
+) -> None:
+    assert paths.example(pattern) == sample
+    assert paths.inside(pattern) == inside
+    if pattern:
+        assert paths.matches(pattern, sample)
+
+
 # Google's robots.txt specification, "URL matching based on path values" (and RFC 9309).
 GOOGLE_ROWS = [
     ("/", "/", True),
@@ -78,6 +112,9 @@ GOOGLE_ROWS = [
     ("/fish*.php", "/fish.php", True),
     ("/fish*.php", "/fishheads/catfish.php?parameters", True),
     ("/fish*.php", "/Fish.PHP", False),
+    ("/*.php", "/index.ph", False),  # the octet after the last "*" counts too
+    ("/a*b*c", "/a-b-c", True),  # every "*" is a wildcard, not only the first
+    ("/a*b*c", "/a-b-", False),
     # Spelling does not matter, octets do.
     ("/café/", "/caf%C3%A9/a.jpg", True),
     ("/caf%C3%A9/", "/café/a.jpg", True),
@@ -109,6 +146,39 @@ def test_longest_match_tie_goes_to_the_tie_rule_in_either_order(tie_first: bool)
         tie=lambda a, b: a or b,
     )
     assert plain_tie.get("/x/y", False) is True
+
+
+def test_longest_match_with_only_wildcards_and_no_match() -> None:
+    table: paths.LongestMatch[int] = paths.LongestMatch([("/*.jpg", 1), ("/x*", 2)])
+    assert table.best("/a.jpg") == ("/*.jpg", 1)
+    assert table.best("/a.png") is None
+    assert table.get("/a.png", 7) == 7
+
+
+def test_longest_match_root_and_plain_prefixes() -> None:
+    table: paths.LongestMatch[int] = paths.LongestMatch([("/", 1), ("/a/", 2), ("", 3)])
+    assert table.best("/x") == ("/", 1)  # the one-octet prefix "/" is looked up too
+    assert table.best("/a/b") == ("/a/", 2)
+    assert table.best("") is None  # "Disallow:" with no path matches nothing
+
+
+def test_longest_match_the_most_octets_win_whatever_the_kind_and_order() -> None:
+    either = lambda a, b: a or b  # noqa: E731
+    # a longer wildcard beats a shorter plain prefix ...
+    assert paths.LongestMatch([("/a", "plain"), ("/ab*", "wild")]).best("/abc") == ("/ab*", "wild")
+    # ... a shorter wildcard never takes part in a longer plain prefix's tie ...
+    longer: paths.LongestMatch[bool] = paths.LongestMatch(
+        [("/abc/", False), ("/a*", True)], tie=either
+    )
+    assert longer.best("/abc/x") == ("/abc/", False)
+    # ... a shorter wildcard before a longer one does not end the search ...
+    table = paths.LongestMatch([("/ab", "plain"), ("/*", "short"), ("/ab*c", "long")])
+    assert table.best("/abxc") == ("/ab*c", "long")
+    # ... nor does a wildcard that does not match
+    assert paths.LongestMatch([("/x*", 1), ("/a*", 2)]).best("/abc") == ("/a*", 2)
+    # a tie keeps the first pattern's name and combines the values
+    tie: paths.LongestMatch[bool] = paths.LongestMatch([("/ab", False), ("/a*", True)], tie=either)
+    assert tie.best("/abc") == ("/ab", True)
 
 
 def test_policy_rule_written_first_wins_a_tie_in_either_order() -> None:

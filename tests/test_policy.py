@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from optout_site.policy import Policy, PolicyError, Rule, Use, apply, expand
+from optout_site.policy import Decision, Policy, PolicyError, Rule, Use, apply, expand
 
 T, G, I, S, M = Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT, Use.SEARCH, Use.TDM
 PHOTOGRAPHER = frozenset({M, T, G, I})
@@ -43,12 +43,34 @@ def test_apply_over_site_default(base, reserve, allow, expected):
 
 
 @pytest.mark.parametrize(
-    ("reserve", "allow", "words"),
-    [([T], [T], "both reserved and allowed"), ([T], [G], "genai-train cannot be allowed")],
+    ("reserve", "allow", "message"),
+    [
+        ([T], [T], "train is both reserved and allowed"),
+        ([S, M, T], [T, M], "tdm, train is both reserved and allowed"),  # sorted, each named
+        (
+            [T],
+            [G],
+            "genai-train cannot be allowed while train is reserved"
+            " (training generative models is training)",
+        ),
+    ],
 )
-def test_contradictions_are_refused(reserve, allow, words):
-    with pytest.raises(PolicyError, match=words):
+def test_contradictions_are_refused_in_plain_words(reserve, allow, message):
+    with pytest.raises(PolicyError) as raised:
         apply(frozenset(), reserve, allow)
+    assert str(raised.value) == message
+
+
+def test_decision_answers_for_each_use():
+    decision = Decision(frozenset({M, T}), "/a/")
+    assert decision.reserves(M) and decision.reserves(T) and not decision.reserves(S)
+    assert decision.allowed == frozenset({G, I, S}) and decision.any_reserved
+    assert not Decision(frozenset()).any_reserved
+
+
+def test_a_rule_keeps_its_path_in_the_one_normalised_spelling():
+    assert Rule("/%7ejane/caf%c3%a9/").path == "/~jane/caf%C3%A9/"
+    assert Rule("/café/*.jpg$").path == "/caf%C3%A9/*.jpg$"
 
 
 def test_expand_is_closed():
@@ -56,16 +78,18 @@ def test_expand_is_closed():
     assert expand(expand([T])) == expand([T])
 
 
-POLICY = Policy(
-    reserve=frozenset({M, T, I}),
-    allow=frozenset({S}),
-    rules=(
-        Rule("/press/", allow=frozenset({M})),
-        Rule("/press/embargo/", reserve=frozenset({M})),
-        Rule("/*.pdf$", reserve=frozenset({S})),
-        Rule("/blog/", reserve=frozenset({S})),
-    ),
-)
+# Built inside each test (not at import), so that Policy's own setup runs under test.
+def jane() -> Policy:
+    return Policy(
+        reserve=frozenset({M, T, I}),
+        allow=frozenset({S}),
+        rules=(
+            Rule("/press/", allow=frozenset({M})),
+            Rule("/press/embargo/", reserve=frozenset({M})),
+            Rule("/*.pdf$", reserve=frozenset({S})),
+            Rule("/blog/", reserve=frozenset({S})),
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,13 +112,13 @@ POLICY = Policy(
     ],
 )
 def test_resolve_most_specific_rule_wins(path, rule, reserved):
-    decision = POLICY.resolve(path)
+    decision = jane().resolve(path)
     assert decision.rule == rule
     assert decision.reserved == frozenset(reserved)
 
 
 def test_ordered_decisions_longest_first_and_root_last():
-    paths = [p for p, _ in POLICY.ordered_decisions]
+    paths = [p for p, _ in jane().ordered_decisions]
     assert paths == ["/press/embargo/", "/press/", "/*.pdf$", "/blog/", "/"]
 
 
@@ -103,7 +127,7 @@ def test_first_match_over_ordered_rules_equals_resolve():
     import re
 
     def first_match(path):
-        for pattern, decision in POLICY.ordered_decisions:
+        for pattern, decision in jane().ordered_decisions:
             body = pattern.rstrip("$")
             regex = ".*".join(map(re.escape, body.split("*"))) + (
                 "$" if pattern.endswith("$") else ""
@@ -113,4 +137,4 @@ def test_first_match_over_ordered_rules_equals_resolve():
         raise AssertionError("/ always matches")
 
     for path in ["/", "/press/a", "/press/embargo/b", "/x.pdf", "/blog/", "/press/y.pdf"]:
-        assert first_match(path) == POLICY.resolve(path)
+        assert first_match(path) == jane().resolve(path)

@@ -3,6 +3,7 @@ into the site's own file without losing a byte of it."""
 
 from __future__ import annotations
 
+import re
 import urllib.robotparser
 from pathlib import Path
 
@@ -353,8 +354,10 @@ def test_block_replaced_in_place(make_site):
 def test_broken_block_is_an_error(make_site):
     site, reg = make_site()
     once = robots.render(site, reg, OWN_ROBOTS)
-    with pytest.raises(rt.RobotsTxtError, match="END"):
-        robots.render(site, reg, once.replace(rt.END.encode(), b"# the end"))
+    assert once.startswith(rt.BEGIN.encode())  # our block first: the two lines below make it 3
+    message = f"line 3: '{rt.BEGIN}' has no '{rt.END}' line"
+    with pytest.raises(rt.RobotsTxtError, match=re.escape(message)):
+        robots.render(site, reg, b"# moved\r\n\n" + once.replace(rt.END.encode(), b"# the end"))
 
 
 def test_size_limit(make_site):

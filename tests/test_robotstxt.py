@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,13 +102,16 @@ def test_unmerge_keeps_the_block_position():
 @pytest.mark.parametrize(
     "text, message",
     [
-        (f"{rt.BEGIN}\nUser-agent: *\n", "has no"),
-        (f"{rt.END}\n", "without"),
-        (f"{rt.BEGIN}\n{rt.BEGIN}\n{rt.END}\n", "inside"),
+        (f"# mine\r\nUser-agent: x\n{rt.BEGIN}\nUser-agent: *\n", f"line 3: '{rt.BEGIN}' has no"),
+        (f"a\rb\r\n{rt.END}\n", f"line 3: '{rt.END}' without"),  # a lone CR ends a line too
+        (
+            f"x\n{rt.BEGIN}\n{rt.END}\n\n{rt.BEGIN}\n{rt.BEGIN}\n{rt.END}\n",
+            f"line 6: '{rt.BEGIN}' inside the block opened at line 5",
+        ),
     ],
 )
 def test_broken_blocks_are_reported_with_their_line(text, message):
-    with pytest.raises(rt.RobotsTxtError, match=message):
+    with pytest.raises(rt.RobotsTxtError, match=re.escape(message)):
         rt.blocks(rt.parse(text).lines)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
-from support import load_site
+from support import HASH_SEEDS, load_site, outputs_across_processes
 
 from optout_site import dialects
 from optout_site.policy import Use
@@ -124,7 +125,15 @@ def test_custom_path_is_absolute_in_robots_and_link(tmp_path):
     assert rsl.link(site)[2] == "https://photo.example/rsl/lic.xml"
 
 
-def test_output_is_deterministic_utf8(tmp_path):
+def test_output_is_utf8(tmp_path):
+    rsl.render(load(tmp_path)).decode("utf-8")
+
+
+@pytest.mark.slow  # three fresh interpreters
+def test_output_is_the_same_in_every_process(tmp_path):
     site = load(tmp_path)
-    assert rsl.render(site) == rsl.render(site)
-    rsl.render(site).decode("utf-8")
+    code = (
+        "import sys; from optout_site import config; from optout_site.signals import rsl;"
+        f"sys.stdout.buffer.write(rsl.render(config.load({str(tmp_path / 'sites.yaml')!r}).sites[0]))"
+    )
+    assert outputs_across_processes(code) == [rsl.render(site)] * len(HASH_SEEDS)

@@ -59,7 +59,11 @@ def _create_temp(folder: Path) -> tuple[int, Path]:
         try:
             return os.open(path, flags, 0o600), path
         except FileExistsError:
-            continue
+            continue  # another writer's: never removed
+        except BaseException:
+            # A Ctrl-C the instant the file is created: its name is known, so remove it.
+            _discard(path)
+            raise
 
 
 @contextlib.contextmanager
@@ -100,9 +104,13 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
         if durable:
             _fsync_dir(target.parent)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        _discard(tmp)
         raise
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
 
 
 def _same_inode(a: Path, b: Path) -> bool:
