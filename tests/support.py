@@ -259,16 +259,22 @@ def wait_listening(proc: subprocess.Popen, port: int, logs: list[Path], timeout:
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
 
 
-def fetch(port: int, path: str) -> tuple[int, dict[str, str]]:
+def fetch(
+    port: int, path: str, user_agent: str | None = None, body: list[bytes] | None = None
+) -> tuple[int, dict[str, str]]:
     """GET ``path`` from 127.0.0.1:``port``: the status and the headers (lower-case names,
-    repeated ones joined with ", ")."""
+    repeated ones joined with ", "). ``body``, when given, receives the response body."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if user_agent is not None:
+        request.add_header("User-Agent", user_agent)
     try:
         with _OPENER.open(request, timeout=5) as response:
-            response.read()
+            data = response.read()
             status, message = response.status, response.headers
     except urllib.error.HTTPError as exc:
-        status, message = exc.code, exc.headers
+        status, message, data = exc.code, exc.headers, exc.read()
+    if body is not None:
+        body.append(data)
     out: dict[str, str] = {}
     for name, value in message.items():
         key = name.lower()
@@ -387,7 +393,7 @@ def apache_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[i
     user, group = _apache_user()
     load = "\n".join(
         f"LoadModule {name}_module {modules / f'mod_{name}.so'}"
-        for name in ("mpm_prefork", "authz_core", "mime", "headers", "dir")
+        for name in ("mpm_prefork", "authz_core", "mime", "headers", "dir", "rewrite")
     )
     types = "\n".join(f"AddType {t} .{ext}" for ext, t in MIME_TYPES.items())
     (conf_dir / "httpd.conf").write_text(

@@ -164,6 +164,8 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
 
 def _host_files(ctx: Context) -> None:
     for host in ctx.exp.site.hosts:
+        if host not in FILES:  # haproxy, lighttpd: server config, nothing published
+            continue
         name = FILES[host]
         ctx.count(HOSTS)
         got = ctx.get("/" + name)

@@ -17,6 +17,7 @@ from optout_site.config.model import (
     Address,
     AgentsConfig,
     AiTxtConfig,
+    BlockConfig,
     Config,
     EvidenceConfig,
     ImagesConfig,
@@ -102,6 +103,13 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
             "out); if a blanket permission is what you mean, add `acknowledge: [no-reservation]`",
         )
         return None
+    refusing_only = [h for h in raw.get("hosts", []) if h in keys.BLOCK_ONLY_HOSTS]
+    if refusing_only and "block" not in raw:
+        ctx.error(
+            yamlnodes.value_node(node, "hosts"),
+            f"hosts {', '.join(refusing_only)}: optout-site writes only the refusal of agents "
+            "for them, so they need `block:` (docs/hosting.md)",
+        )
     return Site(
         name=raw["name"],
         url=raw["url"],
@@ -121,6 +129,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
         evidence=_evidence(raw, ctx),
+        block=_block(raw),
     )
 
 
@@ -134,6 +143,13 @@ def _evidence(raw: dict[str, Any], ctx: Context) -> EvidenceConfig:
         publish=given.get("publish", False),
         tsa=given.get("tsa"),
     )
+
+
+def _block(raw: dict[str, Any]) -> BlockConfig | None:
+    if "block" not in raw:
+        return None
+    given = raw["block"]
+    return BlockConfig(tuple(dict.fromkeys(given.get("agents", ()))), given.get("status", 403))
 
 
 def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:

@@ -125,6 +125,18 @@ class AgentsConfig:
 
 
 @dataclass(frozen=True)
+class BlockConfig:
+    """Refuse chosen agents at the server (``block:``), for crawlers that ignore robots.txt.
+
+    ``agents`` are registry categories or product names (a robots.txt token, or a client
+    name such as ``img2dataset`` that has none); ``status`` is what they get.
+    """
+
+    agents: tuple[str, ...]
+    status: int = 403
+
+
+@dataclass(frozen=True)
 class Site:
     name: str
     url: str
@@ -144,6 +156,7 @@ class Site:
     rsl: RslConfig = field(default_factory=RslConfig)
     robots_meta: RobotsMetaConfig = field(default_factory=RobotsMetaConfig)
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
+    block: BlockConfig | None = None  # None: ask only, refuse nobody
 
     @property
     def output_dir(self) -> Path:

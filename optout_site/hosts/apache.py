@@ -15,7 +15,7 @@ mod_headers expands ``%`` in values, so a literal ``%`` is written ``%%``.
 from __future__ import annotations
 
 from optout_site.config import Site
-from optout_site.hosts import common
+from optout_site.hosts import block, common
 from optout_site.signals import headers
 
 FILE_NAME = ".htaccess"
@@ -56,8 +56,29 @@ def _block(site: Site) -> str:
             opening, closing = f"<{tag} {_expr(rule.pattern)}>", f"</{tag}>"
             sets.insert(0, f"# policy rule {rule.pattern}")
         lines += [f"  {opening}", *(f"    {line}" for line in sets), f"  {closing}"]
-    lines += ["</IfModule>", common.END]
+    lines += ["</IfModule>", *_refusal(site), common.END]
     return "\n".join(lines) + "\n"
+
+
+def _refusal(site: Site) -> list[str]:
+    # mod_rewrite runs after <If> sections are merged, so the ErrorDocument chosen by the
+    # same User-Agent test is the one the refusal is sent with.
+    plan = block.plan(site)
+    if plan is None:
+        return []
+    flag = "F" if plan.status == 403 else f"R={plan.status},L"
+    return [
+        *block.comment(plan),
+        "<IfModule mod_rewrite.c>",
+        "  RewriteEngine On",
+        f'  RewriteCond %{{HTTP_USER_AGENT}} "{plan.user_agents}" [NC]',
+        f'  RewriteCond %{{REQUEST_URI}} "!{common.exact_pcre(plan.exempt)}"',
+        f"  RewriteRule ^ - [{flag}]",
+        "</IfModule>",
+        f'<If "%{{HTTP_USER_AGENT}} =~ m#{plan.user_agents}#i">',
+        f'  ErrorDocument {plan.status} "{plan.body}"',
+        "</If>",
+    ]
 
 
 def render(site: Site, existing: bytes | None) -> bytes:
