@@ -152,6 +152,10 @@ def _block(raw: dict[str, Any]) -> BlockConfig | None:
     return BlockConfig(tuple(dict.fromkeys(given.get("agents", ()))), given.get("status", 403))
 
 
+# The registry override beside sites.yaml, read when agents.registry names no other file.
+OVERRIDE_FILE = "agents.yaml"
+
+
 def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
     block, allow = raw.get("block", []), raw.get("allow", [])
     both = {t.lower() for t in block} & {t.lower() for t in allow}
@@ -161,8 +165,12 @@ def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
         )
     if raw.get("registry") is not None and not raw["registry"].is_file():
         ctx.error(raw.get("__node__"), f"agents.registry file {raw['registry']} does not exist")
+    registry = raw.get("registry")
+    beside = ctx.file.parent / OVERRIDE_FILE  # what `agents update` writes
+    if registry is None and beside.is_file():
+        registry = beside
     return AgentsConfig(
-        registry=raw.get("registry"),
+        registry=registry,
         add=tuple(tuple(sorted(_plain(a).items())) for a in raw.get("add", [])),
         block=tuple(block),
         allow=tuple(allow),

@@ -197,6 +197,20 @@ def list_agents(reg: Registry, categories: list[str] | None = None, as_json: boo
     return "\n".join(lines) + "\n"
 
 
+def version_text(reg: Registry, site: Site | None = None) -> str:
+    """The bundled registry's version and source, and the override a site reads."""
+    bundled = registry_mod.load()
+    lines = [f"registry {bundled.version}"]
+    if bundled.source is not None:
+        lines.append(f"  compared with {bundled.source.describe()}")
+    if site is not None and site.agents.registry is not None:
+        extra = registry_mod.load(site.agents.registry)
+        lines.append(f"override {site.agents.registry} ({extra.version}, {len(extra)} records)")
+        if extra.source is not None:
+            lines.append(f"  compared with {extra.source.describe()}")
+    return "\n".join(lines)
+
+
 def _suggest(reg: Registry, token: str) -> str:
     names = {n.casefold(): agent.token for agent in reg for n in (agent.token, *agent.aliases)}
     close = difflib.get_close_matches(token.casefold(), list(names), n=3, cutoff=0.6)
