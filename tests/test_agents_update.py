@@ -169,6 +169,11 @@ def test_update_writes_an_override_every_build_reads(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "compared with ai.robots.txt robots.json v1.50 (2026-08-22)" in out
     assert f"override {tmp_path / 'agents.yaml'}" in out
+    # With the override merged in, the bundled registry's source is still the one named.
+    assert (
+        run_cli(["agents", "update", "--from", str(source), "--config", str(cfg), "--dry-run"]) == 0
+    )
+    assert "last compared with ai.robots.txt robots.json v1.50" in capsys.readouterr().out
     # A second run over its own output changes nothing.
     assert run_cli(["agents", "update", "--from", str(source), "--config", str(cfg)]) == 0
     assert (tmp_path / "agents.yaml").read_text(encoding="utf-8") == written
