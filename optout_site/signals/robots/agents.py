@@ -18,6 +18,7 @@ import difflib
 import json
 from collections.abc import Iterable
 
+from optout_site import vocabulary
 from optout_site.config import Site
 from optout_site.errors import UnknownAgent
 from optout_site.policy import Decision, Use
@@ -87,6 +88,19 @@ def registry_for(site: Site | None = None) -> Registry:
     re-categorise an agent without restating who runs it.
     """
     reg = registry_mod.load()
+    if vocabulary.ROBOTS_TOKENS:  # preference tokens a draft names: groups like any agent
+        reg = reg.merged(
+            Agent(
+                token=row.token,
+                operator="IETF aipref",
+                category=row.category,
+                honours_robots="unknown",
+                purpose=f"Preference token: {row.basis}",
+                source=f"{row.draft} §{row.section}",
+                verified=row.date,
+            )
+            for row in vocabulary.ROBOTS_TOKENS
+        )
     if site is None:
         return reg
     if site.agents.registry is not None:
