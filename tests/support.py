@@ -378,9 +378,12 @@ def _apache_user() -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def apache_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[int]:
+def apache_server(
+    site: config.Site, docroot: Path, workdir: Path, *, server_include: bytes | None = None
+) -> Iterator[int]:
     """Apache httpd serving ``docroot`` with the site's .htaccess (after the site's own
-    rules); yields its port."""
+    rules); yields its port. With ``server_include``, .htaccess files are off
+    (``AllowOverride None``) and that file is included in the server config instead."""
     binary = _binary("/usr/sbin/apache2", "apache2")
     modules = _apache_modules()
     conf_dir = workdir / "apache"
@@ -393,7 +396,7 @@ def apache_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[i
     user, group = _apache_user()
     load = "\n".join(
         f"LoadModule {name}_module {modules / f'mod_{name}.so'}"
-        for name in ("mpm_prefork", "authz_core", "mime", "headers", "dir", "rewrite")
+        for name in ("mpm_prefork", "authz_core", "mime", "headers", "dir", "alias")
     )
     types = "\n".join(f"AddType {t} .{ext}" for ext, t in MIME_TYPES.items())
     (conf_dir / "httpd.conf").write_text(
@@ -417,7 +420,7 @@ DocumentRoot {docroot}
   Require all denied
 </Directory>
 <Directory {docroot}>
-  AllowOverride FileInfo
+  AllowOverride {"None" if server_include is not None else "FileInfo"}
   Require all granted
 </Directory>
 <Files ".ht*">
@@ -425,6 +428,10 @@ DocumentRoot {docroot}
 </Files>
 """
     )
+    if server_include is not None:
+        (conf_dir / "include.conf").write_bytes(server_include)
+        with (conf_dir / "httpd.conf").open("a") as conf:
+            conf.write(f"Include {conf_dir / 'include.conf'}\n")
     with _running(
         [binary, "-X", "-f", str(conf_dir / "httpd.conf")],
         port,

@@ -32,7 +32,7 @@ from support import (
     world_readable_dir,
 )
 
-from optout_site.hosts import blockfiles
+from optout_site.hosts import apache, blockfiles
 
 pytestmark = pytest.mark.slow  # starts real web servers
 
@@ -138,6 +138,19 @@ def test_refused_agents_get_the_status_and_the_rest_is_served(server, status, tm
     assert headers["content-type"].startswith("text/html")
     # The refusal explains itself: a link to the reservation page.
     assert re.search(rb"<a href=https://lea\.example/ai-reservation/>", body[0]), body[0]
+
+
+def test_apache_server_include_refuses_without_htaccess(tmp_path):
+    site = load_site(tmp_path, SITE.replace("STATUS", "402"))
+    include = blockfiles.RENDERERS[apache.SERVER_FILE](site, None)
+    with world_readable_dir() as workdir:
+        docroot = _docroot(workdir / "www")
+        with apache_server(site, docroot, workdir, server_include=include) as port:
+            assert _table(port, 402) == TABLE
+            body: list[bytes] = []
+            code, _ = fetch(port, "/gallery/photo.jpg", AGENTS["Bytespider"], body)
+    assert code == 402
+    assert b"<a href=https://lea.example/ai-reservation/>" in body[0]
 
 
 # --- HAProxy and lighttpd: the refusal files, run by the real binaries ---------------------

@@ -19,6 +19,7 @@ from optout_site.hosts import block, common
 from optout_site.signals import headers
 
 FILE_NAME = ".htaccess"
+SERVER_FILE = "optout-site.apache.conf"
 _DELIMITERS = "#|!,;"
 
 
@@ -61,24 +62,33 @@ def _block(site: Site) -> str:
 
 
 def _refusal(site: Site) -> list[str]:
-    # mod_rewrite runs after <If> sections are merged, so the ErrorDocument chosen by the
-    # same User-Agent test is the one the refusal is sent with.
+    # mod_alias's status-only Redirect runs after <If> sections are merged, so the
+    # ErrorDocument of the same section is the body the refusal is sent with. Valid in
+    # .htaccess (FileInfo) and in a virtual host alike.
     plan = block.plan(site)
     if plan is None:
         return []
-    flag = "F" if plan.status == 403 else f"R={plan.status},L"
+    agents = plan.user_agents
+    exempt = common.exact_pcre(plan.exempt)
+    sep = next(ch for ch in _DELIMITERS if ch not in agents + exempt)
     return [
         *block.comment(plan),
-        "<IfModule mod_rewrite.c>",
-        "  RewriteEngine On",
-        f'  RewriteCond %{{HTTP_USER_AGENT}} "{plan.user_agents}" [NC]',
-        f'  RewriteCond %{{REQUEST_URI}} "!{common.exact_pcre(plan.exempt)}"',
-        f"  RewriteRule ^ - [{flag}]",
+        "<IfModule mod_alias.c>",
+        f'  <If "%{{HTTP_USER_AGENT}} =~ m{sep}{agents}{sep}i && '
+        f'!(%{{REQUEST_URI}} =~ m{sep}{exempt}{sep})">',
+        f"    Redirect {plan.status}",
+        f'    ErrorDocument {plan.status} "{plan.body}"',
+        "  </If>",
         "</IfModule>",
-        f'<If "%{{HTTP_USER_AGENT}} =~ m#{plan.user_agents}#i">',
-        f'  ErrorDocument {plan.status} "{plan.body}"',
-        "</If>",
     ]
+
+
+def render_server(site: Site, existing: bytes | None) -> bytes:
+    """``optout-site.apache.conf``: the refusal of agents (``block:``) for a
+    ``<VirtualHost>`` (``Include`` it there), where .htaccess files are not read."""
+    lines = common.header_comment(site, "Refused AI agents (Apache, Include in <VirtualHost>)")
+    lines += [*_refusal(site), common.END]
+    return common.splice(existing, "\n".join(lines) + "\n", name=SERVER_FILE)
 
 
 def render(site: Site, existing: bytes | None) -> bytes:
