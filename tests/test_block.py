@@ -10,7 +10,7 @@ import re
 import pytest
 from support import load_site
 
-from optout_site.config import ConfigError
+from optout_site.config import BlockConfig, ConfigError
 from optout_site.errors import SignalError
 from optout_site.hosts import apache, block, blockfiles, caddy, nginx, render_all
 from optout_site.signals.robots import uamatch
@@ -151,3 +151,26 @@ def test_block_config_is_checked_where_it_is_written(tmp_path):
         _site(tmp_path, "    block: {agents: [GPT Bot]}\n")
     with pytest.raises(ConfigError, match="need `block:`"):
         _site(tmp_path, "")
+
+
+def test_block_in_defaults_is_merged_into_each_site(tmp_path):
+    site = load_site(
+        tmp_path,
+        """
+defaults:
+  block: {agents: [GPTBot, CCBot]}
+sites:
+  - name: lea
+    url: https://lea.example
+    input: public
+    hosts: [nginx]
+    rightsholder: {name: Lea}
+    block: {status: 451}
+""",
+    )
+    assert site.block == BlockConfig(("GPTBot", "CCBot"), 451)
+
+
+def test_block_without_agents_is_refused_where_it_is_written(tmp_path):
+    with pytest.raises(ConfigError, match=r"sites.yaml:\d+:\d+: block needs `agents`"):
+        _site(tmp_path, "    block: {status: 451}\n")

@@ -297,3 +297,43 @@ def test_check_url_reports_whether_blocking_is_in_force(tmp_path):
     assert [f for f in report.findings if f.signal == BLOCKING] == []
     errors = [f.message for f in missing.findings if f.signal == BLOCKING]
     assert len(errors) == 1 and errors[0].startswith("blocking is not in force: asked as GPTBot")
+
+
+def test_check_url_reports_a_refusal_that_hides_robots_txt_or_hits_search_engines(tmp_path):
+    """A server that refuses by substring ("bot") everywhere: robots.txt is refused too,
+    and so is Googlebot; check says both."""
+    import http.server
+    import threading
+
+    from optout_site.check import check_url
+    from optout_site.check.model import BLOCKING
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            refused = "bot" in self.headers.get("User-Agent", "").lower()
+            self.send_response(403 if refused else 200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<!DOCTYPE html><title>t</title>")
+
+        def log_message(self, *args):
+            pass
+
+    site = load_site(tmp_path, SITE.replace("STATUS", "403"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        report = check_url(f"http://127.0.0.1:{server.server_port}/", site, sample=1, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    found = sorted(
+        (f.path, f.message.split(",")[0]) for f in report.findings if f.signal == BLOCKING
+    )
+    assert found == [
+        (
+            "/",
+            "Googlebot is refused (403) where a browser is served: the blocking rule matches search engines",
+        ),
+        ("/robots.txt", "GPTBot is refused robots.txt too"),
+    ]

@@ -417,7 +417,8 @@ def _block_status(node: yaml.Node, ctx: Context) -> int:
 
 _BLOCK = yamlnodes.mapping(
     {
-        "agents": Key(yamlnodes.list_of(_block_agent, allow_single=True), required=True),
+        # Required once `defaults:` is merged in (load._block): a site may set only status.
+        "agents": Key(yamlnodes.list_of(_block_agent, allow_single=True)),
         "status": Key(_block_status),
     },
     what="a block mapping (agents, status)",

@@ -129,7 +129,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
         evidence=_evidence(raw, ctx),
-        block=_block(raw),
+        block=_block(raw, ctx),
     )
 
 
@@ -145,11 +145,17 @@ def _evidence(raw: dict[str, Any], ctx: Context) -> EvidenceConfig:
     )
 
 
-def _block(raw: dict[str, Any]) -> BlockConfig | None:
+def _block(raw: dict[str, Any], ctx: Context) -> BlockConfig | None:
     if "block" not in raw:
         return None
     given = raw["block"]
-    return BlockConfig(tuple(dict.fromkeys(given.get("agents", ()))), given.get("status", 403))
+    if not given.get("agents"):
+        ctx.error(
+            given.get("__node__", raw["__node__"]),
+            "block needs `agents`: categories or product names to refuse (here or in defaults)",
+        )
+        return None
+    return BlockConfig(tuple(dict.fromkeys(given["agents"])), given.get("status", 403))
 
 
 # The registry override beside sites.yaml, read when agents.registry names no other file.
