@@ -76,24 +76,20 @@ def content_usage(decision: Decision) -> str:
     return vocabulary.content_usage(decision.reserved)
 
 
-SIGNAL_KEYS = ("search", "ai-input", "ai-train")
-
-
 def content_signals(decision: Decision) -> dict[str, str]:
     """Cloudflare Content Signals for one decision: key → ``yes``/``no``, in key order.
 
-    ``ai-train`` covers all training. With only generative training reserved, "no" would
-    forbid allowed training and "yes" would grant reserved training, so the key is left
-    out, which the policy's clause (c) defines as neither granting nor restricting.
+    The keys, what each means and which uses decide it are data in
+    :mod:`optout_site.contentsignals`; a key neither value can say exactly is left out,
+    which the policy's clause (c) defines as neither granting nor restricting.
     """
-    out = {
-        "search": "no" if decision.reserves(Use.SEARCH) else "yes",
-        "ai-input": "no" if decision.reserves(Use.AI_INPUT) else "yes",
-    }
-    if decision.reserves(Use.TRAIN):
-        out["ai-train"] = "no"
-    elif not decision.reserves(Use.GENAI_TRAIN):
-        out["ai-train"] = "yes"
+    from optout_site import contentsignals
+
+    out = {}
+    for key in contentsignals.WRITTEN:
+        said = contentsignals.value(key, decision)
+        if said is not None:
+            out[key.name] = said
     return out
 
 
@@ -113,7 +109,7 @@ def content_signal(decisions: Iterable[Decision]) -> str | None:
             agreed = {k: v for k, v in agreed.items() if values.get(k) == v}
     if not agreed:
         return None
-    return ", ".join(f"{key}={agreed[key]}" for key in SIGNAL_KEYS if key in agreed)
+    return ", ".join(f"{key}={value}" for key, value in agreed.items())
 
 
 def ai_txt_disallows(decision: Decision) -> bool:

@@ -186,6 +186,29 @@ RETIRED: Mapping[str, str] = {
 KNOWN_LABELS: frozenset[str] = frozenset(lb.name for g in GENERATIONS for lb in g.labels)
 
 
+@dataclass(frozen=True)
+class PreferenceToken:
+    """A robots.txt product token that stands for a preference, not a crawler: a group
+    naming it says the preference (``Disallow`` where ``use`` is reserved). Written like a
+    registry agent of ``category`` (signals/robots/agents.registry_for)."""
+
+    token: str
+    use: Use
+    category: str  # the registry category whose verdicts it follows
+    draft: str
+    section: str
+    date: str
+    basis: str
+
+
+# The training-preference token the aipref WG is drafting for robots.txt groups. None yet:
+# draft-ietf-aipref-attach (ietf-wg-aipref/drafts, commit 7ca0afc, 2026-08-19) defines the
+# Content-Usage rule (which robots.txt carries already) and names no product token. When a
+# draft names one, it is a row here (token, use, category, draft, section, date, basis).
+ROBOTS_TOKENS: tuple[PreferenceToken, ...] = ()
+ROBOTS_TOKENS_READ = "draft-ietf-aipref-attach, ietf-wg-aipref/drafts commit 7ca0afc, 2026-08-19"
+
+
 def check_tables() -> None:
     """The invariants the writing rule relies on; raises AssertionError on a bad row."""
     for gen in GENERATIONS:

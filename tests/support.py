@@ -412,16 +412,22 @@ def wait_listening(proc: subprocess.Popen, port: int, logs: list[Path], timeout:
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
 
 
-def fetch(port: int, path: str) -> tuple[int, dict[str, str]]:
+def fetch(
+    port: int, path: str, user_agent: str | None = None, body: list[bytes] | None = None
+) -> tuple[int, dict[str, str]]:
     """GET ``path`` from 127.0.0.1:``port``: the status and the headers (lower-case names,
-    repeated ones joined with ", ")."""
+    repeated ones joined with ", "). ``body``, when given, receives the response body."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if user_agent is not None:
+        request.add_header("User-Agent", user_agent)
     try:
         with _OPENER.open(request, timeout=5) as response:
-            response.read()
+            data = response.read()
             status, message = response.status, response.headers
     except urllib.error.HTTPError as exc:
-        status, message = exc.code, exc.headers
+        status, message, data = exc.code, exc.headers, exc.read()
+    if body is not None:
+        body.append(data)
     out: dict[str, str] = {}
     for name, value in message.items():
         key = name.lower()
@@ -530,9 +536,12 @@ def _apache_user() -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def apache_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[int]:
+def apache_server(
+    site: config.Site, docroot: Path, workdir: Path, *, server_include: bytes | None = None
+) -> Iterator[int]:
     """Apache httpd serving ``docroot`` with the site's .htaccess (after the site's own
-    rules); yields its port."""
+    rules); yields its port. With ``server_include``, .htaccess files are off
+    (``AllowOverride None``) and that file is included in the server config instead."""
     binary = _binary("/usr/sbin/apache2", "apache2")
     modules = _apache_modules()
     conf_dir = workdir / "apache"
@@ -545,7 +554,7 @@ def apache_server(site: config.Site, docroot: Path, workdir: Path) -> Iterator[i
     user, group = _apache_user()
     load = "\n".join(
         f"LoadModule {name}_module {modules / f'mod_{name}.so'}"
-        for name in ("mpm_prefork", "authz_core", "mime", "headers", "dir")
+        for name in ("mpm_prefork", "authz_core", "mime", "headers", "dir", "alias")
     )
     types = "\n".join(f"AddType {t} .{ext}" for ext, t in MIME_TYPES.items())
     (conf_dir / "httpd.conf").write_text(
@@ -569,7 +578,7 @@ DocumentRoot {docroot}
   Require all denied
 </Directory>
 <Directory {docroot}>
-  AllowOverride FileInfo
+  AllowOverride {"None" if server_include is not None else "FileInfo"}
   Require all granted
 </Directory>
 <Files ".ht*">
@@ -577,6 +586,10 @@ DocumentRoot {docroot}
 </Files>
 """
     )
+    if server_include is not None:
+        (conf_dir / "include.conf").write_bytes(server_include)
+        with (conf_dir / "httpd.conf").open("a") as conf:
+            conf.write(f"Include {conf_dir / 'include.conf'}\n")
     with _running(
         [binary, "-X", "-f", str(conf_dir / "httpd.conf")],
         port,

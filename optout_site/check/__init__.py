@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from optout_site.check import (
     aitxt,
+    blocking,
     expect,
     files,
     headers,
@@ -82,7 +83,7 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
     if not ctx.exp.images:
         ctx.images = []
     ctx.add_rows()
-    for module in (robots, tdm, aitxt, rsl, pages, images, headers, files):
+    for module in (robots, tdm, aitxt, rsl, pages, images, headers, blocking, files):
         try:
             module.check(ctx)
         except ValueError as exc:  # a URL urllib cannot parse, deep in a module's reading

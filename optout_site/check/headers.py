@@ -209,6 +209,8 @@ def _one(ctx: Context, path: str, response: Fetched) -> None:
 def _host_files(ctx: Context) -> None:
     away = outside(ctx.exp.site)  # the configs hosts_dir keeps out of the folder
     for host in ctx.exp.site.hosts:
+        if host not in FILES:  # haproxy, lighttpd: server config, nothing published
+            continue
         name = FILES[host]
         ctx.count(HOSTS)
         if name in away:

@@ -22,6 +22,7 @@ XMP = "image XMP"
 HEADERS = "HTTP headers"
 HOSTS = "host config"
 LEGAL = "reservation page"
+BLOCKING = "blocking"  # block: the server refuses the chosen agents (check URL only)
 FILES = "published files"
 AUDIT = "audit limits"  # what the check itself could not read: deadline, budget, bad URLs
 SIGNALS: tuple[str, ...] = (
@@ -35,6 +36,7 @@ SIGNALS: tuple[str, ...] = (
     HEADERS,
     HOSTS,
     LEGAL,
+    BLOCKING,
     FILES,
     AUDIT,
 )

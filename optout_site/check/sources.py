@@ -334,7 +334,11 @@ class HttpSource:
             self._cache[path] = self._fetch(path)
         return self._cache[path]
 
-    def _fetch(self, path: str) -> Fetched:
+    def get_as(self, path: str, user_agent: str) -> Fetched:
+        """``path`` asked for by another client (a crawler's User-Agent); not cached."""
+        return self._fetch(path, user_agent)
+
+    def _fetch(self, path: str, user_agent: str = USER_AGENT) -> Fetched:
         why = self.exhausted
         if why:
             self.skipped.append(path)
@@ -342,7 +346,7 @@ class HttpSource:
         url = self.origin + path
         try:
             urlsplit(url).port  # noqa: B018 - raises ValueError for a malformed URL
-            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+            request = urllib.request.Request(url, headers={"User-Agent": user_agent})
         except ValueError as exc:
             return Fetched(path, 0, error=f"malformed URL: {exc}")
         self._guard.start(min(time.monotonic() + self.timeout, self.ends_at))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from optout_site import dialects, paths, vocabulary
+from optout_site import contentsignals, dialects, paths, vocabulary
 from optout_site.check.context import Context, short_list
 from optout_site.check.model import ROBOTS
 from optout_site.check.robotsfile import PATH, TOKEN_RE, UNNAMED, Group, Parsers, RobotsFile
@@ -20,7 +20,8 @@ from optout_site.policy import Use
 
 AIPREF_LABELS = vocabulary.KNOWN_LABELS
 OBSOLETE_LABELS = frozenset(vocabulary.RETIRED)
-SIGNAL_KEYS = ("search", "ai-input", "ai-train")
+# The keys we write (contentsignals.WRITTEN) are the ones a site's value is held to.
+SIGNAL_KEYS = tuple(key.name for key in contentsignals.WRITTEN)
 _EXAMPLE = vocabulary.content_usage({Use.GENAI_TRAIN})
 _REBUILD = "Rebuild with `optout-site build`; robots.txt groups are generated from sites.yaml."
 

@@ -26,10 +26,14 @@ from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
 MEDIA_TYPES = ("images", "audio", "video", "text", "code")
 TDM_DUTIES = ("obtainConsent", "compensate")
 STANCES = ("policy", "block", "allow")
-HOSTS = ("netlify", "cloudflare", "vercel", "apache", "nginx", "caddy")
+HOSTS = ("netlify", "cloudflare", "vercel", "apache", "nginx", "caddy", "haproxy", "lighttpd")
 # Hosts that read their config from somewhere other than the published folder (an nginx or
 # Caddy include, Vercel's vercel.json in the project root): `hosts_dir` takes theirs there.
 HOSTS_DIR_HOSTS = ("vercel", "nginx", "caddy")
+# Hosts whose file holds only the refusal of agents (`block:`), no headers.
+BLOCK_ONLY_HOSTS = ("haproxy", "lighttpd")
+# What a blocked agent gets: refused, payment required, unavailable for legal reasons.
+BLOCK_STATUSES = ("403", "402", "451")
 
 
 # no-reservation: the site reserves no use anywhere, and every signal says so (a blanket
@@ -398,6 +402,36 @@ _AGENTS = yamlnodes.mapping(
 )
 
 
+_PRODUCT_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _block_agent(node: yaml.Node, ctx: Context) -> str:
+    value = yamlnodes.string(node, ctx)
+    if value in CATEGORIES or _PRODUCT_RE.match(value):
+        return value
+    raise Invalid(
+        f"{value!r} is neither a category ({', '.join(CATEGORIES)}) nor a product name "
+        "(letters, digits, '_' and '-', as in GPTBot or img2dataset)"
+    )
+
+
+def _block_status(node: yaml.Node, ctx: Context) -> int:
+    if isinstance(node, yaml.ScalarNode) and node.value in BLOCK_STATUSES:
+        return int(node.value)
+    shown = repr(node.value) if isinstance(node, yaml.ScalarNode) else "a list or mapping"
+    raise Invalid(f"expected one of {', '.join(BLOCK_STATUSES)}, got {shown}")
+
+
+_BLOCK = yamlnodes.mapping(
+    {
+        # Required once `defaults:` is merged in (load._block): a site may set only status.
+        "agents": Key(yamlnodes.list_of(_block_agent, allow_single=True)),
+        "status": Key(_block_status),
+    },
+    what="a block mapping (agents, status)",
+)
+
+
 def _folder(node: yaml.Node, ctx: Context) -> Path:
     path = _file_path(node, ctx)
     if not path.is_dir():
@@ -516,6 +550,7 @@ _SHARED_KEYS = {
     "rsl": Key(_RSL),
     "robots_meta": Key(_ROBOTS_META),
     "evidence": Key(_EVIDENCE),
+    "block": Key(_BLOCK),
 }
 _SITE = yamlnodes.mapping(
     {

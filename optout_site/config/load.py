@@ -18,6 +18,7 @@ from optout_site.config.model import (
     Address,
     AgentsConfig,
     AiTxtConfig,
+    BlockConfig,
     Config,
     EvidenceConfig,
     ImagesConfig,
@@ -130,6 +131,13 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         phone=phone,
         tel=tel,
     )
+    refusing_only = [h for h in raw.get("hosts", []) if h in keys.BLOCK_ONLY_HOSTS]
+    if refusing_only and "block" not in raw:
+        ctx.error(
+            _where(raw, "hosts"),
+            f"hosts {', '.join(refusing_only)}: optout-site writes only the refusal of agents "
+            "for them, so they need `block:` (docs/hosting.md)",
+        )
     return Site(
         name=raw["name"],
         url=raw["url"],
@@ -151,6 +159,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
         acknowledge=tuple(dict.fromkeys(raw.get("acknowledge", ()))),
         evidence=_evidence(raw, ctx),
+        block=_block(raw, ctx),
     )
 
 
@@ -174,6 +183,23 @@ def _reservation_page(raw: dict[str, Any]) -> ReservationPageConfig:
     return ReservationPageConfig(**fields, footer_link=bool(footer))
 
 
+def _block(raw: dict[str, Any], ctx: Context) -> BlockConfig | None:
+    if "block" not in raw:
+        return None
+    given = raw["block"]
+    if not given.get("agents"):
+        ctx.error(
+            given.get("__node__", raw["__node__"]),
+            "block needs `agents`: categories or product names to refuse (here or in defaults)",
+        )
+        return None
+    return BlockConfig(tuple(dict.fromkeys(given["agents"])), given.get("status", 403))
+
+
+# The registry override beside sites.yaml, read when agents.registry names no other file.
+OVERRIDE_FILE = "agents.yaml"
+
+
 def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
     block, allow = raw.get("block", []), raw.get("allow", [])
     both = {t.lower() for t in block} & {t.lower() for t in allow}
@@ -183,8 +209,12 @@ def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
         )
     if raw.get("registry") is not None and not raw["registry"].is_file():
         ctx.error(raw.get("__node__"), f"agents.registry file {raw['registry']} does not exist")
+    registry = raw.get("registry")
+    beside = ctx.file.parent / OVERRIDE_FILE  # what `agents update` writes
+    if registry is None and beside.is_file():
+        registry = beside
     return AgentsConfig(
-        registry=raw.get("registry"),
+        registry=registry,
         add=tuple(tuple(sorted(_plain(a).items())) for a in raw.get("add", [])),
         block=tuple(block),
         allow=tuple(allow),

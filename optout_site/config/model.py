@@ -132,6 +132,18 @@ class AgentsConfig:
 
 
 @dataclass(frozen=True)
+class BlockConfig:
+    """Refuse chosen agents at the server (``block:``), for crawlers that ignore robots.txt.
+
+    ``agents`` are registry categories or product names (a robots.txt token, or a client
+    name such as ``img2dataset`` that has none); ``status`` is what they get.
+    """
+
+    agents: tuple[str, ...]
+    status: int = 403
+
+
+@dataclass(frozen=True)
 class Site:
     name: str
     url: str
@@ -153,6 +165,7 @@ class Site:
     robots_meta: RobotsMetaConfig = field(default_factory=RobotsMetaConfig)
     acknowledge: tuple[str, ...] = ()  # config.keys.ACKNOWLEDGEMENTS the user stated
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
+    block: BlockConfig | None = None  # None: ask only, refuse nobody
 
     @property
     def output_dir(self) -> Path:

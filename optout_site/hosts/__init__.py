@@ -20,10 +20,12 @@ from pathlib import Path
 
 from optout_site.config import Site, keys
 from optout_site.errors import SignalError
-from optout_site.hosts import apache, caddy, netlify, nginx, vercel
+from optout_site.hosts import apache, blockfiles, caddy, netlify, nginx, vercel
 
 Renderer = Callable[[Site, "bytes | None"], bytes]
 
+# Host → its header config; HAProxy and lighttpd have none, only a refusal file
+# (blockfiles.FILES, written when the site has `block:`).
 FILES: dict[str, str] = {
     "netlify": netlify.FILE_NAME,
     "cloudflare": netlify.FILE_NAME,
@@ -39,6 +41,7 @@ RENDERERS: dict[str, Renderer] = {
     apache.FILE_NAME: apache.render,
     nginx.FILE_NAME: nginx.render,
     caddy.FILE_NAME: caddy.render,
+    **blockfiles.RENDERERS,
 }
 
 
@@ -65,11 +68,18 @@ def render_all(
     hosts' files are still written and the report names the broken one.
     """
     out: dict[str, bytes | SignalError] = {}
-    for host in site.hosts:
-        name = FILES[host]
+    for name in files(site):
         if name not in out:
             try:
                 out[name] = RENDERERS[name](site, read_existing(name))
             except SignalError as exc:
                 out[name] = exc
     return out
+
+
+def files(site: Site) -> list[str]:
+    """The host files the site's hosts read, header configs first."""
+    names = [FILES[host] for host in site.hosts if host in FILES]
+    if site.block is not None:
+        names += [blockfiles.FILES[host] for host in site.hosts if host in blockfiles.FILES]
+    return list(dict.fromkeys(names))

@@ -15,10 +15,11 @@ mod_headers expands ``%`` in values, so a literal ``%`` is written ``%%``.
 from __future__ import annotations
 
 from optout_site.config import Site
-from optout_site.hosts import common
+from optout_site.hosts import block, common
 from optout_site.signals import headers
 
 FILE_NAME = ".htaccess"
+SERVER_FILE = "optout-site.apache.conf"
 _DELIMITERS = "#|!,;"
 
 
@@ -56,8 +57,38 @@ def _block(site: Site) -> str:
             opening, closing = f"<{tag} {_expr(rule.pattern)}>", f"</{tag}>"
             sets.insert(0, f"# policy rule {rule.pattern}")
         lines += [f"  {opening}", *(f"    {line}" for line in sets), f"  {closing}"]
-    lines += ["</IfModule>", common.END]
+    lines += ["</IfModule>", *_refusal(site), common.END]
     return "\n".join(lines) + "\n"
+
+
+def _refusal(site: Site) -> list[str]:
+    # mod_alias's status-only Redirect runs after <If> sections are merged, so the
+    # ErrorDocument of the same section is the body the refusal is sent with. Valid in
+    # .htaccess (FileInfo) and in a virtual host alike.
+    plan = block.plan(site)
+    if plan is None:
+        return []
+    agents = plan.user_agents
+    exempt = common.exact_pcre(plan.exempt)
+    sep = next(ch for ch in _DELIMITERS if ch not in agents + exempt)
+    return [
+        *block.comment(plan),
+        "<IfModule mod_alias.c>",
+        f'  <If "%{{HTTP_USER_AGENT}} =~ m{sep}{agents}{sep}i && '
+        f'!(%{{REQUEST_URI}} =~ m{sep}{exempt}{sep})">',
+        f"    Redirect {plan.status}",
+        f'    ErrorDocument {plan.status} "{plan.body}"',
+        "  </If>",
+        "</IfModule>",
+    ]
+
+
+def render_server(site: Site, existing: bytes | None) -> bytes:
+    """``optout-site.apache.conf``: the refusal of agents (``block:``) for a
+    ``<VirtualHost>`` (``Include`` it there), where .htaccess files are not read."""
+    lines = common.header_comment(site, "Refused AI agents (Apache, Include in <VirtualHost>)")
+    lines += [*_refusal(site), common.END]
+    return common.splice(existing, "\n".join(lines) + "\n", name=SERVER_FILE)
 
 
 def render(site: Site, existing: bytes | None) -> bytes:

@@ -14,7 +14,7 @@ is how the signal files get theirs.
 from __future__ import annotations
 
 from optout_site.config import Site
-from optout_site.hosts import common
+from optout_site.hosts import block, common
 from optout_site.signals import headers
 
 FILE_NAME = "optout-site.Caddyfile"
@@ -49,9 +49,28 @@ def _block(site: Site) -> str:
         lines.append("}")
     for path, media_type in headers.content_types(site):
         lines.append(f"header {_quote(path)} Content-Type {_quote(media_type)}")
+    lines += _refusal(site)
     lines.append(f"respond /{FILE_NAME} 404  # if left in the web root")
     lines.append(common.END)
     return "\n".join(lines) + "\n"
+
+
+def _refusal(site: Site) -> list[str]:
+    # `route` keeps its directives in the order written and runs before file_server.
+    plan = block.plan(site)
+    if plan is None:
+        return []
+    return [
+        *block.comment(plan),
+        "@optout_refused {",
+        f"\theader_regexp User-Agent {_quote('(?i)' + plan.user_agents)}",
+        f"\tnot path_regexp {_quote(common.exact_re2(plan.exempt))}",
+        "}",
+        "route @optout_refused {",
+        '\theader Content-Type "text/html; charset=utf-8"',
+        f'\trespond "{plan.body}" {plan.status}',
+        "}",
+    ]
 
 
 def render(site: Site, existing: bytes | None) -> bytes:

@@ -101,6 +101,16 @@ def re2(pattern: str) -> str:
     return "^" + ".*".join(_re2_literal(p) for p in parts) + ("$" if anchored else "")
 
 
+def exact_pcre(site_paths: tuple[str, ...]) -> str:
+    """PCRE matching exactly one of ``site_paths`` (decoded, like :func:`pcre`)."""
+    return "|".join(pcre(p + "$") for p in site_paths)
+
+
+def exact_re2(site_paths: tuple[str, ...]) -> str:
+    """RE2 matching exactly one of ``site_paths`` (decoded, like :func:`re2`)."""
+    return "|".join(re2(p + "$") for p in site_paths)
+
+
 def js_rest(pattern: str) -> str:
     """JavaScript regex for the path *after* its leading slash, unanchored at the end
     unless the pattern ends in ``$`` (Vercel sources, matched on the path as requested).

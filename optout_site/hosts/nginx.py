@@ -21,7 +21,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from optout_site.config import Site
-from optout_site.hosts import common
+from optout_site.hosts import block, common
 from optout_site.signals import headers
 
 FILE_NAME = "optout-site.nginx.conf"
@@ -59,12 +59,38 @@ def _block(site: Site, *, locations: bool) -> str:
     if link is not None:
         lines.append(f"add_header {headers.LINK} {_quote(link)} always;")
     if locations:
+        lines += _refusal(site)
         for path, media_type in headers.content_types(site):
             where = unquote(path).replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'location = "{where}" {{ types {{ }} default_type {media_type}; }}')
         lines.append(f"location = /{FILE_NAME} {{ return 404; }}  # if left in the web root")
     lines.append(common.END)
     return "\n".join(lines) + "\n"
+
+
+REFUSED = "/.optout-site-refused"
+
+
+def _refusal(site: Site) -> list[str]:
+    # Server-level rewrite directives run again after every internal redirect (index
+    # files), so /ai-reservation/index.html needs its own exemption: it has one. The
+    # refusal is answered from a location of its own, so that it is sent as text/html
+    # whatever type the requested path has.
+    plan = block.plan(site)
+    if plan is None:
+        return []
+    return [
+        *block.comment(plan),
+        'set $optout_refuse "";',
+        f'if ($http_user_agent ~* "{plan.user_agents}") {{ set $optout_refuse 1; }}',
+        f'if ($uri ~ "{common.exact_pcre(plan.exempt)}") {{ set $optout_refuse ""; }}',
+        f"if ($optout_refuse) {{ rewrite ^ {REFUSED} last; }}",
+        f"location = {REFUSED} {{",
+        "    internal;",
+        '    types { } default_type "text/html; charset=utf-8";',
+        f'    return {plan.status} "{plan.body}";',
+        "}",
+    ]
 
 
 def render(site: Site, existing: bytes | None) -> bytes:

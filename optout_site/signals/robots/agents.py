@@ -18,6 +18,7 @@ import difflib
 import json
 from collections.abc import Iterable
 
+from optout_site import vocabulary
 from optout_site.config import Site
 from optout_site.errors import UnknownAgent
 from optout_site.policy import Decision, Use
@@ -87,6 +88,19 @@ def registry_for(site: Site | None = None) -> Registry:
     re-categorise an agent without restating who runs it.
     """
     reg = registry_mod.load()
+    if vocabulary.ROBOTS_TOKENS:  # preference tokens a draft names: groups like any agent
+        reg = reg.merged(
+            Agent(
+                token=row.token,
+                operator="IETF aipref",
+                category=row.category,
+                honours_robots="unknown",
+                purpose=f"Preference token: {row.basis}",
+                source=f"{row.draft} §{row.section}",
+                verified=row.date,
+            )
+            for row in vocabulary.ROBOTS_TOKENS
+        )
     if site is None:
         return reg
     if site.agents.omit_generic:
@@ -199,6 +213,20 @@ def list_agents(reg: Registry, categories: list[str] | None = None, as_json: boo
     ]
     lines.append(f"{len(rows)} agents (registry {reg.version})")
     return "\n".join(lines) + "\n"
+
+
+def version_text(reg: Registry, site: Site | None = None) -> str:
+    """The bundled registry's version and source, and the override a site reads."""
+    bundled = registry_mod.load()
+    lines = [f"registry {bundled.version}"]
+    if bundled.source is not None:
+        lines.append(f"  compared with {bundled.source.describe()}")
+    if site is not None and site.agents.registry is not None:
+        extra = registry_mod.load(site.agents.registry)
+        lines.append(f"override {site.agents.registry} ({extra.version}, {len(extra)} records)")
+        if extra.source is not None:
+            lines.append(f"  compared with {extra.source.describe()}")
+    return "\n".join(lines)
 
 
 def _suggest(reg: Registry, token: str) -> str:

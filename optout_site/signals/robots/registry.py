@@ -30,7 +30,8 @@ _RECORD_KEYS = {
     "aliases",
     "generic",
 }
-_TOP_KEYS = {"version", "agents", "dropped"}
+_TOP_KEYS = {"version", "source", "agents", "dropped"}
+_SOURCE_KEYS = {"name", "version", "date", "url"}
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,24 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The list a registry file was last compared with: name, its version, the date."""
+
+    name: str
+    version: str
+    date: str
+    url: str = ""
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version} ({self.date})" + (f", {self.url}" if self.url else "")
+
+
+@dataclass(frozen=True)
 class Registry:
     version: str
     agents: tuple[Agent, ...]
     dropped: tuple[tuple[str, str], ...] = ()
+    source: Source | None = None
     _index: dict[str, Agent] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,7 +127,7 @@ class Registry:
         """A registry where ``extra`` replaces agents of the same token and adds the rest."""
         replacements = {a.token.casefold(): a for a in extra}
         agents = [replacements.pop(a.token.casefold(), a) for a in self.agents]
-        return Registry(self.version, (*agents, *replacements.values()), self.dropped)
+        return Registry(self.version, (*agents, *replacements.values()), self.dropped, self.source)
 
     def __iter__(self) -> Iterator[Agent]:
         return iter(self.agents)
@@ -201,7 +216,24 @@ def _parse(text: str, name: str) -> Registry:
             )
         dropped.append((item["name"], item["reason"]))
 
-    return Registry(version, tuple(agents), tuple(dropped))
+    return Registry(version, tuple(agents), tuple(dropped), _source(data.get("source"), node, name))
+
+
+def _source(value: Any, node: yaml.Node | None, name: str) -> Source | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, dict)
+        or not {"name", "version", "date"} <= set(value) <= _SOURCE_KEYS
+        or not all(isinstance(v, str | dt.date) for v in value.values())
+    ):
+        raise RegistryError(
+            name,
+            "source must map name, version and date (YYYY-MM-DD) and optionally url to strings",
+            _line_of(node, "source"),
+        )
+    fields = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in value.items()}
+    return Source(**fields)
 
 
 def _agent(record: Any, name: str, line: int | None) -> Agent:
