@@ -6,6 +6,8 @@ Paths are resolved relative to the YAML file, so a config works from any working
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from optout_site.config.model import (
     Address,
     AgentsConfig,
     AiTxtConfig,
+    C2paConfig,
     Config,
     EvidenceConfig,
     ImagesConfig,
@@ -122,6 +125,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         rsl=RslConfig(**_plain(raw.get("rsl", {}))),
         robots_meta=RobotsMetaConfig(**_plain(raw.get("robots_meta", {}))),
         evidence=_evidence(raw, ctx),
+        c2pa=_c2pa(raw, ctx),
     )
 
 
@@ -135,6 +139,34 @@ def _evidence(raw: dict[str, Any], ctx: Context) -> EvidenceConfig:
         publish=given.get("publish", False),
         tsa=given.get("tsa"),
     )
+
+
+def _c2pa(raw: dict[str, Any], ctx: Context) -> C2paConfig:
+    """Signing is checked whole here (a source for the chain and the key, the variables
+    set, the extra installed), so a build never stops halfway through a site's images."""
+    given = _plain(raw.get("c2pa", {}))
+    config = C2paConfig(**{"enabled": "c2pa" in raw, **given})
+    if not config.enabled:
+        return config
+    node = raw["c2pa"].get("__node__")
+    for what in ("cert", "key"):
+        path, env = getattr(config, what), getattr(config, f"{what}_env")
+        if (path is None) == (env is None):
+            ctx.error(node, f"c2pa needs exactly one of {what}: PATH or {what}_env: VARIABLE")
+        elif path is not None and not path.is_file():
+            ctx.error(yamlnodes.value_node(node, what), f"c2pa.{what} file {path} does not exist")
+        elif env is not None and not os.environ.get(env):
+            ctx.error(
+                yamlnodes.value_node(node, f"{what}_env"),
+                f"c2pa.{what}_env names {env}, which is not set in the environment",
+            )
+    if importlib.util.find_spec("c2pa") is None:
+        ctx.error(
+            node,
+            "c2pa: signs every image with Content Credentials, which needs the c2pa-python "
+            "package: pip install 'optout-site[c2pa]' (or remove the c2pa: mapping)",
+        )
+    return config
 
 
 def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:
