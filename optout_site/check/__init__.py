@@ -13,7 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from optout_site.check import aitxt, expect, files, headers, images, pages, robots, rsl, tdm
+from optout_site.check import (
+    aitxt,
+    credentials,
+    expect,
+    files,
+    headers,
+    images,
+    pages,
+    robots,
+    rsl,
+    tdm,
+)
 from optout_site.check.context import Context, short_list
 from optout_site.check.model import (
     AUDIT,
@@ -72,7 +83,7 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
     if not ctx.exp.images:
         ctx.images = []
     ctx.add_rows()
-    for module in (robots, tdm, aitxt, rsl, pages, images, headers, files):
+    for module in (robots, tdm, aitxt, rsl, pages, images, credentials, headers, files):
         try:
             module.check(ctx)
         except ValueError as exc:  # a URL urllib cannot parse, deep in a module's reading

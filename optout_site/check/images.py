@@ -5,22 +5,31 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from optout_site import dialects, images
 from optout_site.check.context import Context
 from optout_site.check.model import BAD, OK, XMP
 from optout_site.images import xmp
 
+T = TypeVar("T")
 _FIX = "Rebuild with `optout-site build`; it writes the rights into every image's XMP."
 
 
 def _read(ctx: Context, path: str) -> tuple[bytes | None, str | None]:
-    """(packet, error). URL mode downloads the file to a temporary file first."""
+    """(packet, error)."""
+    return read_image(ctx, path, images.read_xmp)
+
+
+def read_image(ctx: Context, path: str, read: Callable[[Path], T]) -> tuple[T | None, str | None]:
+    """(what ``read`` returns for the image, error). URL mode downloads the file to a
+    temporary file first."""
     local = ctx.source.local(path)
     try:
         if local is not None:
-            return images.read_xmp(local), None
+            return read(local), None
         got = ctx.get(path)
         if not got.ok:
             return None, f"cannot be fetched ({got.error or got.status})"
@@ -29,7 +38,7 @@ def _read(ctx: Context, path: str) -> tuple[bytes | None, str | None]:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(got.body)
-            return images.read_xmp(Path(name)), None
+            return read(Path(name)), None
         finally:
             os.unlink(name)
     except (images.ImageError, OSError) as exc:
