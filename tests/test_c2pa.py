@@ -354,3 +354,23 @@ def test_make_test_cert_has_the_c2pa_profile(tmp_path: Path):
     assert leaf.issuer == issuer.subject != leaf.subject  # not self-signed
     assert issuer.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert (tmp_path / "t/signer.key").stat().st_mode & 0o077 == 0
+
+
+def test_test_ca_as_trust_anchor_makes_it_trusted(tmp_path: Path, ca: certs.TestCertificate):
+    cfg = _site(tmp_path, ca, **{"a.jpg": _jpeg()})
+    _build(cfg)
+    anchors = c2pa.Settings.from_dict({"trust": {"trust_anchors": ca.ca_cert.read_text()}})
+    with (tmp_path / "build/a.jpg").open("rb") as stream:
+        reader = c2pa.Reader("jpg", stream, context=c2pa.Context(anchors))
+        with reader:
+            assert reader.get_validation_state() == "Trusted"
+
+
+@pytest.mark.slow
+def test_bundled_example_builds_signed(tmp_path: Path, ca: certs.TestCertificate):
+    from support import make_example
+
+    _, site = make_example(tmp_path, c2pa={"cert": str(ca.chain), "key": str(ca.key)})
+    jpegs = sorted(site.output_dir.rglob("*.jpg"))
+    assert jpegs and all(reading.read(p).validates for p in jpegs)
+    assert set(_entries(site.output_dir / "press/portrait.jpg").values()) == {"allowed"}
