@@ -304,15 +304,27 @@ def test_key_from_environment_never_published(
 
 def test_config_problems_are_located(tmp_path: Path, ca: certs.TestCertificate):
     cfg = _site(tmp_path, ca)
-    cfg.write_text(
-        cfg.read_text().replace(f"key: {ca.key}", "key_env: SURELY_UNSET_C2PA_KEY, tsa: nope")
-    )
+    cfg.write_text(cfg.read_text().replace(f"key: {ca.key}", "cert_env: X, tsa: nope"))
     with pytest.raises(ConfigError) as info:
         config.load(cfg)
     text = str(info.value)
-    assert "SURELY_UNSET_C2PA_KEY, which is not set" in text
-    assert "absolute http(s) URL" in text
-    assert f"{cfg}:" in text
+    assert f"{cfg}:" in text and "absolute http(s) URL" in text
+    assert "c2pa needs exactly one of cert: PATH or cert_env: VARIABLE" in text
+    assert "c2pa needs exactly one of key: PATH or key_env: VARIABLE" in text
+
+
+def test_unset_secret_stops_the_build_before_writing(
+    tmp_path: Path, ca: certs.TestCertificate, capsys: pytest.CaptureFixture[str]
+):
+    from optout_site import cli
+
+    cfg = _site(tmp_path, ca, **{"a.jpg": _jpeg()})
+    cfg.write_text(cfg.read_text().replace(f"key: {ca.key}", "key_env: SURELY_UNSET_C2PA_KEY"))
+    config.load(cfg)  # `check` and `sites` need no secret
+    assert cli.main(["build", "--config", str(cfg)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "c2pa.key_env: SURELY_UNSET_C2PA_KEY is not set in the environment" in err
+    assert not (tmp_path / "build").exists()
 
 
 def test_missing_extra_is_a_clear_message(

@@ -108,12 +108,13 @@ def state_path(site: Site, state_dir: Path | None = None) -> Path:
 
 def _what_decides(site: Site) -> tuple[object, ...]:
     """What the incremental state's fingerprint covers: the config and, when the site
-    signs, the certificate (renewed at the same path, every image must be signed again)."""
+    signs, the certificate (renewed at the same path, every image must be signed again).
+    Raises CredentialsError, before anything is written, if the key or chain is unusable."""
     if not site.c2pa.enabled:
         return (site,)
-    from optout_site.c2pa.signing import cert_serial
+    from optout_site.c2pa import signing
 
-    return (site, cert_serial(site.c2pa))
+    return (site, signing.ready(site.c2pa))
 
 
 def build_site(

@@ -31,6 +31,13 @@ class Signing:
     config: C2paConfig
 
 
+def ready(config: C2paConfig) -> str:
+    """Check, before a build writes anything, that the certificate chain and the key can
+    be read and used; the certificate's serial (it goes into the build's fingerprint)."""
+    _algorithm(_pem(config, "key"))
+    return cert_serial(config)
+
+
 def _pem(config: C2paConfig, what: str) -> bytes:
     path: Path | None = getattr(config, what)
     env: str | None = getattr(config, f"{what}_env")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from optout_site._version import __version__
 from optout_site.errors import (
     ConfigError,
+    CredentialsError,
     EvidenceError,
     OptoutSiteError,
     RegistryError,
@@ -39,6 +40,7 @@ ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (
     (UnknownAgent, None, EXIT_USAGE),
     (UsageError, None, EXIT_USAGE),
     (EvidenceError, "evidence error", EXIT_USAGE),
+    (CredentialsError, "Content Credentials error", EXIT_USAGE),
 )
 
 _INTACT = "every file is either as it was or complete; run again to finish"
