@@ -220,6 +220,7 @@ def test_existing_manifest_kept_as_parent(tmp_path: Path, ca: certs.TestCertific
     assert camera_label in store["manifests"]  # the camera's manifest is still there
     (parent,) = ours["ingredients"]
     assert parent["relationship"] == "parentOf" and parent["active_manifest"] == camera_label
+    assert parent["format"] == "image/jpeg"
     failures = parent["validation_results"]["activeManifest"].get("failure", [])
     assert {f["code"] for f in failures} <= {"signingCredential.untrusted"}
     assert reading.read(out).validates

@@ -43,9 +43,25 @@ def context() -> Any:
     return c2pa.Context(settings)
 
 
+# The ingredient's recorded format is this value, and C2PA wants a media type there.
+_MEDIA_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "tif": "image/tiff",
+    "tiff": "image/tiff",
+    "gif": "image/gif",
+    "avif": "image/avif",
+    "heic": "image/heic",
+    "heif": "image/heif",
+}
+
+
 def media_type(path: Path) -> str:
-    """The format name c2pa-python takes: the file's extension (it reads by format)."""
-    return path.suffix.lower().lstrip(".")
+    """The format c2pa-python reads and signs ``path`` as, by its extension."""
+    ext = path.suffix.lower().lstrip(".")
+    return _MEDIA_TYPES.get(ext, ext)
 
 
 def read(path: Path) -> Reading:
