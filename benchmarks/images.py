@@ -1,6 +1,6 @@
 """Benchmark: stamping a photo corpus vs ``cp -r`` vs exiftool (not a test).
 
-    python benchmarks/images.py [--count N] [--megapixels M] [--repeat R] [--keep]
+    python benchmarks/images.py [--count N] [--megapixels M] [--repeat R] [--keep] [--c2pa]
 
 Builds a corpus in a temp dir (``--count`` JPEGs of ``--megapixels`` MP with EXIF, a
 quarter of them with an existing XMP packet, plus ``count // 10`` PNGs and WebPs of a
@@ -9,7 +9,9 @@ tenth of that size), then times, ``--repeat`` times each, with warm caches:
 * ``cp -r`` of the corpus into a new folder (the floor: bytes must move at least once);
 * our stamping into a new folder (ProcessPoolExecutor, os.cpu_count() workers);
 * exiftool, one process in batch mode, ``-o NEWDIR/``;
-* in place: ours (temp file + fsync + rename per file) vs ``exiftool -overwrite_original``.
+* in place: ours (temp file + fsync + rename per file) vs ``exiftool -overwrite_original``;
+* with ``--c2pa`` (needs ``optout-site[c2pa]``): ours stamping *and* signing Content
+  Credentials into a new folder, with a test certificate made in the temp dir.
 
 Only a few base images are encoded with Pillow; the rest are byte copies varied by a
 COM segment / text chunk carrying their index, so generation stays fast while every
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import io
 import os
 import random
@@ -39,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image  # noqa: E402
 
 from optout_site.build.work import stamp_image as stamp  # noqa: E402
+from optout_site.c2pa.signing import Signing  # noqa: E402  (imports c2pa only when signing)
 from optout_site.images import Contact, ImageRights  # noqa: E402
 
 DMI = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
@@ -132,12 +136,36 @@ def _stamp_one(pair: tuple[str, str]) -> str:
     return stamp(Path(pair[0]), Path(pair[1]), RIGHTS).status
 
 
-def ours(src: Path, dst: Path) -> None:
+def _sign_one(signing: Signing, pair: tuple[str, str]) -> str:
+    from optout_site.build import signed
+    from optout_site.build.plan import Task
+
+    src, dst = Path(pair[0]), Path(pair[1])
+    task = Task(dst.name, src, dst, "image", False, image=RIGHTS, signing=signing)
+    return signed.process(task, untouched=False).action
+
+
+def ours(src: Path, dst: Path, signing: Signing | None = None) -> None:
     dst.mkdir(exist_ok=True)
     pairs = [(str(p), str(dst / p.name)) for p in sorted(src.iterdir())]
+    one = _stamp_one if signing is None else functools.partial(_sign_one, signing)
     with concurrent.futures.ProcessPoolExecutor(os.cpu_count()) as pool:
-        statuses = list(pool.map(_stamp_one, pairs, chunksize=8))
+        statuses = list(pool.map(one, pairs, chunksize=8))
     assert all(s == "changed" for s in statuses), set(statuses)
+
+
+def c2pa_signing(folder: Path) -> Signing:
+    """A Signing with a test certificate and the photographer's reservation."""
+    import json
+
+    from optout_site.c2pa import certs, statement
+    from optout_site.config import C2paConfig
+    from optout_site.policy import ALL_USES, Decision
+
+    made = certs.make(folder, "Benchmark")
+    said = statement.assertions(Decision(ALL_USES), "https://jane.example/ai-reservation/")
+    config = C2paConfig(enabled=True, cert=made.chain, key=made.key)
+    return Signing(json.dumps(said, sort_keys=True), config)
 
 
 def exiftool_args() -> tuple[list[str], str]:
@@ -177,6 +205,7 @@ def main() -> None:
     parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument("--c2pa", action="store_true", help="also stamp + sign (C2PA)")
     args = parser.parse_args()
     if not shutil.which("exiftool"):
         sys.exit("exiftool is required for the comparison")
@@ -225,6 +254,12 @@ def run(root: Path, args: argparse.Namespace) -> None:
             fresh_work,
         ),
     }
+    if args.c2pa:
+        signing = c2pa_signing(root / "cert")
+        cases["ours + C2PA signing (new folder)"] = (
+            lambda: ours(corpus, out, signing),
+            fresh_out,
+        )
     medians = {}
     rows = []
     for name, (fn, prepare) in cases.items():
@@ -253,6 +288,12 @@ def run(root: Path, args: argparse.Namespace) -> None:
         f"| exiftool / ours (new folder) | {ex / new:.2f} |\n"
         f"| exiftool / ours (in place) | {ex_ip / ours_ip:.2f} |"
     )
+    if args.c2pa:
+        signed = medians["ours + C2PA signing (new folder)"]
+        print(
+            f"| ours + C2PA / cp (new folder) | {signed / cp:.2f} |\n"
+            f"| ours + C2PA / ours (new folder) | {signed / new:.2f} |"
+        )
     print(
         f"\nexiftool fields written: {fields}. Ours: plus:DataMining, plus:Licensor, dc:rights, "
         "dc:creator, xmpRights:Marked/WebStatement/UsageTerms, Iptc4xmpCore:CreatorContactInfo."

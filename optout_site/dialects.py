@@ -135,6 +135,32 @@ def iptc_data_mining(decision: Decision) -> str:
     return PLUS_VOCAB + code
 
 
+# The training-and-data-mining entries (CAWG Training and Data Mining Assertion 1.1 §3;
+# the C2PA Technical Specification 1.4 definition, with the "c2pa." prefix): entry → the use whose
+# reservation makes it ``notAllowed``, and the narrower uses whose reservation alone makes
+# it ``constrained`` (allowed except for them; the spec reads ``constrained`` as
+# ``notAllowed`` unless the reader follows ``constraint_info``). Search has no entry.
+TRAINING_MINING: tuple[tuple[str, Use, frozenset[Use]], ...] = (
+    ("data_mining", Use.TDM, frozenset({Use.TRAIN, Use.GENAI_TRAIN, Use.AI_INPUT})),
+    ("ai_inference", Use.AI_INPUT, frozenset()),
+    ("ai_generative_training", Use.GENAI_TRAIN, frozenset()),
+    ("ai_training", Use.TRAIN, frozenset({Use.GENAI_TRAIN})),
+)
+
+
+def training_mining(decision: Decision) -> dict[str, str]:
+    """Each training-mining entry (unprefixed) → ``allowed``/``notAllowed``/``constrained``."""
+    out = {}
+    for entry, use, narrower in TRAINING_MINING:
+        if decision.reserves(use):
+            out[entry] = "notAllowed"
+        elif narrower & decision.reserved:
+            out[entry] = "constrained"
+        else:
+            out[entry] = "allowed"
+    return out
+
+
 def needs_constraint_text(decision: Decision) -> bool:
     return iptc_data_mining(decision).endswith("SEECONSTRAINT")
 

@@ -15,6 +15,7 @@
     ├── ImageError                  an image is corrupt, truncated or not an image
     │   └── TruncatedImage          the file ends before its structure does
     ├── Unsupported                 a valid image we deliberately leave alone (reported as skipped)
+    ├── CredentialsError            an image cannot be signed (key, certificate, c2pa library)
     └── EvidenceError               an evidence record or its timestamp cannot be made or trusted
 
 Errors inside one file (a page, an image, a signal) are reported against that file and the
@@ -76,6 +77,11 @@ class RegistryError(OptoutSiteError):
 
 class UnknownAgent(OptoutSiteError):
     """A token that is not in the registry; the message suggests close matches."""
+
+
+class CredentialsError(OptoutSiteError):
+    """Content Credentials cannot be signed: the key or certificate is unusable, or the C2PA
+    library refuses. Reported against the image; never carries key material."""
 
 
 class SignalError(OptoutSiteError):

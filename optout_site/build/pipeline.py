@@ -112,6 +112,17 @@ def state_path(site: Site, state_dir: Path | None = None) -> Path:
     return (state_dir or default_state_dir()) / f"{site.name[:100]}-{key}.json"
 
 
+def _what_decides(site: Site) -> tuple[object, ...]:
+    """What the incremental state's fingerprint covers: the config and, when the site
+    signs, the certificate (renewed at the same path, every image must be signed again).
+    Raises CredentialsError, before anything is written, if the key or chain is unusable."""
+    if not site.c2pa.enabled:
+        return (site,)
+    from optout_site.c2pa import signing
+
+    return (site, signing.ready(site.c2pa))
+
+
 def build_site(
     site: Site,
     *,
@@ -123,7 +134,7 @@ def build_site(
     shard: Shard | None = None,
 ) -> SiteReport:
     progress = progress or _Silent()
-    fingerprint = state.fingerprint(site)
+    fingerprint = state.fingerprint(*_what_decides(site))
     saved = state.load(state_file, fingerprint) if state_file is not None else None
     saved = saved or state.State(fingerprint)
     if force:  # rebuild every file; remember what was published, to withdraw it if gone

@@ -13,6 +13,8 @@ from pathlib import Path, PurePosixPath
 
 from optout_site import images
 from optout_site.build.scan import Entry
+from optout_site.c2pa import statement
+from optout_site.c2pa.signing import Signing
 from optout_site.config import Site
 from optout_site.html.splice import Wanted
 from optout_site.policy import Decision
@@ -29,6 +31,7 @@ class Task:
     page: Wanted | None = None
     image: images.ImageRights | None = None
     unreadable_is_error: bool = False  # images.on_unreadable: error
+    signing: Signing | None = None  # c2pa: sign a manifest over the stamped image
 
 
 # Files that must stay byte for byte: search engines' site-verification files (their whole
@@ -80,8 +83,15 @@ def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
             dry_run,
             image=image_rights.for_decision(site, decision),
             unreadable_is_error=site.images.on_unreadable == "error",
+            signing=_signing(site, decision),
         )
     return Task(rel, entry.path, dst, "file", dry_run)
+
+
+def _signing(site: Site, decision: Decision) -> Signing | None:
+    if not site.c2pa.enabled:
+        return None
+    return Signing(statement.for_decision(site, decision), site.c2pa)
 
 
 # A site has a handful of decisions and thousands of files: what each decision asks of a

@@ -25,7 +25,7 @@ from optout_site.build.report import (
     FileResult,
 )
 from optout_site.build.scan import TOO_LONG
-from optout_site.errors import HtmlError, ImageError
+from optout_site.errors import CredentialsError, HtmlError, ImageError
 from optout_site.html.splice import splice
 
 
@@ -53,6 +53,8 @@ def process(task: Task) -> FileResult:
         return _process_copy(task)
     except (HtmlError, ImageError) as exc:
         return _left_as_is(task, exc)
+    except CredentialsError as exc:  # the image is left as it was: stamped but unsigned is
+        return FileResult(task.rel, task.kind, ERROR, str(exc))  # not what was asked
     except OSError as exc:
         return FileResult(task.rel, task.kind, ERROR, _describe(exc))
 
@@ -104,6 +106,14 @@ def _process_page(task: Task) -> FileResult:
 def _process_image(task: Task) -> FileResult:
     assert task.image is not None
     in_place = task.dst == task.src
+    if task.signing is not None:
+        from optout_site.build import signed  # late: only sites that sign need c2pa
+
+        untouched = in_place or _untouched_since(task.src, task.dst)
+        done = signed.process(task, untouched)
+        if not in_place and done.action == CHANGED and not task.dry_run:
+            _copy_mtime(task.src, task.dst)
+        return done
     # Output mode: our stamp of this very source is current if the source has not
     # changed since we wrote the output. mtimes cannot tell (exiftool -P strips GPS and
     # keeps the date); ctimes can: no tool sets them back.

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from optout_site.check import (
     aitxt,
     blocking,
+    credentials,
     expect,
     files,
     headers,
@@ -83,7 +84,7 @@ def _run(source: Source, site: Site | None, sample: int | None) -> CheckReport:
     if not ctx.exp.images:
         ctx.images = []
     ctx.add_rows()
-    for module in (robots, tdm, aitxt, rsl, pages, images, headers, blocking, files):
+    for module in (robots, tdm, aitxt, rsl, pages, images, credentials, headers, blocking, files):
         try:
             module.check(ctx)
         except ValueError as exc:  # a URL urllib cannot parse, deep in a module's reading

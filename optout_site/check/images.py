@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from optout_site import dialects, images
 from optout_site.check.context import Context
 from optout_site.check.model import BAD, OK, XMP
 from optout_site.images import xmp
 
+T = TypeVar("T")
 _FIX = "Rebuild with `optout-site build`; it writes the rights into every image's XMP."
 _UNREADABLE_FIX = (
     "The build leaves such a file as it is, so it carries no reservation; save it again "
@@ -20,12 +23,19 @@ _UNREADABLE_FIX = (
 
 
 def _read(ctx: Context, path: str) -> tuple[bytes | None, str | None, str]:
-    """(packet, error, its technical detail). URL mode downloads the file to a temporary
-    file first, whose name is no business of the report."""
+    """(packet, error, its technical detail)."""
+    return read_image(ctx, path, images.read_xmp)
+
+
+def read_image(
+    ctx: Context, path: str, read: Callable[[Path], T]
+) -> tuple[T | None, str | None, str]:
+    """(what ``read`` returns for the image, error, its technical detail). URL mode
+    downloads the file to a temporary file first, whose name is no business of the report."""
     local = ctx.source.local(path)
     try:
         if local is not None:
-            return images.read_xmp(local), None, ""
+            return read(local), None, ""
         got = ctx.get(path)
         if not got.ok:
             return None, f"cannot be fetched ({got.error or got.status})", ""
@@ -34,7 +44,7 @@ def _read(ctx: Context, path: str) -> tuple[bytes | None, str | None, str]:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(got.body)
-            return images.read_xmp(Path(name)), None, ""
+            return read(Path(name)), None, ""
         finally:
             os.unlink(name)
     except images.ImageError as exc:

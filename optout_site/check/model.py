@@ -19,6 +19,7 @@ AI_TXT = "ai.txt"
 RSL = "license.xml"
 META = "page meta"
 XMP = "image XMP"
+C2PA = "image C2PA"
 HEADERS = "HTTP headers"
 HOSTS = "host config"
 LEGAL = "reservation page"
@@ -33,6 +34,7 @@ SIGNALS: tuple[str, ...] = (
     RSL,
     META,
     XMP,
+    C2PA,
     HEADERS,
     HOSTS,
     LEGAL,

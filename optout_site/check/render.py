@@ -31,6 +31,7 @@ PURPOSES = {
     "license.xml": "RSL licence terms",
     "page meta": "the reservation inside each page",
     "image XMP": "the reservation inside each image file, which travels with it",
+    "image C2PA": "the signed Content Credentials in each image (datadiligence reads them)",
     "HTTP headers": "what the server says with every file",
     "host config": "the header rules for your host",
     "reservation page": "the human-readable legal notice",

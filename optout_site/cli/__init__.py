@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 from optout_site._version import __version__
 from optout_site.errors import (
     ConfigError,
+    CredentialsError,
     EvidenceError,
     OptoutSiteError,
     RegistryError,
@@ -30,7 +31,7 @@ from optout_site.errors import (
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-COMMANDS = ("build", "check", "agents", "init", "sites", "evidence")
+COMMANDS = ("build", "check", "agents", "init", "sites", "evidence", "c2pa")
 
 # Error → (heading printed before the message, exit code). First match wins.
 ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (
@@ -39,6 +40,7 @@ ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (
     (UnknownAgent, None, EXIT_USAGE),
     (UsageError, None, EXIT_USAGE),
     (EvidenceError, "evidence error", EXIT_USAGE),
+    (CredentialsError, "Content Credentials error", EXIT_USAGE),
 )
 
 _INTACT = "every file is either as it was or complete; run again to finish"

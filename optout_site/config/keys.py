@@ -527,6 +527,31 @@ _EVIDENCE = yamlnodes.mapping(
     what="an evidence mapping (enabled, dir, publish, tsa)",
 )
 
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(node: yaml.Node, ctx: Context) -> str:
+    value = yamlnodes.string(node, ctx)
+    if not _ENV_NAME_RE.match(value):
+        raise Invalid(f"expected an environment variable name such as C2PA_KEY, got {value!r}")
+    return value
+
+
+# Content Credentials: where the signing certificate chain and key are. The key itself is
+# never in sites.yaml: a file path, or the name of an environment variable holding the PEM
+# (a CI secret), read only when an image is signed.
+_C2PA = yamlnodes.mapping(
+    {
+        "enabled": Key(yamlnodes.boolean),
+        "cert": Key(_file_path),
+        "key": Key(_file_path),
+        "cert_env": Key(_env_name),
+        "key_env": Key(_env_name),
+        "tsa": Key(_url),
+    },
+    what="a c2pa mapping (cert or cert_env, key or key_env, tsa)",
+)
+
 # Keys a site may set and `defaults:` may supply.
 _SHARED_KEYS = {
     "rightsholder": Key(_RIGHTSHOLDER),
@@ -551,6 +576,7 @@ _SHARED_KEYS = {
     "robots_meta": Key(_ROBOTS_META),
     "evidence": Key(_EVIDENCE),
     "block": Key(_BLOCK),
+    "c2pa": Key(_C2PA),
 }
 _SITE = yamlnodes.mapping(
     {

@@ -7,6 +7,7 @@ Paths are resolved relative to the YAML file, so a config works from any working
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from optout_site.config.model import (
     AgentsConfig,
     AiTxtConfig,
     BlockConfig,
+    C2paConfig,
     Config,
     EvidenceConfig,
     ImagesConfig,
@@ -160,6 +162,7 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
         acknowledge=tuple(dict.fromkeys(raw.get("acknowledge", ()))),
         evidence=_evidence(raw, ctx),
         block=_block(raw, ctx),
+        c2pa=_c2pa(raw, ctx),
     )
 
 
@@ -198,6 +201,27 @@ def _block(raw: dict[str, Any], ctx: Context) -> BlockConfig | None:
 
 # The registry override beside sites.yaml, read when agents.registry names no other file.
 OVERRIDE_FILE = "agents.yaml"
+
+
+def _c2pa(raw: dict[str, Any], ctx: Context) -> C2paConfig:
+    """The mapping's shape and the extra; whether the certificate and key can be read is
+    checked when a build starts (:func:`optout_site.c2pa.signing.ready`), so ``check``
+    and ``sites`` work where the signing secrets are not given (a CI job without them)."""
+    given = _plain(raw.get("c2pa", {}))
+    config = C2paConfig(**{"enabled": "c2pa" in raw, **given})
+    if not config.enabled:
+        return config
+    node = raw["c2pa"].get("__node__")
+    for what in ("cert", "key"):
+        if (getattr(config, what) is None) == (getattr(config, f"{what}_env") is None):
+            ctx.error(node, f"c2pa needs exactly one of {what}: PATH or {what}_env: VARIABLE")
+    if importlib.util.find_spec("c2pa") is None:
+        ctx.error(
+            node,
+            "c2pa: signs every image with Content Credentials, which needs the c2pa-python "
+            "package: pip install 'optout-site[c2pa]' (or remove the c2pa: mapping)",
+        )
+    return config
 
 
 def _agents(raw: dict[str, Any], ctx: Context) -> AgentsConfig:

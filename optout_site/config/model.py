@@ -109,6 +109,25 @@ class EvidenceConfig:
 
 
 @dataclass(frozen=True)
+class C2paConfig:
+    """Content Credentials (:mod:`optout_site.c2pa`): a signed manifest in every image.
+
+    On once a ``c2pa:`` mapping is given. The chain (``cert``) and the private key come
+    from a file or from the environment variable named by ``cert_env``/``key_env`` (the
+    PEM text itself, e.g. a CI secret); only the path or the variable's name is kept
+    here, so no secret reaches a report, a log or the site. ``tsa`` is an RFC 3161
+    time-stamping authority, asked at each signing when set.
+    """
+
+    enabled: bool = False
+    cert: Path | None = None
+    key: Path | None = None
+    cert_env: str | None = None
+    key_env: str | None = None
+    tsa: str | None = None
+
+
+@dataclass(frozen=True)
 class AgentsConfig:
     """How robots.txt treats agents beyond what the policy implies.
 
@@ -166,6 +185,7 @@ class Site:
     acknowledge: tuple[str, ...] = ()  # config.keys.ACKNOWLEDGEMENTS the user stated
     evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     block: BlockConfig | None = None  # None: ask only, refuse nobody
+    c2pa: C2paConfig = field(default_factory=C2paConfig)
 
     @property
     def output_dir(self) -> Path:

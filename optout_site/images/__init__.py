@@ -98,7 +98,9 @@ def _plain(exc: ImageError, source: Source) -> ImageError:
     )
 
 
-def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece] | None]:
+def _plan(
+    source: Source, rights: ImageRights, resigned: bool = False
+) -> tuple[StampResult, list[Piece] | None]:
     from optout_site.images import xmp  # late: lxml is needed only once an image is read
 
     try:
@@ -120,8 +122,9 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
         return StampResult("skipped", str(exc)), None
     if plan is None:
         return StampResult("unchanged"), None
-    if container.c2pa:
-        # A manifest hard-binds every byte; editing would void its signature.
+    if container.c2pa and not resigned:
+        # A manifest hard-binds every byte; editing would void its signature (unless the
+        # caller signs a new manifest over the result, the original as its ingredient).
         return StampResult(
             "skipped", "file carries a C2PA manifest; writing XMP would invalidate its signature"
         ), None
@@ -131,19 +134,21 @@ def _plan(source: Source, rights: ImageRights) -> tuple[StampResult, list[Piece]
 Output = Callable[[], AbstractContextManager[BinaryIO]]
 
 
-def stamp(src: Path, rights: ImageRights, output: Output) -> StampResult:
+def stamp(src: Path, rights: ImageRights, output: Output, *, resigned: bool = False) -> StampResult:
     """Write ``rights`` into the XMP of ``src``, into the file ``output()`` opens.
 
     ``output`` is called only when something must be written; the build passes an atomic
     writer (:func:`optout_site.build.work.stamp_image`), so a failure leaves the target
     as it was. Returns "unchanged" without calling it when ``src`` already carries exactly
     what would be written. Raises :class:`ImageError` for corrupt or truncated input.
+    ``resigned``: the caller signs a new C2PA manifest over the output (with ``src`` as
+    its parent ingredient), so a file carrying one is stamped too.
     """
     src = Path(src)
     with src.open("rb") as handle:
         source = Source(handle.fileno())
         try:
-            result, plan = _plan(source, rights)
+            result, plan = _plan(source, rights, resigned)
             if plan is not None:
                 with output() as out:
                     _execute(source, plan, out)
@@ -152,13 +157,13 @@ def stamp(src: Path, rights: ImageRights, output: Output) -> StampResult:
     return result
 
 
-def inspect(path: Path, rights: ImageRights) -> StampResult:
+def inspect(path: Path, rights: ImageRights, *, resigned: bool = False) -> StampResult:
     """What :func:`stamp` would report for ``path``, without writing anything."""
     path = Path(path)
     with path.open("rb") as handle:
         source = Source(handle.fileno())
         try:
-            return _plan(source, rights)[0]
+            return _plan(source, rights, resigned)[0]
         except ImageError as exc:
             raise _plain(exc, source) from None
 
