@@ -16,7 +16,7 @@ from PIL import Image
 from support import BASE
 
 from optout_site.build.work import stamp_image as stamp
-from optout_site.images import iim, inspect, jpeg
+from optout_site.images import exif, iim, inspect
 
 LEGACY = dataclasses.replace(BASE, legacy=True, copyright="\u00a9 2025 Jane", creator="Jane")
 EXIFTOOL = shutil.which("exiftool")
@@ -211,7 +211,7 @@ def with_exif_text(artist: bytes, copyright: bytes = b"") -> bytes:
     ],
 )
 def test_exif_ascii_spelling(text: str, ascii: str | None) -> None:
-    assert jpeg.exif_ascii(text) == ascii
+    assert exif.exif_ascii(text) == ascii
 
 
 @pytest.mark.slow  # exiftool and Pillow over the stamped file, ~0.8 s
