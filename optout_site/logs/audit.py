@@ -130,6 +130,11 @@ def automated(ua: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=65536)
+def _kind(path: str) -> str:
+    return paths.kind_of(path) or "other"
+
+
+@functools.lru_cache(maxsize=65536)
 def utc(stamp: str) -> str:
     """A hit's time as UTC ISO 8601 (``2026-11-30T10:00:00Z``); "" when unreadable."""
     when = formats.moment(stamp)
@@ -214,7 +219,7 @@ def _count(tally: Tally, judge: Judge, hit: Hit) -> None:
     tally.bytes += hit.bytes
     path = hit.path
     robots = path == "/robots.txt" or path.startswith("/robots.txt?")
-    kind = "robots" if robots else (paths.kind_of(path) or "other")
+    kind = "robots" if robots else _kind(path)
     token = judge.who(hit.ua)
     if token is None:
         why = automated(hit.ua)

@@ -40,8 +40,9 @@ class Hit(NamedTuple):
 
 Parser = Callable[[str], Hit | None]
 
-# A quoted field in nginx (\x22 escapes) or Apache (\" escapes) style.
-_Q = r'"((?:[^"\\]|\\.)*)"'
+# A quoted field in nginx (\x22 escapes) or Apache (\" escapes) style, as an unrolled
+# loop: an alternation per character costs Python's regex engine ten times more.
+_Q = r'"([^"\\]*(?:\\.[^"\\]*)*)"'
 _CLF = re.compile(
     # vhost_combined starts with "host:port "; backtracking drops it for plain lines.
     r"(?:\S+ )?(\S+) \S+ \S+ \[([^\]]+)\] "
@@ -61,9 +62,9 @@ _MONTHS = {
 
 
 @functools.lru_cache(maxsize=4096)
-def _clf_day(stamp: str) -> str:
-    # "10/Oct/2000:13:55:36 -0700" → "2000-10-10" (cached: a log has few distinct days)
-    day, month, year = stamp[:11].split("/")
+def _clf_day(date: str) -> str:
+    # "10/Oct/2000" → "2000-10-10" (cached: a log has few distinct days)
+    day, month, year = date.split("/")
     return f"{int(year):04d}-{_MONTHS[month]:02d}-{int(day):02d}"
 
 
@@ -91,7 +92,7 @@ def combined(line: str) -> Hit | None:
     if status == "-":
         return None
     try:
-        day = _clf_day(stamp)
+        day = _clf_day(stamp[:11])
     except (ValueError, KeyError):
         return None
     target = _target(request)
@@ -114,7 +115,7 @@ def moment(stamp: str) -> dt.datetime | None:
 def _moment(stamp: str) -> dt.datetime | None:
     try:
         if len(stamp) >= 20 and stamp[2] == "/":
-            return dt.datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S %z")
+            return _clf_moment(stamp)
         if stamp[:1].isdigit() and "-" not in stamp:
             number = float(stamp)
             if number > 1e14:  # Cloudflare's "unixnano"
@@ -122,8 +123,24 @@ def _moment(stamp: str) -> dt.datetime | None:
             return dt.datetime.fromtimestamp(number, dt.UTC)
         value = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    except (ValueError, OverflowError, OSError):
+    except (ValueError, KeyError, OverflowError, OSError):
         return None
+
+
+def _clf_moment(stamp: str) -> dt.datetime:
+    # "10/Oct/2000:13:55:36 -0700", sliced: strptime costs 20 times more.
+    if len(stamp) != 26 or stamp[11] != ":" or stamp[20] != " " or stamp[21] not in "+-":
+        raise ValueError(stamp)
+    offset = dt.timedelta(hours=int(stamp[22:24]), minutes=int(stamp[24:26]))
+    return dt.datetime(
+        int(stamp[7:11]),
+        _MONTHS[stamp[3:6]],
+        int(stamp[0:2]),
+        int(stamp[12:14]),
+        int(stamp[15:17]),
+        int(stamp[18:20]),
+        tzinfo=dt.timezone(-offset if stamp[21] == "-" else offset),
+    )
 
 
 def _stamp(value: Any) -> tuple[str, str] | None:
