@@ -347,3 +347,25 @@ def test_packaged_snapshot_never_accuses(env, capsys):
     assert data["ranges"]["complete"] is False
     assert all(a["spoofed"] == 0 for a in data["agents"])
     assert agents(data)["Googlebot"]["verified"] == 2  # 66.249.64.0/19 is in the snapshot
+
+
+def test_usage_errors_are_plain_words(env, capsys):
+    path = write(env / "a.log", map(combined, TRAFFIC))
+    cases = [
+        (["--format", "json"], "--format json needs --fields"),
+        (["--fields", "time=a"], "--fields: the mapping needs"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+    ]
+    for extra, message in cases:
+        capsys.readouterr()
+        assert run_cli(["logs", str(path), *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert run_cli(["logs", str(env / "missing.log")]) == 2
+    assert "no such log file" in capsys.readouterr().err
+
+
+def test_agents_ranges_lists_sources_and_completeness(capsys):
+    assert run_cli(["agents", "ranges"]) == 0
+    text = capsys.readouterr().out
+    assert "packaged snapshot" in text and "https://openai.com/gptbot.json" in text
+    assert "complete" not in text.replace("partial snapshot", "")  # none is complete
