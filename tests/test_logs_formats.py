@@ -146,3 +146,10 @@ def test_sniff():
     assert formats.sniff('{"request": {"uri": "/"}, "ts": 1}') == "caddy"
     assert formats.sniff('{"ClientIP": "1.2.3.4", "ClientRequestUserAgent": "x"}') == "cloudflare"
     assert formats.sniff('{"x": 1}') == "json"
+
+
+def test_the_command_line_offers_every_format():
+    # cli/logs.py repeats the tuple so that building the parser imports no stage.
+    from optout_site.cli import logs as cli_logs
+
+    assert cli_logs.FORMATS == formats.FORMATS

@@ -15,7 +15,6 @@ import ipaddress
 import json
 import os
 import urllib.request
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -209,7 +208,3 @@ def _write(ranges: Ranges, target: Path) -> None:
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(target, (json.dumps(data, indent=1) + "\n").encode())
-
-
-def tokens(ranges: Ranges) -> Iterable[str]:
-    return sorted({t for s in ranges.sources for t in s.tokens})
