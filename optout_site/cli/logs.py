@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     tally = audit.run(args.files, judge, opts, args.jobs)
     data = report.data(tally, judge, args.files, args.since)
     if args.json:
-        sys.stdout.write(report.to_json(data))
+        report.write_json(data, sys.stdout)
     elif args.csv:
         sys.stdout.write(report.to_csv(data))
     else:

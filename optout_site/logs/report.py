@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from optout_site.logs.audit import Judge, printable
 from optout_site.logs.tally import KINDS, Tally
@@ -120,8 +120,11 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
     }
 
 
-def to_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+def write_json(report: dict[str, Any], out: TextIO) -> None:
+    # json.dump writes as it encodes; json.dumps with an indent would first collect a list
+    # of every fragment (over a hundred MB with 100 000 violations).
+    json.dump(report, out, indent=2, ensure_ascii=False)
+    out.write("\n")
 
 
 def _agent_row(a: dict[str, Any]) -> list[Any]:

@@ -81,7 +81,7 @@ class ClientStats:
         self.last = _latest(self.last, other.last)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: up to MAX_VIOLATIONS of them
 class Violation:
     time: str  # UTC ISO 8601
     agent: str
