@@ -83,7 +83,7 @@ def _stacked_per_day(
     ax.set_ylabel("requests")
     ax.set_title(title)
     if days:
-        ax.legend(fontsize="small", ncols=2)
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.autofmt_xdate()
     return _svg(fig)
 
@@ -115,7 +115,7 @@ def top_agents_chart(report: dict[str, Any]) -> str:
     ax.set_xlabel("requests")
     ax.set_title(f"Top {len(agents)} agents")
     if agents:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(fig)
 
 
