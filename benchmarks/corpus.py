@@ -56,6 +56,7 @@ OWN_GROUPS = ("XMP", "File", "System", "ExifTool", "Composite")
 EXPECTED_CHANGES = {
     "GIF:GIFVersion": "an XMP application extension needs GIF89a",
     "RIFF:WebP_Flags": "the VP8X header flags that an XMP chunk is present",
+    "MPImage1:MPImageLength": "the MP Index records the first image's new size",
 }
 # Absolute file offsets move when a segment grows before them; what they point at is
 # compared instead (exiftool -b extracts it).

@@ -468,10 +468,15 @@ def _running(
 
 @contextlib.contextmanager
 def nginx_server(
-    site: config.Site, docroot: Path, workdir: Path, include: Path | None = None
+    site: config.Site,
+    docroot: Path,
+    workdir: Path,
+    include: Path | None = None,
+    access_log: Path | None = None,
 ) -> Iterator[int]:
     """nginx serving ``docroot`` with the site's nginx snippet (rendered here, or the file
-    ``include`` a build wrote); yields its port."""
+    ``include`` a build wrote); yields its port. With ``access_log``, nginx writes its
+    default ``combined`` log there."""
     binary = _binary("/usr/sbin/nginx", "nginx")
     conf_dir = workdir / "nginx"
     conf_dir.mkdir()
@@ -491,7 +496,7 @@ pid {conf_dir / "nginx.pid"};
 error_log {conf_dir / "error.log"} warn;
 events {{ worker_connections 32; }}
 http {{
-  access_log off;
+  access_log {f"{access_log} combined" if access_log else "off"};
   {temp}
   types {{ {types} }}
   default_type application/octet-stream;

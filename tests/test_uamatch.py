@@ -45,6 +45,16 @@ def test_identify(ua, want):
     assert uamatch.identify(ua, TOKENS) == want
 
 
+def test_a_product_beats_a_word_of_the_url():
+    # The registry has an "OpenAI" token as long as "GPTBot"; GPTBot's own user agent
+    # names both, and is GPTBot (the product), not "OpenAI" (a word of its URL).
+    ua = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"
+    assert uamatch.identify(ua, (*TOKENS, "OpenAI")) == "GPTBot"
+    assert (
+        uamatch.identify("OpenAI/1.0 (+https://x.example/gptbot)", (*TOKENS, "OpenAI")) == "OpenAI"
+    )
+
+
 def test_pattern_is_one_expression_for_every_server():
     source = uamatch.pattern(["GPTBot", "CCBot"])
     assert source == "(^|[^A-Za-z0-9_-])(GPTBot|CCBot)([^A-Za-z0-9_-]|$)"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from optout_site import paths
 from optout_site.build.scan import scan
@@ -34,24 +34,7 @@ PAGE_BYTES = 512 * 1024  # HTML: the first 512 KiB, the head and the links near 
 ROBOTS_BYTES = 500 * 1024  # robots.txt: RFC 9309 §2.5 asks crawlers to read 500 KiB
 ROBOTS_PATH = "/robots.txt"
 CHUNK = 64 * 1024
-HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-IMAGE_SUFFIXES = frozenset(
-    {
-        ".jpg",
-        ".jpeg",
-        ".jpe",
-        ".jfif",
-        ".png",
-        ".apng",
-        ".webp",
-        ".tif",
-        ".tiff",
-        ".gif",
-        ".avif",
-        ".heic",
-        ".heif",
-    }
-)
+HTML_SUFFIXES, IMAGE_SUFFIXES, kind_of = paths.HTML_SUFFIXES, paths.IMAGE_SUFFIXES, paths.kind_of
 USER_AGENT = "optout-site-check/1 (+https://github.com/optout-site)"
 
 
@@ -77,15 +60,6 @@ class Fetched:
 
     def header_values(self, name: str) -> list[str]:
         return [str(v) for v in self.headers.get_all(name) or []]
-
-
-def kind_of(path: str) -> str | None:
-    suffix = PurePosixPath(unquote(path.split("?")[0])).suffix.lower()
-    if path.endswith("/") or suffix in HTML_SUFFIXES:
-        return "page"
-    if suffix in IMAGE_SUFFIXES:
-        return "image"
-    return None
 
 
 class FolderSource:

@@ -31,7 +31,7 @@ from optout_site.errors import (
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-COMMANDS = ("build", "check", "agents", "init", "sites", "evidence", "c2pa")
+COMMANDS = ("build", "check", "agents", "init", "sites", "evidence", "c2pa", "logs")
 
 # Error → (heading printed before the message, exit code). First match wins.
 ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (

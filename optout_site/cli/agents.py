@@ -25,9 +25,13 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         "why a name ai.robots.txt lists is left out of the registry; "
         "'agents update --from FILE|URL' compares ai.robots.txt's robots.json with the "
         "registry, prints the differences and writes an override file (agents.yaml beside "
-        "sites.yaml, read by every build) to review and commit.",
+        "sites.yaml, read by every build) to review and commit; "
+        "'agents ranges [--update]' shows (or refreshes) the crawler IP ranges that "
+        "`optout-site logs` verifies addresses with.",
     )
-    p.add_argument("action", nargs="?", choices=["list", "explain", "update"], default="list")
+    p.add_argument(
+        "action", nargs="?", choices=["list", "explain", "update", "ranges"], default="list"
+    )
     p.add_argument("token", nargs="?", help="with 'explain': the product token")
     p.add_argument(
         "--category", action="append", choices=CATEGORIES, help="only this category (repeatable)"
@@ -60,6 +64,27 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     )
     options.config(p, default=None)
     p.add_argument("--site", default=None, help="the site of --config to use")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="with 'ranges': fetch every operator's published ranges (needs the network)",
+    )
+    p.add_argument(
+        "--ranges",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="with 'ranges': the ranges file to read (default: the last update, else the "
+        "packaged snapshot)",
+    )
+    p.add_argument(
+        "--to",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="with 'ranges --update': where to write (default: "
+        "~/.cache/optout-site/ipranges.json, which `logs` reads)",
+    )
     return p
 
 
@@ -129,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
         site = config.load(args.config).select([args.site] if args.site else None)[0]
     if args.action == "update":
         return _update(args, site)
+    if args.action == "ranges":
+        return _ranges(args)
     reg = agents.registry_for(site)
     if args.version:
         print(agents.version_text(reg, site))
@@ -139,4 +166,24 @@ def run(args: argparse.Namespace) -> int:
         print(agents.explain(reg, args.token, site))
         return EXIT_OK
     print(agents.list_agents(reg, args.category, as_json=args.json))
+    return EXIT_OK
+
+
+def _ranges(args: argparse.Namespace) -> int:
+    from optout_site.logs import ranges
+
+    current = ranges.load(args.ranges)
+    if args.update:
+        current, notes = ranges.update(current, args.to or ranges.updated_path())
+        for note in notes:
+            print(note)
+        print(f"wrote {current.origin}")
+        return EXIT_OK
+    print(f"IP ranges of {current.date} ({current.origin}):")
+    for s in current.sources:
+        state = f"complete, fetched {s.fetched}" if s.complete else "partial snapshot"
+        print(
+            f"  {s.operator:<13} {', '.join(s.tokens):<40} {len(s.prefixes):>4} prefixes"
+            f"  ({state})  {s.url}"
+        )
     return EXIT_OK

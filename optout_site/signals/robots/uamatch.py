@@ -47,15 +47,21 @@ def _compiled(tokens: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def identify(user_agent: str, tokens: tuple[str, ...]) -> str | None:
-    """The token ``user_agent`` names (the longest, when several do), as spelled in
-    ``tokens``; None when it names none."""
+    """The token ``user_agent`` names, as spelled in ``tokens``; None when it names none.
+
+    When several do, a token in product form (``GPTBot/1.2``, RFC 9110 §10.1.5) beats one
+    that is only a word of a comment or URL (``+https://openai.com/gptbot`` names the
+    ``OpenAI`` token too); then the longest wins.
+    """
     if not tokens:
         return None
-    found = {m.group(2).lower() for m in _finditer(_compiled(tokens), user_agent)}
+    found = {
+        (m.group(3) == "/", m.group(2).lower()) for m in _finditer(_compiled(tokens), user_agent)
+    }
     if not found:
         return None
     by_lower = {t.lower(): t for t in tokens}
-    return by_lower[max(found, key=lambda t: (len(t), t))]
+    return by_lower[max(found, key=lambda f: (f[0], len(f[1]), f[1]))[1]]
 
 
 def _finditer(regex: re.Pattern[str], text: str) -> Iterable[re.Match[str]]:

@@ -1,0 +1,309 @@
+"""The audit: who each request came from, whether that was really them, and whether the
+policy disallowed what they fetched.
+
+A :class:`Judge` answers the three questions for one request and caches its answers (a
+log has few distinct user agents and addresses, and fewer rule outcomes). :func:`run`
+reads the log pieces (:mod:`optout_site.logs.source`) in worker processes, each filling a
+:class:`~optout_site.logs.tally.Tally`, and merges them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from optout_site import paths
+from optout_site.config import Site
+from optout_site.errors import UsageError
+from optout_site.logs import formats, source
+from optout_site.logs.formats import Hit
+from optout_site.logs.ranges import SPOOFED, UNVERIFIABLE, Ranges
+from optout_site.logs.tally import (
+    MAX_IPS,
+    MAX_UNKNOWN,
+    AgentStats,
+    ClientStats,
+    Tally,
+    Violation,
+)
+from optout_site.signals.robots import agents, uamatch
+from optout_site.signals.robots.registry import Registry
+
+# HTTP libraries and scraping tools that name themselves but have no robots.txt token.
+LIBRARIES = (
+    "python-requests",
+    "python-urllib",
+    "python-httpx",
+    "aiohttp",
+    "httpx",
+    "Go-http-client",
+    "curl",
+    "Wget",
+    "img2dataset",
+    "Scrapy",
+    "node-fetch",
+    "axios",
+    "undici",
+    "okhttp",
+    "Apache-HttpClient",
+    "libwww-perl",
+    "Java",
+    "HeadlessChrome",
+    "PhantomJS",
+    "colly",
+)
+# A client that says what it is (these words appear in most crawler user agents).
+_SELF_DECLARED = re.compile(r"bot|crawl|spider|scrap|fetch", re.IGNORECASE)
+OTHER = "other"  # browsers and everything else: counted, never itemised
+AUTOMATED = "unknown-automated"
+_CACHE = 100_000  # entries per cache before it is emptied (memory stays bounded)
+
+
+@dataclass
+class Judge:
+    registry: Registry
+    ranges: Ranges
+    site: Site | None = None
+    tokens: tuple[str, ...] = ()
+    _who: dict[str, str | None] = field(default_factory=dict)
+    _rules: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    _verdicts: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.tokens:
+            self.tokens = tuple(a.token for a in self.registry)
+
+    def who(self, ua: str) -> str | None:
+        """The registry token a user agent names (uamatch's whole-word rule)."""
+        if ua not in self._who:
+            if len(self._who) > _CACHE:
+                self._who.clear()
+            self._who[ua] = uamatch.identify(ua, self.tokens)
+        return self._who[ua]
+
+    def verify(self, token: str, ip: str) -> str:
+        key = (token, ip)
+        if key not in self._verdicts:
+            if len(self._verdicts) > _CACHE:
+                self._verdicts.clear()
+            self._verdicts[key] = self.ranges.verify(token, ip)
+        return self._verdicts[key]
+
+    def disallowed(self, token: str, path: str) -> str | None:
+        """The rule that disallows ``path`` to ``token`` in the site's policy, or None
+        (always None without a site: nothing to judge against)."""
+        if self.site is None:
+            return None
+        key = (token, path)
+        if key not in self._rules:
+            if len(self._rules) > _CACHE:
+                self._rules.clear()
+            decision = self.site.policy.resolve(path)
+            blocked, why = agents.reason(self.site, token, decision, self.registry)
+            self._rules[key] = f"{decision.rule} ({why})" if blocked else None
+        return self._rules[key]
+
+    def category(self, token: str) -> str:
+        agent = self.registry.get(token)
+        return agent.category if agent is not None else OTHER
+
+
+@functools.lru_cache(maxsize=4096)
+def automated(ua: str) -> str | None:
+    """Why a user agent the registry does not know looks automated, or None (a browser)."""
+    if ua in ("", "-"):
+        return "no user agent"
+    library = uamatch.identify(ua, LIBRARIES)
+    if library is not None:
+        return f"HTTP library {library}"
+    if _SELF_DECLARED.search(ua):
+        return "calls itself a bot"
+    if not ua.startswith("Mozilla/"):
+        return "not a browser"
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _kind(path: str) -> str:
+    return paths.kind_of(path) or "other"
+
+
+@functools.lru_cache(maxsize=65536)
+def utc(stamp: str) -> str:
+    """A hit's time as UTC ISO 8601 (``2026-11-30T10:00:00Z``); "" when unreadable."""
+    when = formats.moment(stamp)
+    if when is None:
+        return ""
+    return when.astimezone(dt.UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: control characters (log injection: forged lines, terminal
+    escapes) and lone surrogates shown as escapes."""
+    return _UNSAFE.sub(_escape, text)
+
+
+@dataclass(frozen=True)
+class Options:
+    format: str = "auto"
+    mapping: Mapping[str, str] | None = None
+    since: str | None = None  # ISO date
+
+
+_STATE: tuple[Judge, Options] | None = None  # inherited by forked workers
+
+
+def _parser(fmt: str, options: Options, first: str) -> Callable[[str], Hit | None]:
+    if fmt == "auto":
+        fmt = formats.sniff(first)
+    if fmt in formats.PARSERS:
+        return formats.PARSERS[fmt]
+    if options.mapping is None:
+        return lambda line: None
+    if fmt == "csv":
+        header = next(csv.reader([first]), [])
+        return formats.mapped_csv(options.mapping, header)
+    return formats.mapped_json(options.mapping)
+
+
+def read_piece(piece: source.Piece) -> Tally:
+    """Audit one piece of a log (in a worker process, or here for stdin)."""
+    assert _STATE is not None
+    judge, options = _STATE
+    tally = Tally()
+    parse: Callable[[str], Hit | None] | None = None
+    where = piece.name if piece.start == 0 else f"{piece.name} (from byte {piece.start})"
+    for number, raw in source.lines(piece):
+        if raw is None:
+            tally.lines += 1
+            tally.bad_line(f"{where}:{number}", "(a line longer than 1 MiB, skipped)")
+            continue
+        try:
+            line = raw.decode()
+        except UnicodeDecodeError:
+            line = raw.decode("utf-8", "backslashreplace")
+        if not line.strip():
+            continue
+        tally.lines += 1
+        if parse is None:
+            parse = _parser(options.format, options, line)
+            if options.format == "csv":
+                continue  # the header row
+        hit = parse(line)
+        if hit is None:
+            tally.bad_line(f"{where}:{number}", printable(line))
+            continue
+        if options.since is not None and hit.day < options.since:
+            tally.skipped += 1
+            continue
+        _count(tally, judge, hit)
+    return tally
+
+
+def _count(tally: Tally, judge: Judge, hit: Hit) -> None:
+    tally.requests += 1
+    tally.bytes += hit.bytes
+    path = hit.path
+    robots = path == "/robots.txt" or path.startswith("/robots.txt?")
+    kind = "robots" if robots else _kind(path)
+    token = judge.who(hit.ua)
+    if token is None:
+        why = automated(hit.ua)
+        tally.per_day[(hit.day, AUTOMATED if why else OTHER)] += 1
+        if why is None:
+            return
+        client = tally.clients.get(hit.ua)
+        if client is None:
+            if len(tally.clients) >= MAX_UNKNOWN:
+                tally.clients_dropped += 1
+                return
+            client = tally.clients[hit.ua] = ClientStats(hit.ua, why)
+        when = utc(hit.time)
+        client.hits += 1
+        client.bytes += hit.bytes
+        client.robots_fetches += robots
+        client.first = when if client.first is None else min(client.first, when)
+        client.last = when if client.last is None else max(client.last, when)
+        return
+    tally.per_day[(hit.day, judge.category(token))] += 1
+    stats = tally.agents.get(token)
+    if stats is None:
+        stats = tally.agents[token] = AgentStats(token)
+    when = utc(hit.time)
+    verdict = judge.verify(token, hit.ip)
+    stats.hits += 1
+    stats.bytes += hit.bytes
+    stats.kinds[kind] += 1
+    stats.first = when if stats.first is None else min(stats.first, when)
+    stats.last = when if stats.last is None else max(stats.last, when)
+    if hit.ip in stats.ips or len(stats.ips) < MAX_IPS:
+        stats.ips[hit.ip] += 1
+    if verdict == SPOOFED:
+        # Someone else borrowing the name: neither obedience nor breach of the operator.
+        stats.spoofed += 1
+        return
+    if verdict == UNVERIFIABLE:
+        stats.unverifiable += 1
+    else:
+        stats.verified += 1
+    if robots:
+        stats.robots_fetches += 1
+        stats.robots_first = when if stats.robots_first is None else min(stats.robots_first, when)
+        return
+    rule = judge.disallowed(token, path)
+    if rule is None:
+        return
+    stats.violations[kind] += 1
+    stats.violation_bytes[kind] += hit.bytes
+    tally.violation(
+        Violation(when, token, path, rule, kind, hit.status, hit.bytes, hit.ip, verdict)
+    )
+
+
+def run(files: list[str], judge: Judge, options: Options, jobs: int | None = None) -> Tally:
+    """Audit ``files`` (``-`` is stdin) with up to ``jobs`` processes (default: all cores)."""
+    global _STATE
+    jobs = jobs or os.cpu_count() or 1
+    for name in files:
+        if name != source.STDIN and not os.path.isfile(name):
+            raise UsageError(f"{name}: no such log file")
+        if (
+            name != source.STDIN
+            and options.format == "auto"
+            and options.mapping is None
+            and formats.sniff(source.first_line(name)) == "json"
+        ):
+            raise UsageError(
+                f"{name}: a JSON log that is neither Caddy's nor Cloudflare's; "
+                "name its fields with --fields (see docs/logs.md)"
+            )
+    splittable = options.format != "csv"
+    parts = source.pieces(files, jobs if splittable else 1)
+    _STATE = (judge, options)
+    total = Tally()
+    local = [p for p in parts if p.name == source.STDIN]
+    remote = [p for p in parts if p.name != source.STDIN]
+    if jobs > 1 and len(remote) > 1:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(jobs, len(remote))) as pool:
+            for tally in pool.imap_unordered(read_piece, remote):
+                total.merge(tally)
+    else:
+        local = remote + local
+    for piece in local:
+        total.merge(read_piece(piece))
+    return total
