@@ -70,12 +70,15 @@ def build(
     force: bool = False,
     state_dir: Path | None = None,
     shard: Shard | None = None,
+    allow_existing: bool = False,
 ) -> BuildReport:
     """Build every selected site of a sites.yaml (a path, or a config already loaded).
 
     Raises ConfigError on a bad config (a broken reservation page theme too), before
     anything is written. ``force`` rebuilds every file, ignoring the incremental state
     kept in ``state_dir`` (default: the user's cache folder, see :func:`default_state_dir`).
+    ``allow_existing`` lets a first build write into an output folder that already holds
+    files the build did not make (otherwise that site is refused, nothing written).
     """
     if not isinstance(cfg, config.Config):
         cfg = config.load(Path(cfg))
@@ -95,6 +98,7 @@ def build(
                 force=force,
                 state_file=path,
                 shard=shard,
+                allow_existing=allow_existing,
             )
         )
     return report
@@ -132,6 +136,7 @@ def build_site(
     force: bool = False,
     state_file: Path | None = None,
     shard: Shard | None = None,
+    allow_existing: bool = False,
 ) -> SiteReport:
     progress = progress or _Silent()
     fingerprint = state.fingerprint(*_what_decides(site))
@@ -147,6 +152,19 @@ def build_site(
             "shards' folders can be overlaid; in place, every shard would publish the "
             "files of the others unstamped"
         )
+    if site.output is not None and not saved.outputs and not allow_existing:
+        # A first build (no record of what this tool published there) into a folder that
+        # holds someone else's files: output mode mirrors deletions, so never adopt it.
+        unrelated = _unrelated(site)
+        if unrelated:
+            shown = ", ".join(unrelated[:3]) + (", ..." if len(unrelated) > 3 else "")
+            message = (
+                f"output {out} already holds files this build does not make ({shown}); "
+                "nothing was changed: build into an empty folder, or pass --allow-existing "
+                "if those files belong there"
+            )
+            report.files.append(FileResult(".", "folder", ERROR, message))
+            return report
     if dry_run:
         return _build(site, report, saved, dry_run, jobs, progress, state_file, shard)
     reason = atomic.unwritable(out)
@@ -171,6 +189,21 @@ def build_site(
             built = _build(site, report, saved, dry_run, jobs, progress, state_file, shard, journal)
         atomic.sweep_temp_files(journal, out)  # a worker that died may have left one
         return built
+
+
+def _unrelated(site: Site) -> list[str]:
+    """Files in the output folder that neither come from the input nor are ours to write."""
+    assert site.output is not None
+    if not site.output.is_dir():
+        return []
+    ours = {str(e.rel) for e in scan(site.input)[0]}
+    ours |= {str(rel) for rel in site_files(site, site.input)[0]}
+    found: list[str] = []
+    for entry in scan(site.output)[0]:
+        rel = str(entry.rel)
+        if rel not in ours and not atomic.is_temp_name(entry.rel.name):
+            found.append(rel)
+    return sorted(found)
 
 
 def _build(

@@ -55,6 +55,11 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         help="where incremental state is kept (default: ~/.cache/optout-site)",
     )
     p.add_argument(
+        "--allow-existing",
+        action="store_true",
+        help="let a first build write into an output folder that already holds other files",
+    )
+    p.add_argument(
         "--shard",
         metavar="K/N",
         help="build only the K-th of N byte-balanced parts of each site's files, for CI "
@@ -122,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         state_dir=args.state_dir,
         shard=shard,
+        allow_existing=args.allow_existing,
     )
     if not args.dry_run and shard is None:  # a shard's record would list part of the site
         _record_evidence(cfg.select(chosen), report, args.jobs)
