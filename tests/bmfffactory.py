@@ -80,6 +80,7 @@ def handmade(
     mdat: str = "plain",
     before_mdat: bytes = b"",
     hole: int = 0,
+    iinf_version: int = 0,
 ) -> bytes:
     """ftyp, meta (iloc with the given field widths), ``before_mdat``, mdat (``mdat`` form).
 
@@ -118,7 +119,8 @@ def handmade(
         infes = [
             full(b"infe", 2, uint(i, 2) + b"\x00\x00mime\x00text/plain\x00") for i in (1, 2, 3)
         ]
-        iinf = full(b"iinf", 0, uint(3, 2) + b"".join(infes))
+        count = uint(3, 2 if iinf_version == 0 else 4)  # ISO 14496-12: 32 bits past version 0
+        iinf = full(b"iinf", iinf_version, count + b"".join(infes))
         pitm = full(b"pitm", 0, uint(1, 2))
         idat = box(b"idat", IDAT_BODY) if version else b""
         return full(b"meta", 0, HDLR + pitm + iloc + iinf + idat)

@@ -469,3 +469,23 @@ def test_mutated_files_fail_cleanly_or_keep_pixels(data: st.DataObject) -> None:
 
 
 _REAL = b.real_files()
+
+
+@pytest.mark.parametrize("version", [0, 1, 2])
+def test_iinf_versions_with_a_32_bit_count_are_read(tmp_path: Path, version: int) -> None:
+    """Version 2 occurs in real HEIC files (exiftool's and exiv2's test images); every
+    version past 0 counts entries in 32 bits."""
+    data = b.handmade(iinf_version=version)
+    src = tmp_path / "in.heif"
+    src.write_bytes(data)
+    out = tmp_path / "out.heif"
+    assert stamp(src, out, RIGHTS).status == "changed"
+    assert b"DataMining" in (read_xmp(out) or b"")
+    assert stamp(out, tmp_path / "again.heif", RIGHTS).status == "unchanged"
+
+
+def test_an_unknown_iinf_version_is_skipped(tmp_path: Path) -> None:
+    src = tmp_path / "in.heif"
+    src.write_bytes(b.handmade(iinf_version=3))
+    result = stamp(src, tmp_path / "out.heif", RIGHTS)
+    assert result.status == "skipped" and "iinf box version 3" in result.reason

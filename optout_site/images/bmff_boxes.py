@@ -226,9 +226,13 @@ def infe_box(item: int, content_type: bytes) -> bytes:
 
 
 def iinf_count(data: bytes, offset: int) -> tuple[int, int]:
-    """(version, entry_count) of an ``iinf`` payload."""
+    """(version, entry_count) of an ``iinf`` payload.
+
+    ISO/IEC 14496-12 reads the count as 16 bits for version 0 and 32 bits otherwise;
+    version 2 occurs in real HEIC files (exiftool's and exiv2's test images) and libheif
+    and exiftool read it that way, so we do too."""
     c = Cursor(data, "iinf", offset)
-    version, _ = c.version(1)
+    version, _ = c.version(2)
     return version, c.uint(2 if version == 0 else 4)
 
 
