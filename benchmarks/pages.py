@@ -136,7 +136,10 @@ def _with_path(tree: str | None) -> dict[str, str] | None:
 def _build(cfg: Path, state: Path, env: dict[str, str] | None) -> None:
     cmd = [sys.executable, "-m", "optout_site", "build", "-c", str(cfg), "--quiet"]
     cmd += ["--state-dir", str(state)]
-    subprocess.run(cmd, check=True, env={**(env or os.environ), "CI": "true"})
+    # From the config's folder: `python -m` puts the working folder first on sys.path,
+    # which would shadow the checkout PYTHONPATH names.
+    environ = {**(env or os.environ), "CI": "true"}
+    subprocess.run(cmd, check=True, env=environ, cwd=cfg.parent)
 
 
 def _fresh(*folders: Path) -> None:
