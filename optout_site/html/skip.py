@@ -37,6 +37,7 @@ _ATTRS = (
 )
 _RAW = ("script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes")
 _NAME_END = r"(?=[\s/>]|\Z)"
+_RAW_INITIALS = "".join(sorted({c for name in _RAW for c in (name[0], name[0].upper())}))
 # tokens._raw_text_end matches the end tag with re.I, so this does too.
 _RAW_ELEMENTS = "|".join(
     f"{_ascii_ci(name)}{_NAME_END}{_ATTRS}(?:[^<]++|<(?!/(?i:{name})[\\s/>]))*+" for name in _RAW
@@ -55,7 +56,9 @@ def _skipper(before: str) -> re.Pattern[str]:
     """Every token but ``</body>`` and ``</before>``; group 1 is the last one skipped."""
     ends = "|".join(sorted({"body", re.escape(before)}))
     end_tag = rf"/(?!(?i:{ends})[\s>])[^>]*+(?:>|\Z)"
-    markup = [rf"(?=[A-Za-z])(?:{_RAW_ELEMENTS}|[^\s/>]++{_ATTRS})", end_tag, _BANG]
+    # The guard spares most tags eight failed raw-text names (~20% of the time).
+    raw = rf"(?=[{_RAW_INITIALS}])(?:{_RAW_ELEMENTS})"
+    markup = [rf"(?=[A-Za-z])(?:{raw}|[^\s/>]++{_ATTRS})", end_tag, _BANG]
     markup += [r"\?[^>]*+(?:>|\Z)", "(?![A-Za-z!?/])"]
     return re.compile("(?:([^<]++|<(?:" + "|".join(markup) + ")))*+", re.S)
 
