@@ -117,16 +117,8 @@ def make_site(root: Path, pages: int) -> int:
 
 
 def write_config(root: Path, site: Path, output: Path, footer: bool) -> Path:
-    cfg = root / f"sites-{output.name}.yaml"
     extra = "    reservation_page: {footer_link: true}\n" if footer else ""
-    cfg.write_text(
-        "sites:\n"
-        f"  - name: bench\n    url: https://bench.example\n    input: {site}\n"
-        f"    output: {output}\n    reserve: [tdm, train, ai-input]\n"
-        "    rightsholder: {name: Bench Author, email: b@bench.example}\n" + extra,
-        encoding="utf-8",
-    )
-    return cfg
+    return Path(bench.write_config(root, site, output, extra))
 
 
 def _with_path(tree: str | None) -> dict[str, str] | None:
