@@ -12,6 +12,7 @@ token, a ``<footer>``), 20 KB to 475 KB each, ~26 MB for 213 pages. In one run, 
 no-op, each with ``footer_link`` off and on; and the peak RSS of a build whose site holds
 one ``--page-mb`` MB page. ``--old PATH`` adds the same figures for another checkout of
 optout-site (PYTHONPATH=PATH), for before/after tables. Appends a section to ``--results``.
+Needs ``rsync`` (``apt-get install rsync``).
 """
 
 from __future__ import annotations
