@@ -124,13 +124,14 @@ def write_tiff(path: Path, megabytes: int) -> None:
         out.write(struct.pack("<I", 0))
 
 
-def write_config(root: Path, site: Path, output: Path) -> Path:
+def write_config(root: Path, site: Path, output: Path, extra: str = "") -> Path:
+    """A one-site config building ``site`` into ``output``; ``extra``: more site keys."""
     cfg = root / f"sites-{output.name}.yaml"
     cfg.write_text(
         "sites:\n"
         f"  - name: bench\n    url: https://bench.example\n    input: {site}\n"
         f"    output: {output}\n    reserve: [tdm, train, ai-input]\n"
-        "    rightsholder: {name: Bench Photographer, email: b@bench.example}\n",
+        "    rightsholder: {name: Bench Photographer, email: b@bench.example}\n" + extra,
         encoding="utf-8",
     )
     return cfg

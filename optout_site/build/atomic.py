@@ -77,11 +77,7 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
     the new file is a new inode (docs/configuration.md, "output").
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    # fsync guards data that exists: a file we replace must survive a power cut as its
-    # old or its new self. A file that did not exist holds nothing of the user's (after a
-    # power cut, run the build again with --force); skipping fsync there is what keeps a
-    # build into a fresh output folder near the speed of cp.
-    durable = target.exists()
+    durable = _durable(target)
     try:
         fd, tmp = _create_temp(target.parent)
     except OSError as exc:  # name the file the user knows, not our temp file
@@ -106,6 +102,22 @@ def replace(target: Path, mode_from: Path | None = None) -> Iterator[BinaryIO]:
     except BaseException:
         _discard(tmp)
         raise
+
+
+# "ci": the checkout the build writes into is thrown away with the runner, so a power cut
+# loses nothing a re-run would not restore (docs/ci.md, "Durability").
+DURABILITY_ENV = "OPTOUT_SITE_DURABILITY"
+
+
+def _durable(target: Path) -> bool:
+    """Whether replacing ``target`` must survive a power cut as its old or its new self."""
+    # A file that did not exist holds nothing of the user's (after a power cut, run the
+    # build again with --force); skipping fsync there is what keeps a build into a fresh
+    # output folder near the speed of cp. Any value but "ci" keeps full durability, so a
+    # typo never trades away the user's only copy.
+    if os.environ.get(DURABILITY_ENV, "").strip().lower() == "ci":
+        return False
+    return target.exists()
 
 
 def _discard(tmp: Path) -> None:

@@ -22,6 +22,7 @@ from optout_site.html.encoding import (
     looks_binary,
     looks_wide,
 )
+from optout_site.html.skip import tokens_that_matter
 from optout_site.html.tokens import Tag, is_xml, tokens
 
 # Elements that may stand in the head; any other start tag (or text) starts the body.
@@ -144,18 +145,25 @@ def _link_key(tag: Tag) -> tuple[str, str]:
 
 def _line_span(text: str, tag: Tag) -> tuple[int, int, str]:
     """Remove the tag plus the line break and indentation before it, so no gap is left."""
-    # Only whitespace can take part in a match, so searching from the start of the run
-    # of whitespace before the tag finds what a search from 0 would; from 0, removing k
-    # duplicate tags cost k passes over the page (8000 duplicates took 12 s).
-    run = tag.start
-    while run > 0 and text[run - 1] in " \t\r\n":
-        run -= 1
-    match = _LINE_BEFORE.search(text, run, tag.start)
-    begin = match.start() if match and match.end() == tag.start else tag.start
-    return begin, tag.end, ""
+    line = _line_before(text, tag.start)
+    return line.start() if line else tag.start, tag.end, ""
 
 
 _LINE_BEFORE = re.compile(r"\r?\n[ \t]*$")
+
+
+def _line_before(text: str, at: int) -> re.Match[str] | None:
+    """The line break and indentation right before ``at``, if only they stand there."""
+    # Only whitespace can take part in a match, so searching from the start of the run
+    # of whitespace before ``at`` finds what a search from 0 would, without reading the
+    # page (from 0, removing k duplicate tags cost k passes: 8000 took 12 s).
+    run = at
+    while run > 0 and text[run - 1] in " \t\r\n":
+        run -= 1
+    match = _LINE_BEFORE.search(text, run, at)
+    return match if match and match.end() == at else None
+
+
 Encoder = Callable[[str], str]
 
 
@@ -251,7 +259,14 @@ def _edit_footer(
     found: list[tuple[Tag, int]] = []
     body_end = target = None
     target_re = re.compile(rf"</{re.escape(before)}[\s>]", re.I)
-    for token in tokens(text, after, xml=xml):
+    # XHTML keeps the full reader (CDATA, processing instructions and comments end by
+    # XML's rules there); HTML pages skip at regex speed to the tokens that matter.
+    body = (
+        tokens(text, after, xml=True)
+        if xml
+        else tokens_that_matter(text, after, before, FOOTER_CLASS)
+    )
+    for token in body:
         if isinstance(token, Tag):
             class_attr = token.get("class")
             classes = (class_attr.value if class_attr else "").split()
@@ -287,8 +302,8 @@ def _edit_footer(
         # The page ends inside a tag, comment or raw-text element: a link appended there
         # would not be found again, so every build would add one more. Leave it out.
         return drops
-    line = _LINE_BEFORE.search(text, 0, at) if end_at is not None else None
-    if line and line.end() == at:
+    line = _line_before(text, at) if end_at is not None else None
+    if line:
         # The end tag on its own line: our link gets a line of its own above it, same indent.
         return [*drops, (line.start(), line.start(), line.group(0) + wanted)]
     return [*drops, (at, at, wanted)]

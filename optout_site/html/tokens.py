@@ -52,43 +52,44 @@ def tokens(text: str, start: int = 0, *, xml: bool = False) -> Iterator[Tag | tu
     """Yield start tags (Tag), and ("end"|"text"|"other", start, end) for the rest."""
     pos, size = start, len(text)
     while pos < size:
-        lt = text.find("<", pos)
-        if lt < 0:
-            yield ("text", pos, size)
-            return
-        if lt > pos:
-            yield ("text", pos, lt)
-        if text.startswith("<!--", lt):
-            pos = _comment_end(text, lt, xml)
-            yield ("other", lt, pos)
-        elif text[lt + 2 : lt + 9].upper() == "DOCTYPE" and text.startswith("<!", lt):
-            pos = _doctype_end(text, lt, xml)
-            yield ("other", lt, pos)
-        elif xml and text.startswith("<![CDATA[", lt):
-            pos = _after(text, "]]>", lt + 9)
-            yield ("other", lt, pos)
-        elif xml and text.startswith("<?", lt):
-            pos = _after(text, "?>", lt + 2)
-            yield ("other", lt, pos)
-        elif text.startswith(("<!", "<?"), lt):
-            pos = _after(text, ">", lt)
-            yield ("other", lt, pos)
-        elif text.startswith("</", lt):
-            match = _TAG_NAME.match(text, lt + 2)
-            close = text.find(">", lt)
-            pos = size if close < 0 else close + 1
-            yield ("end" if match else "other", lt, pos)
-        else:
-            match = _TAG_NAME.match(text, lt + 1)
-            if not match:
-                yield ("text", lt, lt + 1)
-                pos = lt + 1
-                continue
-            tag = _read_tag(text, lt, match)
-            yield tag
-            pos = tag.end
-            if tag.name in _RAW_TEXT and not (xml and tag.self_closing):
-                pos = _raw_text_end(text, pos, tag.name, xml)
+        token, pos = next_token(text, pos, xml=xml)
+        yield token
+
+
+def next_token(text: str, pos: int, *, xml: bool = False) -> tuple[Tag | tuple[str, int, int], int]:
+    """The token at ``pos`` (which ``pos < len(text)``), and where the next one starts: past
+    the content of a raw-text element (``<script>`` …), which is not read as markup."""
+    size = len(text)
+    lt = text.find("<", pos)
+    if lt < 0:
+        return ("text", pos, size), size
+    if lt > pos:
+        return ("text", pos, lt), lt
+    if text.startswith("<!--", lt):
+        end = _comment_end(text, lt, xml)
+    elif text[lt + 2 : lt + 9].upper() == "DOCTYPE" and text.startswith("<!", lt):
+        end = _doctype_end(text, lt, xml)
+    elif xml and text.startswith("<![CDATA[", lt):
+        end = _after(text, "]]>", lt + 9)
+    elif xml and text.startswith("<?", lt):
+        end = _after(text, "?>", lt + 2)
+    elif text.startswith(("<!", "<?"), lt):
+        end = _after(text, ">", lt)
+    elif text.startswith("</", lt):
+        match = _TAG_NAME.match(text, lt + 2)
+        close = text.find(">", lt)
+        end = size if close < 0 else close + 1
+        return ("end" if match else "other", lt, end), end
+    else:
+        match = _TAG_NAME.match(text, lt + 1)
+        if not match:
+            return ("text", lt, lt + 1), lt + 1
+        tag = _read_tag(text, lt, match)
+        end = tag.end
+        if tag.name in _RAW_TEXT and not (xml and tag.self_closing):
+            end = _raw_text_end(text, end, tag.name, xml)
+        return tag, end
+    return ("other", lt, end), end
 
 
 def is_xml(text: str, start: int = 0) -> bool:

@@ -1,0 +1,92 @@
+"""Skip through an HTML body at regex speed, stopping only where a token matters.
+
+The footer edit needs three things from the whole body: our reservation ``<a>`` tags,
+the first ``</body>`` and the last ``</footer>`` (or whatever end tag the link goes
+before) ahead of it. Telling a real end tag from one inside a comment, a script or an
+attribute value means reading every token from the head on, and building a ``Tag`` per
+token in Python cost ~60 µs per tag (15 s for a 2 MB page of 250,000 tags). Here one
+compiled pattern consumes whole tokens, by exactly the rules of ``tokens.tokens`` (HTML
+mode), until it reaches one that may matter; only that one is read by ``tokens``.
+
+Whatever the pattern does not know exactly (a DOCTYPE with an internal subset, the
+tokens around an occurrence of our class name) stops it, so the slow reader decides; the
+equivalence with a full ``tokens`` pass is a property test (tests/test_htmlskip.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+
+from optout_site.html.tokens import Tag, next_token
+
+
+def _ascii_ci(word: str) -> str:
+    """``word`` matched without regard to ASCII case only (``re.I`` also folds ``ſ`` to
+    ``s`` and ``K`` to ``k``, which ``str.lower()`` and ``str.upper()`` do not)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# A start tag's attributes up to and including its '>' (or the end of the text), as
+# tokens._read_tag reads them.
+_ATTRS = (
+    r"(?:[\s/]*+[^\s/>][^\s/>=]*+"
+    r"""(?:\s*+=\s*+(?:"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z)|[^\s>]*+))?)*+"""
+    r"[\s/]*+(?:>|\Z)"
+)
+_RAW = ("script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes")
+_NAME_END = r"(?=[\s/>]|\Z)"
+_RAW_INITIALS = "".join(sorted({c for name in _RAW for c in (name[0], name[0].upper())}))
+# tokens._raw_text_end matches the end tag with re.I, so this does too.
+_RAW_ELEMENTS = "|".join(
+    f"{_ascii_ci(name)}{_NAME_END}{_ATTRS}(?:[^<]++|<(?!/(?i:{name})[\\s/>]))*+" for name in _RAW
+)
+# After '<': comments, simple DOCTYPEs (one with '[' before its '>' has an internal subset,
+# left to the slow reader) and other bogus comments.
+_DOCTYPE = _ascii_ci("doctype")
+_BANG = (
+    r"!(?:--(?:>|->|.*?(?:-->|--!>)|.*)"
+    rf"|{_DOCTYPE}[^\[>]*+(?:>|\Z)|(?!--)(?!{_DOCTYPE})[^>]*+(?:>|\Z))"
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _skipper(before: str) -> re.Pattern[str]:
+    """Every token but ``</body>`` and ``</before>``; group 1 is the last one skipped."""
+    ends = "|".join(sorted({"body", re.escape(before)}))
+    end_tag = rf"/(?!(?i:{ends})[\s>])[^>]*+(?:>|\Z)"
+    # The guard spares most tags eight failed raw-text names (~20% of the time).
+    raw = rf"(?=[{_RAW_INITIALS}])(?:{_RAW_ELEMENTS})"
+    markup = [rf"(?=[A-Za-z])(?:{raw}|[^\s/>]++{_ATTRS})", end_tag, _BANG]
+    markup += [r"\?[^>]*+(?:>|\Z)", "(?![A-Za-z!?/])"]
+    return re.compile("(?:([^<]++|<(?:" + "|".join(markup) + ")))*+", re.S)
+
+
+def tokens_that_matter(
+    text: str, start: int, before: str, marker: str
+) -> Iterator[Tag | tuple[str, int, int]]:
+    """The tokens of ``tokens.tokens(text, start)`` (HTML mode) that are ``</body>``- or
+    ``</before>``-like end tags or that contain ``marker``, in order, plus possibly some
+    others (whatever the fast pattern cannot vouch for)."""
+    pos, size = start, len(text)
+    skip = _skipper(before.lower())
+    while pos < size:
+        mark = text.find(marker, pos)
+        limit = size if mark < 0 else mark
+        # Stopped short of the marker, the pattern reads the text as if it ended there:
+        # every token it skips is exact but the last, which may have been cut short.
+        skipped = skip.match(text, pos, limit)
+        assert skipped is not None  # the pattern matches the empty string too
+        pos = skipped.end()
+        if mark >= 0 and pos == limit:
+            if skipped.start(1) >= 0:
+                pos = skipped.start(1)
+            while pos <= mark:  # the few tokens up to and over the marker, read one by one
+                token, pos = next_token(text, pos)
+                yield token
+            continue
+        if pos >= size:
+            return
+        token, pos = next_token(text, pos)
+        yield token

@@ -1,0 +1,162 @@
+"""The fast body skip (html/skip.py) finds exactly the tokens a full ``tokens`` pass finds
+where the footer edit looks: our ``<a>`` tags, ``</body>`` and the chosen end tag."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optout_site.errors import HtmlError
+from optout_site.html import splice
+from optout_site.html.skip import tokens_that_matter
+from optout_site.html.splice import FOOTER_CLASS, Wanted
+from optout_site.html.tokens import Tag, tokens
+
+# Pieces that change where tokens end: comments (WHATWG endings), raw text, quotes
+# holding '>' or end tags, doctypes with subsets, bogus comments, unterminated things,
+# case variants, and characters that only re.I folds to ASCII (ſ, K).
+FRAGMENTS = [
+    "<html>",
+    "<head>",
+    "</head>",
+    "<body>",
+    "</body>",
+    "</BODY >",
+    "</body\n>",
+    "</bodyx>",
+    "</footer>",
+    "</Footer\t>",
+    "<footer>",
+    "</nav>",
+    "</main>",
+    "</a>",
+    "</ a>",
+    "</>",
+    f'<a class="{FOOTER_CLASS}" href="x">',
+    f"<A class='x {FOOTER_CLASS}'>",
+    f"<a class={FOOTER_CLASS}>",
+    f'<a title="{FOOTER_CLASS}">',
+    f'<div class="{FOOTER_CLASS}">',
+    "<a>",
+    "<a/>",
+    "<a",
+    "<ab>",
+    "<p>",
+    "<p",
+    '<p title="a>b">',
+    "<p title='</body>'>",
+    '<p x="',
+    "<p x='",
+    "<p x=y>",
+    "<p x = y z>",
+    "<p / x>",
+    "<br/>",
+    "<script>",
+    "<SCRIPT type=x>",
+    "</script>",
+    "</ScRiPt >",
+    "<ſcript>",
+    "</ſcript>",
+    "<style>",
+    "</style>",
+    "<title>",
+    "</title>",
+    "<textarea>",
+    "</textarea>",
+    "<xmp>",
+    "<iframe>",
+    "</iframe>",
+    "<noembed>",
+    "<noframes>",
+    "</noframes>",
+    "<scripts>",
+    "<!--",
+    "-->",
+    "--!>",
+    "<!-->",
+    "<!--->",
+    "<!---->",
+    "<!-- x -->",
+    "-",
+    "--",
+    "<!doctype html>",
+    "<!DOCTYPE html [ <!ENTITY x '>'> ]>",
+    "<!DocType",
+    "<!x>",
+    "<!",
+    "<?php x ?>",
+    "<?",
+    "<![CDATA[",
+    "]]>",
+    "<",
+    ">",
+    "<1",
+    "<<",
+    '"',
+    "'",
+    "=",
+    "/",
+    " ",
+    "\n",
+    # Each rule once, with an end tag that it hides or reveals.
+    "<!-- x --!></body>-->",
+    "<!--></body>-->",
+    "<!---></footer>-->",
+    "<p title='x>'></body>",
+    "<script></body></script>",
+    "<style></footer></STYLE></body>",
+    "<!DOCTYPE x [ <!ENTITY y '>'> </body> ]></footer>",
+    "<!x </body>",
+    "<?x </footer>?>",
+    "text",
+    "é",
+    "K",
+    "</K>",
+]
+pages = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)
+
+
+def _matters(token: Tag | tuple[str, int, int], text: str, before: str) -> bool:
+    if isinstance(token, Tag):
+        attr = token.get("class")
+        return token.name == "a" and FOOTER_CLASS in (attr.value if attr else "").split()
+    end = re.compile(rf"</(body|{re.escape(before)})[\s>]", re.I)
+    return token[0] == "end" and end.match(text, token[1], token[2]) is not None
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=pages, start=st.integers(0, 10), before=st.sampled_from(["footer", "body", "nav"]))
+def test_the_skip_finds_what_a_full_pass_finds(text, start, before):
+    start = min(start, len(text))
+    full = [t for t in tokens(text, start) if _matters(t, text, before)]
+    fast = [t for t in tokens_that_matter(text, start, before, FOOTER_CLASS)]
+    assert [t for t in fast if _matters(t, text, before)] == full
+
+
+def _full_pass(text: str, start: int, before: str, marker: str):  # the code before the skip
+    return tokens(text, start)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=pages,
+    footer=st.sampled_from([("https://a.example/r/", "AI rights"), None]),
+    before=st.sampled_from(["footer", "body", "nav"]),
+)
+def test_splice_is_byte_identical_to_the_full_pass(text, footer, before):
+    wanted = Wanted(metas=(("tdm-reservation", "1"),), footer=footer, footer_before=before)
+    data = ("<!doctype html><html><head><title>t</title></head><body>" + text).encode()
+    results = []
+    for scan in (tokens_that_matter, _full_pass):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(splice, "tokens_that_matter", scan)
+            try:
+                results.append(splice.splice(data, wanted))
+            except HtmlError as exc:  # the same refusal, for the same reason
+                results.append(str(exc).encode())
+    assert results[0] == results[1]
