@@ -275,3 +275,122 @@ def test_sweep_passes_over_what_it_cannot_remove(tmp_path: Path) -> None:
     file.write_bytes(b"half")
     assert atomic.sweep_temp_files(_journal(tmp_path, folder, file), tmp_path) == 1
     assert folder.is_dir() and not file.exists()
+
+
+# --- _keep_access where the tests run as root on a filesystem with xattrs: the branches for
+# an unprivileged writer and for a filesystem without xattrs, faked in-process so that
+# mutation testing reaches them (a child process does not see mutmut's mutant switch).
+
+
+def _old_page(tmp_path: Path, mode: int = 0o640) -> Path:
+    page = tmp_path / "page.html"
+    page.write_bytes(b"old")
+    os.chmod(page, mode)
+    return page
+
+
+def test_an_unprivileged_writer_keeps_the_group_mode_and_xattrs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Giving the file away is refused: the group alone is kept, then mode and xattrs."""
+    page = _old_page(tmp_path)
+    st = os.stat(page)
+    calls: list[tuple[int, int]] = []
+
+    def chown(path: object, uid: int, gid: int) -> None:
+        calls.append((uid, gid))
+        if uid != -1:
+            raise PermissionError(1, "Operation not permitted")
+
+    copied: list[str] = []
+    monkeypatch.setattr(os, "chown", chown)
+    monkeypatch.setattr(os, "listxattr", lambda path: ["user.origin"])
+    monkeypatch.setattr(os, "getxattr", lambda path, name: b"camera roll")
+    monkeypatch.setattr(os, "setxattr", lambda path, name, value: copied.append(name))
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert calls == [(st.st_uid, st.st_gid), (-1, st.st_gid)]
+    assert os.stat(page).st_mode & 0o777 == 0o640 and copied == ["user.origin"]
+    assert page.read_bytes() == b"new"
+
+
+def test_a_privileged_writer_gives_the_file_back_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _old_page(tmp_path)
+    st = os.stat(page)
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "chown", lambda path, uid, gid: calls.append((uid, gid)))
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert calls == [(st.st_uid, st.st_gid)]
+
+
+@pytest.mark.parametrize("code", sorted(atomic._XATTR_SKIP))
+def test_a_filesystem_without_xattrs_still_gets_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    page = _old_page(tmp_path, 0o604)
+
+    def refuse(*args: object) -> object:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "listxattr", refuse)
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert page.read_bytes() == b"new" and os.stat(page).st_mode & 0o777 == 0o604
+    monkeypatch.setattr(os, "listxattr", lambda path: ["system.posix_acl_access", "user.a"])
+    monkeypatch.setattr(os, "getxattr", lambda path, name: b"v")
+    monkeypatch.setattr(os, "setxattr", refuse)  # one attribute refused: the others go on
+    atomic.write_bytes(page, b"newer", mode_from=page)
+    assert page.read_bytes() == b"newer"
+
+
+def test_a_platform_without_xattr_calls_still_gets_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _old_page(tmp_path, 0o604)
+    monkeypatch.delattr(os, "listxattr")
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert page.read_bytes() == b"new" and os.stat(page).st_mode & 0o777 == 0o604
+
+
+@pytest.mark.parametrize("call", ["listxattr", "setxattr"])
+def test_an_xattr_failure_that_is_no_refusal_is_raised_and_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    page = _old_page(tmp_path)
+
+    def broken(*args: object) -> object:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "listxattr", lambda path: ["user.a"])
+    monkeypatch.setattr(os, "getxattr", lambda path, name: b"v")
+    monkeypatch.setattr(os, call, broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        atomic.write_bytes(page, b"new", mode_from=page)
+    assert page.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_a_missing_mode_from_gives_the_default_mode_not_the_old_files(tmp_path: Path) -> None:
+    """An output made from a source that has gone: not an in-place stamp of the output."""
+    page = _old_page(tmp_path, 0o600)
+    atomic.write_bytes(page, b"new", mode_from=tmp_path / "gone.html")
+    assert page.read_bytes() == b"new" and os.stat(page).st_mode & 0o777 == 0o644
+
+
+def test_unwritable_names_a_refusal_and_probes_the_folder_asked_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[Path] = []
+
+    def refuse(folder: Path) -> tuple[int, Path]:
+        asked.append(folder)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(atomic, "_create_temp", refuse)
+    assert atomic.unwritable(tmp_path / "out") == "Permission denied"
+    assert asked == [tmp_path / "out"]
+
+    def bare(folder: Path) -> tuple[int, Path]:
+        raise OSError  # no errno, no text: the kind of error is all there is to say
+
+    monkeypatch.setattr(atomic, "_create_temp", bare)
+    assert atomic.unwritable(tmp_path / "out") == "OSError"
