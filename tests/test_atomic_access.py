@@ -394,3 +394,31 @@ def test_unwritable_names_a_refusal_and_probes_the_folder_asked_about(
 
     monkeypatch.setattr(atomic, "_create_temp", bare)
     assert atomic.unwritable(tmp_path / "out") == "OSError"
+
+
+def test_each_temp_file_is_journalled_before_it_exists_and_only_while_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = tmp_path / "state" / "temps"
+    journal.parent.mkdir()
+    out = tmp_path / "out"
+    names = iter(["1" * 16, "2" * 16, "3" * 16])
+    monkeypatch.setattr(atomic.secrets, "token_hex", lambda n: next(names))
+    with atomic.recording_temps(journal):
+        atomic.write_bytes(out / "a.html", b"a")
+        atomic.write_bytes(out / "b.html", b"b")
+    atomic.write_bytes(out / "c.html", b"c")  # recording stopped: not journalled
+    temps = [out / f"{atomic.TEMP_PREFIX}{digit * 16}" for digit in "12"]
+    assert journal.read_bytes() == b"".join(os.fsencode(p) + b"\0" for p in temps)
+    assert os.stat(journal).st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in out.iterdir()) == ["a.html", "b.html", "c.html"]
+
+
+def test_the_sweep_removes_its_journal_and_reads_each_name_whole(tmp_path: Path) -> None:
+    left = [tmp_path / f"{atomic.TEMP_PREFIX}{digit * 16}" for digit in "67"]
+    for path in left:
+        path.write_bytes(b"half")
+    journal = _journal(tmp_path, *left)
+    assert atomic.sweep_temp_files(journal, tmp_path) == 2
+    assert not journal.exists() and not any(p.exists() for p in left)
+    assert atomic.sweep_temp_files(journal, tmp_path) == 0  # no journal: nothing to sweep
