@@ -422,3 +422,31 @@ def test_the_sweep_removes_its_journal_and_reads_each_name_whole(tmp_path: Path)
     assert atomic.sweep_temp_files(journal, tmp_path) == 2
     assert not journal.exists() and not any(p.exists() for p in left)
     assert atomic.sweep_temp_files(journal, tmp_path) == 0  # no journal: nothing to sweep
+
+
+def test_the_temp_file_is_private_while_written_and_named_for_the_sweep(
+    tmp_path: Path,
+) -> None:
+    """Until it takes the target's mode, a half-written file is the writer's alone; its
+    name is one the sweep recognises, or a killed build's leftover would stay forever."""
+    journal = tmp_path / "temps"
+    with atomic.recording_temps(journal), atomic.replace(tmp_path / "page.html") as handle:
+        assert os.fstat(handle.fileno()).st_mode & 0o777 == 0o600
+    (name,) = filter(None, journal.read_bytes().split(b"\0"))
+    assert atomic.is_temp_name(Path(os.fsdecode(name)).name)
+
+
+def test_the_sweep_passes_over_a_recorded_file_already_renamed(tmp_path: Path) -> None:
+    """The usual entry: a write that finished, its temp name now gone."""
+    gone = tmp_path / f"{atomic.TEMP_PREFIX}{'8' * 16}"
+    assert atomic.sweep_temp_files(_journal(tmp_path, gone), tmp_path) == 0
+
+
+def test_unwritable_is_not_fooled_by_a_probe_it_cannot_remove(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    assert atomic.unwritable(tmp_path) is None  # it could write: that is the question
