@@ -526,6 +526,7 @@ def test_merge_is_idempotent_reversible_and_parsers_agree(make_site, original):
         ("/ab/", "/*b/x$", ["/ab/*b/x$", "/ab/x$"]),
         # only the literal up to a second "*" can begin inside the prefix
         ("/a/", "/*/b*/c", ["/a/*/b*/c", "/a/b*/c"]),
+        ("/a/", "/*/b/*c", ["/a/*/b/*c", "/a/b/*c"]),  # the literal before it, not after
         # "$" ends the pattern, it is no character the prefix could end with
         ("/press/", "/*/$", ["/press/*/$"]),
         ("/press/", "/docs/*.pdf", []),  # the wildcard's head is outside the prefix
