@@ -38,7 +38,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "atomic": (["optout_site/build/atomic.py"], ["tests/test_atomic_access.py"]),
     "html": (
         ["optout_site/html/splice.py", "optout_site/html/tokens.py"],
-        ["tests/test_htmlsplice.py"],
+        ["tests/test_htmlsplice.py", "tests/test_footer.py"],
     ),
 }
 
