@@ -275,3 +275,178 @@ def test_sweep_passes_over_what_it_cannot_remove(tmp_path: Path) -> None:
     file.write_bytes(b"half")
     assert atomic.sweep_temp_files(_journal(tmp_path, folder, file), tmp_path) == 1
     assert folder.is_dir() and not file.exists()
+
+
+# --- _keep_access where the tests run as root on a filesystem with xattrs: the branches for
+# an unprivileged writer and for a filesystem without xattrs, faked in-process so that
+# mutation testing reaches them (a child process does not see mutmut's mutant switch).
+
+
+def _old_page(tmp_path: Path, mode: int = 0o640) -> Path:
+    page = tmp_path / "page.html"
+    page.write_bytes(b"old")
+    os.chmod(page, mode)
+    return page
+
+
+def test_an_unprivileged_writer_keeps_the_group_mode_and_xattrs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Giving the file away is refused: the group alone is kept, then mode and xattrs."""
+    page = _old_page(tmp_path)
+    st = os.stat(page)
+    calls: list[tuple[int, int]] = []
+
+    def chown(path: object, uid: int, gid: int) -> None:
+        calls.append((uid, gid))
+        if uid != -1:
+            raise PermissionError(1, "Operation not permitted")
+
+    copied: list[str] = []
+    monkeypatch.setattr(os, "chown", chown)
+    monkeypatch.setattr(os, "listxattr", lambda path: ["user.origin"])
+    monkeypatch.setattr(os, "getxattr", lambda path, name: b"camera roll")
+    monkeypatch.setattr(os, "setxattr", lambda path, name, value: copied.append(name))
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert calls == [(st.st_uid, st.st_gid), (-1, st.st_gid)]
+    assert os.stat(page).st_mode & 0o777 == 0o640 and copied == ["user.origin"]
+    assert page.read_bytes() == b"new"
+
+
+def test_a_privileged_writer_gives_the_file_back_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _old_page(tmp_path)
+    st = os.stat(page)
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "chown", lambda path, uid, gid: calls.append((uid, gid)))
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert calls == [(st.st_uid, st.st_gid)]
+
+
+@pytest.mark.parametrize("code", sorted(atomic._XATTR_SKIP))
+def test_a_filesystem_without_xattrs_still_gets_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    page = _old_page(tmp_path, 0o604)
+
+    def refuse(*args: object) -> object:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "listxattr", refuse)
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert page.read_bytes() == b"new" and os.stat(page).st_mode & 0o777 == 0o604
+    monkeypatch.setattr(os, "listxattr", lambda path: ["system.posix_acl_access", "user.a"])
+    monkeypatch.setattr(os, "getxattr", lambda path, name: b"v")
+    monkeypatch.setattr(os, "setxattr", refuse)  # one attribute refused: the others go on
+    atomic.write_bytes(page, b"newer", mode_from=page)
+    assert page.read_bytes() == b"newer"
+
+
+def test_a_platform_without_xattr_calls_still_gets_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _old_page(tmp_path, 0o604)
+    monkeypatch.delattr(os, "listxattr")
+    atomic.write_bytes(page, b"new", mode_from=page)
+    assert page.read_bytes() == b"new" and os.stat(page).st_mode & 0o777 == 0o604
+
+
+@pytest.mark.parametrize("call", ["listxattr", "setxattr"])
+def test_an_xattr_failure_that_is_no_refusal_is_raised_and_leaves_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    page = _old_page(tmp_path)
+
+    def broken(*args: object) -> object:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "listxattr", lambda path: ["user.a"])
+    monkeypatch.setattr(os, "getxattr", lambda path, name: b"v")
+    monkeypatch.setattr(os, call, broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        atomic.write_bytes(page, b"new", mode_from=page)
+    assert page.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_a_missing_mode_from_gives_the_default_mode_not_the_old_files(tmp_path: Path) -> None:
+    """An output made from a source that has gone: not an in-place stamp of the output."""
+    page = _old_page(tmp_path, 0o600)
+    atomic.write_bytes(page, b"new", mode_from=tmp_path / "gone.html")
+    assert page.read_bytes() == b"new" and os.stat(page).st_mode & 0o777 == 0o644
+
+
+def test_unwritable_names_a_refusal_and_probes_the_folder_asked_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[Path] = []
+
+    def refuse(folder: Path) -> tuple[int, Path]:
+        asked.append(folder)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(atomic, "_create_temp", refuse)
+    assert atomic.unwritable(tmp_path / "out") == "Permission denied"
+    assert asked == [tmp_path / "out"]
+
+    def bare(folder: Path) -> tuple[int, Path]:
+        raise OSError  # no errno, no text: the kind of error is all there is to say
+
+    monkeypatch.setattr(atomic, "_create_temp", bare)
+    assert atomic.unwritable(tmp_path / "out") == "OSError"
+
+
+def test_each_temp_file_is_journalled_before_it_exists_and_only_while_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = tmp_path / "state" / "temps"
+    journal.parent.mkdir()
+    out = tmp_path / "out"
+    names = iter(["1" * 16, "2" * 16, "3" * 16])
+    monkeypatch.setattr(atomic.secrets, "token_hex", lambda n: next(names))
+    with atomic.recording_temps(journal):
+        atomic.write_bytes(out / "a.html", b"a")
+        atomic.write_bytes(out / "b.html", b"b")
+    atomic.write_bytes(out / "c.html", b"c")  # recording stopped: not journalled
+    temps = [out / f"{atomic.TEMP_PREFIX}{digit * 16}" for digit in "12"]
+    assert journal.read_bytes() == b"".join(os.fsencode(p) + b"\0" for p in temps)
+    assert os.stat(journal).st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in out.iterdir()) == ["a.html", "b.html", "c.html"]
+
+
+def test_the_sweep_removes_its_journal_and_reads_each_name_whole(tmp_path: Path) -> None:
+    left = [tmp_path / f"{atomic.TEMP_PREFIX}{digit * 16}" for digit in "67"]
+    for path in left:
+        path.write_bytes(b"half")
+    journal = _journal(tmp_path, *left)
+    assert atomic.sweep_temp_files(journal, tmp_path) == 2
+    assert not journal.exists() and not any(p.exists() for p in left)
+    assert atomic.sweep_temp_files(journal, tmp_path) == 0  # no journal: nothing to sweep
+
+
+def test_the_temp_file_is_private_while_written_and_named_for_the_sweep(
+    tmp_path: Path,
+) -> None:
+    """Until it takes the target's mode, a half-written file is the writer's alone; its
+    name is one the sweep recognises, or a killed build's leftover would stay forever."""
+    journal = tmp_path / "temps"
+    with atomic.recording_temps(journal), atomic.replace(tmp_path / "page.html") as handle:
+        assert os.fstat(handle.fileno()).st_mode & 0o777 == 0o600
+    (name,) = filter(None, journal.read_bytes().split(b"\0"))
+    assert atomic.is_temp_name(Path(os.fsdecode(name)).name)
+
+
+def test_the_sweep_passes_over_a_recorded_file_already_renamed(tmp_path: Path) -> None:
+    """The usual entry: a write that finished, its temp name now gone."""
+    gone = tmp_path / f"{atomic.TEMP_PREFIX}{'8' * 16}"
+    assert atomic.sweep_temp_files(_journal(tmp_path, gone), tmp_path) == 0
+
+
+def test_unwritable_is_not_fooled_by_a_probe_it_cannot_remove(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    assert atomic.unwritable(tmp_path) is None  # it could write: that is the question

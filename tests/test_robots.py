@@ -20,7 +20,7 @@ from optout_site.policy import Use
 from optout_site.signals import robots
 from optout_site.signals.robots import agents
 from optout_site.signals.robots import document as rt
-from optout_site.signals.robots.registry import TOKEN_RE, Registry
+from optout_site.signals.robots.registry import TOKEN_RE, Registry, load
 
 ORIGIN = "https://jane.example"
 
@@ -511,3 +511,54 @@ def test_merge_is_idempotent_reversible_and_parsers_agree(make_site, original):
         tokens=check,
         paths=("/", "/press/a", "/blog/b", "/drafts/public/c", "/x"),
     )
+
+
+# --- helpers of the merge, with expected values written by hand (mutation testing found
+# them reached only through whole merges that never told their answers apart) -------------
+
+
+@pytest.mark.parametrize(
+    ("prefix", "wildcard", "expected"),
+    [
+        ("/press/", "/*.pdf$", ["/press/*.pdf$"]),
+        # the part after "*" may begin inside the prefix: "/press/x" is also matched
+        ("/press/", "/*/x", ["/press/*/x", "/press/x"]),
+        ("/ab/", "/*b/x$", ["/ab/*b/x$", "/ab/x$"]),
+        # only the literal up to a second "*" can begin inside the prefix
+        ("/a/", "/*/b*/c", ["/a/*/b*/c", "/a/b*/c"]),
+        ("/a/", "/*/b/*c", ["/a/*/b/*c", "/a/b/*c"]),  # the literal before it, not after
+        # "$" ends the pattern, it is no character the prefix could end with
+        ("/press/", "/*/$", ["/press/*/$"]),
+        ("/press/", "/docs/*.pdf", []),  # the wildcard's head is outside the prefix
+        ("/", "/*.pdf$", []),
+        ("/a*/", "/*x", []),  # not a plain prefix
+    ],
+)
+def test_crosses_gives_the_patterns_a_wildcard_matches_under_a_prefix(
+    prefix: str, wildcard: str, expected: list[str]
+) -> None:
+    assert robots._crosses(prefix, wildcard) == expected
+
+
+def test_too_big_says_how_big_and_what_to_do() -> None:
+    assert robots._too_big(600_000, "robots.txt would be") == (
+        "robots.txt would be 600,000 bytes, over the 500 KiB that crawlers must read "
+        "(RFC 9309 §2.5); shorten the site's own rules"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "key", "written"),
+    [
+        (" GPTBot ", "gptbot", "GPTBot"),
+        ("gptbot/1.0", "gptbot", "GPTBot"),  # the parser's token, spelt as the registry does
+        ("Terra Cotta", "terracotta", "TerraCotta"),  # an alias, whose first word is no agent
+        ("FooBot/2", "foobot", "FooBot"),  # no agent of ours: the token as the site wrote it
+        ("/x", "", None),  # names no token
+    ],
+)
+def test_a_site_user_agent_line_names_its_key(value: str, key: str, written: str | None) -> None:
+    plan = robots._Plan.__new__(robots._Plan)  # only the registry matters here
+    plan.reg, plan.site_names = load(), {}
+    assert plan._site_key(value) == key
+    assert plan.site_names == ({key: written} if written else {})
