@@ -125,7 +125,7 @@ def test_list_by_category(reg):
     assert any(line.startswith("Googlebot ") for line in lines)
     assert any(line.startswith("facebookexternalhit ") for line in lines)
     assert not any(line.startswith("GPTBot ") for line in lines)
-    assert lines[-1].startswith("20 agents")
+    assert lines[-1].startswith("21 agents")
     everything = agents.list_agents(reg)
     assert everything.splitlines()[-1].startswith(f"{len(reg)} agents")
     with pytest.raises(ValueError, match="unknown categories"):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 from optout_site import dialects, paths
-from optout_site.check import usage
+from optout_site.check import generic, usage
 from optout_site.check.context import Context, short_list
 from optout_site.check.model import BAD, OK, ROBOTS, Severity
 from optout_site.check.robotsfile import (
@@ -248,6 +248,7 @@ def check(ctx: Context) -> None:
             "does not name get no Content-Usage or Content-Signal",
             _REBUILD,
         )
+    generic.check(ctx, robots)
     _license(ctx, robots)
 
 

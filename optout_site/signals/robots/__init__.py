@@ -31,7 +31,8 @@ Parser agreement: rules are emitted longest first, so first-match parsers (Pytho
 ``urllib.robotparser``) agree with longest-match ones (RFC 9309, Protego). urllib also
 matches a group when its token is a *substring* of the agent and takes the first such
 group, so a token containing another one with different rules (``Baiduspider`` ⊃
-``Spider``, ``Applebot-Extended`` ⊃ ``Applebot``) is placed in a group before it; site
+``Spider``, ``Applebot-Extended`` ⊃ ``Applebot``) is placed in a group before it, and so
+is an agent a registry alias shows to be named that way (Sogou, "Sogou web spider"); site
 groups whose tokens overlap ours that way are taken over too. The result is exact for
 plain prefix rules; ``*``/``$`` patterns from the site are combined with the policy's
 paths for the common ``/*.ext`` form and otherwise approximated.
@@ -240,6 +241,13 @@ class _Plan:
     def name(self, key: str) -> str:
         return self.names.get(key) or self.site_names[key]
 
+    def inside(self, token: str, key: str) -> bool:
+        """Whether urllib would read ``token`` in the name of the agent ``key``: in its
+        token or in a name it goes by (Sogou's "Sogou web spider" holds ``spider``)."""
+        agent = self.reg.get(key)
+        names = (key, *(a.casefold() for a in agent.aliases)) if agent else (key,)
+        return any(token in name for name in names)
+
     def rank(self, key: str) -> tuple[int, str]:
         """Sort order of user-agent lines in a group: by category, then token."""
         agent = self.reg.get(key)
@@ -259,7 +267,7 @@ class _Plan:
             for k in self.specs
             if k != "*"
             and k not in differ
-            and any(t in k for t in differ | remaining | self.unnamed)
+            and any(self.inside(t, k) for t in differ | remaining | self.unnamed)
         }
 
     def _spec(self, key: str) -> _Spec:
@@ -307,7 +315,7 @@ class _Plan:
         before: dict[str, set[str]] = {k: set() for k in keys}  # k must wait for these
         for u in keys:
             for t in keys:
-                if t != u and t in u and self.specs[t] != self.specs[u]:
+                if t != u and self.inside(t, u) and self.specs[t] != self.specs[u]:
                     before[t].add(u)
         alone = {k for k in keys if (a := self.reg.get(k)) and a.honours_robots == "own-group-only"}
         out: list[list[str]] = []
@@ -463,7 +471,7 @@ def _block_text(site: Site, plan: _Plan, records: Sequence[str], merged: bool) -
                 plan.name(t)
                 for u in keys
                 for t in plan.written
-                if t != u and t in u and plan.specs[t] != plan.specs[u]
+                if t != u and plan.inside(t, u) and plan.specs[t] != plan.specs[u]
             }
         )
         if contained:

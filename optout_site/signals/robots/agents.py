@@ -248,8 +248,20 @@ def confused_with(reg: Registry, agent: Agent) -> list[str]:
     return [a.token for a in reg if a is not agent and needle in a.token.casefold()]
 
 
+def caught_by(reg: Registry, agent: Agent) -> list[str]:
+    """:func:`confused_with`, and the agents known to call themselves by a name containing
+    the token (Sogou, as "Sogou web spider"), each as the name to show."""
+    needle = agent.token.casefold()
+    out = confused_with(reg, agent)
+    for other in reg:
+        alias = next((a for a in other.aliases if needle in a.casefold()), None)
+        if other is not agent and other.token not in out and alias is not None:
+            out.append(f'{other.token} ("{alias}")')
+    return out
+
+
 def _generic_note(reg: Registry, agent: Agent) -> str:
-    others = confused_with(reg, agent)
+    others = caught_by(reg, agent)
     known = f" (here: {', '.join(others)})" if others else ""
     return (
         f"  generic:   {agent.token!r} is a common word or a few letters. urllib.robotparser "
