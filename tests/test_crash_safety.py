@@ -270,13 +270,17 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(
         "temp files left (killed mid-write)": 0,
         "exited before the kill": 0,
     }
+    # The window in which a kill lands mid-build, first measured once, then narrowed after
+    # each trial: a loaded machine (or a second test worker) makes builds slower or faster
+    # than the measurement, and the kills must still land inside the build.
+    low, high = fx.first_write, fx.duration
     for trial in range(TRIALS):
         context = f"trial {trial} (OPTOUT_CRASH_SEED={SEED})"
         if site.exists():
             shutil.rmtree(site)
         shutil.copytree(fx.pristine, site)
         state_dir = tmp_path / f"state{trial}"
-        delay = rng.uniform(fx.first_write, fx.duration)
+        delay = rng.uniform(low, high)
         proc = subprocess.Popen(
             command(cfg, state_dir, "-q"),
             env=environment(),
@@ -297,8 +301,10 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(
             stats["temp files left (killed mid-write)"] += 1
         if done == 0:
             stats["before any write"] += 1
+            low = min(delay * 1.2, high * 0.9)  # the build had not started writing yet
         elif done == len(fx.changed):
             stats["after the last write"] += 1
+            high = max(delay * 0.8, low * 1.1)  # it had already finished
         else:
             stats["mid-build"] += 1
         rerun_completes(fx, site, cfg, state_dir, context)
