@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -183,9 +184,9 @@ def test_temp_files_from_a_killed_run_are_swept(tmp_path, site_dir, write_config
           - {{name: s, url: 'https://a.example', input: {site_dir}, rightsholder: {{name: A}}}}
         """)
     from optout_site.build import atomic
-    from optout_site.build.pipeline import state_path
+    from optout_site.build.pipeline import lock_path
 
-    journal = state_path(load_site_from(cfg)).with_suffix(".temps")
+    journal = lock_path(load_site_from(cfg)).with_suffix(".temps")
     journal.parent.mkdir(parents=True, exist_ok=True)
     with atomic.recording_temps(journal):  # a build killed mid-write
         fd, left = atomic._create_temp(site_dir / "css")
@@ -271,7 +272,7 @@ def test_an_output_that_cannot_be_written_is_one_line_not_an_error_per_file(
 def test_a_second_build_of_the_same_output_waits_its_turn(tmp_path, site_dir, write_config):
     """Two builds at once on one site: the second says so and touches nothing."""
     from optout_site.build import atomic
-    from optout_site.build.pipeline import state_path
+    from optout_site.build.pipeline import lock_path
 
     cfg = write_config(f"""
         sites:
@@ -284,7 +285,9 @@ def test_a_second_build_of_the_same_output_waits_its_turn(tmp_path, site_dir, wr
     before = {p: p.read_bytes() for p in site_dir.rglob("*") if p.is_file()}
     stray = site_dir / ".optout-site-tmp-first-build"
     stray.write_bytes(b"the first build's file in hand")
-    lock = state_path(site, tmp_path / "state").with_suffix(".lock")
+    # Held by a build of the same folder under another site name (another sites.yaml).
+    other = dataclasses.replace(site, name="another-name")
+    lock = lock_path(other, tmp_path / "state")
     with atomic.exclusive(lock) as holder:
         assert holder is None
         report = build(cfg, state_dir=tmp_path / "state")

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from optout_site.build import atomic, build
-from optout_site.build.pipeline import state_path
+from optout_site.build.pipeline import lock_path
 from optout_site.config import load
 
 
@@ -47,7 +47,7 @@ def test_in_output_mode_a_users_lookalike_file_is_published(tmp_path):
 def test_a_killed_builds_leftovers_are_swept(tmp_path):
     cfg = config(tmp_path)
     site = load(cfg).sites[0]
-    journal = state_path(site, tmp_path / "state").with_suffix(".temps")
+    journal = lock_path(site, tmp_path / "state").with_suffix(".temps")
     journal.parent.mkdir(parents=True)
     with atomic.recording_temps(journal):  # a build killed with its temp file open
         fd, left = atomic._create_temp(tmp_path / "public/css")
@@ -61,7 +61,7 @@ def test_a_killed_builds_leftovers_are_swept(tmp_path):
 def test_the_journal_never_reaches_outside_the_output(tmp_path):
     cfg = config(tmp_path)
     site = load(cfg).sites[0]
-    journal = state_path(site, tmp_path / "state").with_suffix(".temps")
+    journal = lock_path(site, tmp_path / "state").with_suffix(".temps")
     journal.parent.mkdir(parents=True)
     elsewhere = tmp_path / (atomic.TEMP_PREFIX + "0123456789abcdef")
     elsewhere.write_bytes(b"not under the output")

@@ -110,10 +110,19 @@ def default_state_dir() -> Path:
     return Path(base) / "optout-site"
 
 
+def _output_key(site: Site) -> str:
+    return hashlib.sha256(str(site.output_dir).encode("utf-8")).hexdigest()[:16]
+
+
 def state_path(site: Site, state_dir: Path | None = None) -> Path:
-    key = hashlib.sha256(str(site.output_dir).encode("utf-8")).hexdigest()[:16]
     # The key tells outputs apart; the name is for people, cut so the file name fits.
-    return (state_dir or default_state_dir()) / f"{site.name[:100]}-{key}.json"
+    return (state_dir or default_state_dir()) / f"{site.name[:100]}-{_output_key(site)}.json"
+
+
+def lock_path(site: Site, state_dir: Path | None = None) -> Path:
+    """One lock per output folder, whatever the site is called in whichever sites.yaml: two
+    configs naming one output differently must still take turns."""
+    return (state_dir or default_state_dir()) / f"output-{_output_key(site)}.lock"
 
 
 def _what_decides(site: Site) -> tuple[object, ...]:
@@ -174,7 +183,7 @@ def build_site(
         return report
     # One build per output folder at a time: a second one would sweep the first's temp
     # files and the two would overwrite each other's results.
-    lock = (state_file or state_path(site)).with_suffix(".lock")
+    lock = lock_path(site, state_file.parent if state_file is not None else None)
     journal = lock.with_suffix(".temps")  # the temp files this output's builds create
     with atomic.exclusive(lock) as holder:
         if holder is not None:
