@@ -26,7 +26,8 @@ def _shown(folder: str) -> str:
 
 # Characters that end or rewrite a line on a terminal or in a CI log: a file name holding
 # "\n::error::" would otherwise start a GitHub Actions workflow command of its own.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Lone surrogates too: an undecodable file name (or log line) must print, escaped.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def printable(line: str) -> str:

@@ -29,6 +29,7 @@ from optout_site._version import __version__
 from optout_site.build.report import CHANGED, UNCHANGED, SiteReport
 from optout_site.config import Site
 from optout_site.errors import ImageError
+from optout_site.html import splice
 
 FORMAT = "optout-site-evidence/1"
 # Meta names whose values are the page's reservation (TDMRep §4.2, and the robots meta
@@ -95,7 +96,7 @@ def page_reservation(body: bytes) -> dict[str, str]:
         content = (meta.get("content") or "").strip()
         if name in _PAGE_METAS and name not in found:
             found[name] = content
-        elif name == "robots" and meta.get("data-optout-site") is not None:
+        elif name == "robots" and meta.get(splice.MARK) is not None:
             found["robots"] = content
     return found
 

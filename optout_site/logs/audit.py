@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from optout_site import paths
+from optout_site.build.report import printable
 from optout_site.config import Site
 from optout_site.errors import UsageError
 from optout_site.logs import formats, source
@@ -141,20 +142,6 @@ def utc(stamp: str) -> str:
     if when is None:
         return ""
     return when.astimezone(dt.UTC).replace(tzinfo=None).isoformat() + "Z"
-
-
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print: control characters (log injection: forged lines, terminal
-    escapes) and lone surrogates shown as escapes."""
-    return _UNSAFE.sub(_escape, text)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import jinja2
 import markupsafe
 
 from optout_site.build import atomic
+from optout_site.build.report import printable
 from optout_site.errors import UsageError
-from optout_site.logs.audit import printable
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE = "logs_report.html.j2"

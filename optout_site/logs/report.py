@@ -13,7 +13,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from optout_site.logs.audit import Judge, printable
+from optout_site.build.report import printable
+from optout_site.logs.audit import Judge
 from optout_site.logs.tally import KINDS, Tally
 
 SCHEMA = "optout-site-logs/1"
