@@ -251,11 +251,11 @@ def test_state_sweep_leaves_fresh_temp_files(tmp_path):
 def test_shipped_languages_are_the_keys_of_reservation_texts():
     import yaml
 
-    from optout_site.config import keys
+    from optout_site.config import languages
 
     texts = REPO / "optout_site" / "templates" / "reservation_texts.yaml"
-    assert set(keys.shipped_languages()) == set(yaml.safe_load(texts.read_text("utf-8")))
-    assert set(keys.shipped_languages()) >= {"en", "fr", "de", "es", "it"}
+    assert set(languages.shipped_languages()) == set(yaml.safe_load(texts.read_text("utf-8")))
+    assert set(languages.shipped_languages()) >= {"en", "fr", "de", "es", "it"}
 
 
 @pytest.mark.parametrize("tags", ["[en, sv]", "sv", "[en, fr-FR, pt-BR]"])

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +16,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from optout_site import paths
-from optout_site.config import urls, yamlnodes
+from optout_site.config import languages, phone, urls, yamlnodes
 from optout_site.config.yamlnodes import Context, Invalid, Key
 from optout_site.policy import Use
 from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
@@ -47,7 +45,6 @@ ACKNOWLEDGEMENTS = ("no-reservation", "noindex", "no-headers")
 DEFAULT_RESERVE = ("tdm", "train", "ai-input")
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -83,215 +80,6 @@ def _email(node: yaml.Node, ctx: Context) -> str:
     if not _EMAIL_RE.match(value):
         raise Invalid(f"expected an e-mail address such as rights@example.com, got {value!r}")
     return value
-
-
-@dataclass(frozen=True)
-class Located:
-    """A value with the YAML node it was read from, for the checks that can only run once
-    ``defaults`` are merged into the site (a phone number and the address country, the
-    languages and the theme's texts may come from either), so their errors keep their line."""
-
-    value: str
-    node: yaml.Node
-
-
-# --- rightsholder.phone: an RFC 3966 tel: URI -------------------------------------------
-
-# Digits, an optional leading '+', and the visual separators RFC 3966 allows (- . ( )) plus
-# spaces, which the URI drops. "/" (German 089/123456) and extensions are not phone digits.
-_PHONE_RE = re.compile(r"\+?[0-9\s().-]*[0-9][0-9\s().-]*")
-# "+44 (0)20 ...": the national trunk prefix in parentheses, never dialled from abroad
-# (ITU-T E.123), so it is dropped from the URI and from the displayed number.
-_TRUNK_IN_PARENS = re.compile(r"\(\s*0\s*\)")
-
-# ISO 3166 alpha-2 → (country calling code, national trunk prefixes), for numbers written
-# in national form. Deliberately small: the EU and EEA, CH, GB, US, CA, AU, NZ and JP.
-# Anyone else writes the number in international form (+CC ...).
-CALLING_CODES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "AT": ("43", ("0",)),
-    "BE": ("32", ("0",)),
-    "BG": ("359", ("0",)),
-    "HR": ("385", ("0",)),
-    "CY": ("357", ()),
-    "CZ": ("420", ()),
-    "DK": ("45", ()),
-    "EE": ("372", ()),
-    "FI": ("358", ("0",)),
-    "FR": ("33", ("0",)),
-    "DE": ("49", ("0",)),
-    "GR": ("30", ()),
-    "HU": ("36", ("06",)),
-    "IE": ("353", ("0",)),
-    "IT": ("39", ()),  # the leading 0 of Italian numbers is dialled from abroad too
-    "LV": ("371", ()),
-    "LT": ("370", ("0", "8")),  # 8 until 2025, 0 since
-    "LU": ("352", ()),
-    "MT": ("356", ()),
-    "NL": ("31", ("0",)),
-    "PL": ("48", ()),
-    "PT": ("351", ()),
-    "RO": ("40", ("0",)),
-    "SK": ("421", ("0",)),
-    "SI": ("386", ("0",)),
-    "ES": ("34", ()),
-    "SE": ("46", ("0",)),
-    "IS": ("354", ()),
-    "LI": ("423", ()),
-    "NO": ("47", ()),
-    "CH": ("41", ("0",)),
-    "GB": ("44", ("0",)),
-    "US": ("1", ("1",)),
-    "CA": ("1", ("1",)),
-    "AU": ("61", ("0",)),
-    "NZ": ("64", ("0",)),
-    "JP": ("81", ("0",)),
-}
-
-
-def _phone(node: yaml.Node, ctx: Context) -> Located:
-    """The syntax only; the country of a national number is known once defaults are merged
-    (see :func:`telephone`)."""
-    written = yamlnodes.string(node, ctx)
-    value = written.strip().removeprefix("tel:").strip()
-    if not _PHONE_RE.fullmatch(value):
-        raise Invalid(
-            "expected a phone number such as +33 1 23 45 67 89 (digits, a leading '+', "
-            f"spaces and - . ( ) only), got {written!r}"
-        )
-    return Located(value, node)
-
-
-def _drop_digits(text: str, count: int) -> str:
-    """``text`` without its first ``count`` digits and the separators around them."""
-    i = seen = 0
-    opened = False
-    while seen < count:
-        seen += text[i].isdigit()
-        opened |= text[i] == "("
-        i += 1
-    rest = text[i:].lstrip(" .-")
-    return rest.removeprefix(")").lstrip(" .-") if opened else rest
-
-
-def tel_uri(value: str, country: str | None) -> tuple[str, str]:
-    """(the number to show, its RFC 3966 URI) for a number as written in the config.
-
-    A global number (+CC ...) keeps its separators for display, ``(0)`` aside. A national
-    number takes its calling code from ``country`` (an ISO 3166 alpha-2 code of
-    :data:`CALLING_CODES`), loses its trunk prefix, and is shown in international form
-    too: the page, the image metadata and the TDM policy are read abroad.
-    """
-    text = " ".join(_TRUNK_IN_PARENS.sub(" ", value).split())
-    digits = "".join(ch for ch in text if ch in "0123456789")
-    if text.startswith("+"):
-        shown, number = text, digits
-    elif digits.startswith("00"):
-        raise Invalid(
-            f"{value!r} starts with the international call prefix 00: "
-            "write '+' instead of '00' (+33 1 23 45 67 89, say)"
-        )
-    else:
-        code = (country or "").strip().upper()
-        if code not in CALLING_CODES:
-            where = (
-                f"the address country {country!r} is not an ISO 3166 alpha-2 code we map to "
-                "a calling code (EU/EEA, CH, GB, US, CA, AU, NZ, JP)"
-                if country
-                else "rightsholder.address.country is not set"
-            )
-            raise Invalid(
-                f"{value!r} is a national number and {where}: write it in international "
-                "form (+33 1 23 45 67 89, say: '+', the country code, the number without "
-                "its leading trunk 0)"
-            )
-        calling, trunks = CALLING_CODES[code]
-        for trunk in trunks:
-            if digits.startswith(trunk):
-                text, digits = _drop_digits(text, len(trunk)), digits[len(trunk) :]
-                break
-        shown, number = f"+{calling} {text}", calling + digits
-    if not 7 <= len(number) <= 15:
-        raise Invalid(
-            f"{value!r} has {len(number)} digits with its country code; an international "
-            "number has 7 to 15 digits (ITU-T E.164)"
-        )
-    return shown, "tel:+" + number
-
-
-def telephone(
-    phone: Located | None, country: str | None, ctx: Context
-) -> tuple[str | None, str | None]:
-    """The rightsholder's (phone to show, tel: URI); a problem is reported at the phone."""
-    if phone is None:
-        return None, None
-    try:
-        return tel_uri(phone.value, country)
-    except Invalid as exc:
-        ctx.error(phone.node, str(exc))
-        return None, None
-
-
-# --- language: one with reservation page texts ------------------------------------------
-
-TEXTS_FILE = "reservation_texts.yaml"
-_SHIPPED_TEXTS = Path(__file__).resolve().parent.parent / "templates" / TEXTS_FILE
-
-
-@functools.cache
-def shipped_languages() -> tuple[str, ...]:
-    """The languages we ship reservation page texts for: the top-level keys of
-    ``templates/reservation_texts.yaml``, read on first use."""
-    texts = yaml.safe_load(_SHIPPED_TEXTS.read_text(encoding="utf-8"))
-    return tuple(sorted(texts))
-
-
-def text_key(tag: str, available: Any) -> str | None:
-    """The key of ``available`` (texts per language) a language tag uses: ``fr-FR`` → ``fr``."""
-    for key in (tag, tag.lower(), tag.split("-")[0].lower()):
-        if key in available:
-            return key
-    return None
-
-
-def _language(node: yaml.Node, ctx: Context) -> Located:
-    value = yamlnodes.string(node, ctx)
-    if not _LANG_RE.match(value):
-        raise Invalid(f"expected a language tag such as en or fr-FR, got {value!r}")
-    return Located(value, node)
-
-
-def _theme_languages(folder: Path) -> tuple[set[str], str]:
-    """Languages the theme's own texts add, and why none could be read (or "")."""
-    path = folder / TEXTS_FILE
-    if not path.is_file():
-        return set(), ""
-    try:
-        texts = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return set(), f" ({path} could not be read: {exc.__class__.__name__})"
-    return ({str(k) for k in texts} if isinstance(texts, dict) else set()), ""
-
-
-def site_languages(raw: dict[str, Any], ctx: Context) -> tuple[str, ...]:
-    """The site's languages (``defaults`` merged), each one we have page texts for: shipped,
-    or added by the ``reservation_page.templates`` folder. Any other is an error at its tag,
-    not a silent fallback to another language."""
-    tags: list[Located] = raw.get("language", [])
-    known: set[str] = set(shipped_languages())
-    templates = raw.get("reservation_page", {}).get("templates")
-    unreadable = ""
-    if templates is not None and any(text_key(t.value, known) is None for t in tags):
-        extra, unreadable = _theme_languages(templates)
-        known |= extra
-    for tag in tags:
-        if text_key(tag.value, known) is None:
-            ctx.error(
-                tag.node,
-                f"language {tag.value!r} has no reservation page texts; shipped languages: "
-                f"{', '.join(shipped_languages())} (another language needs its texts in "
-                f"reservation_texts.yaml of reservation_page.templates){unreadable}",
-            )
-    return tuple(t.value for t in tags) if "language" in raw else ("en",)
 
 
 def _site_path(node: yaml.Node, ctx: Context) -> str:
@@ -334,7 +122,7 @@ _RIGHTSHOLDER = yamlnodes.mapping(
         "email": Key(_email),
         "url": Key(_url),
         "address": Key(_ADDRESS),
-        "phone": Key(_phone),
+        "phone": Key(phone.parse),
     },
     what="a rightsholder mapping",
 )
@@ -558,7 +346,7 @@ _SHARED_KEYS = {
     "reserve": Key(_uses),
     "allow": Key(_uses),
     "rules": Key(yamlnodes.list_of(_RULE)),
-    "language": Key(yamlnodes.list_of(_language, allow_single=True)),
+    "language": Key(yamlnodes.list_of(languages.parse, allow_single=True)),
     "tdm_policy": Key(_TDM_POLICY),
     "ai_txt": Key(_AI_TXT),
     "images": Key(_IMAGES),

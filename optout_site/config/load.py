@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from optout_site.config import folders, keys, yamlnodes
+from optout_site.config.languages import site_languages
 from optout_site.config.model import (
     DEFAULT_CONFIG,
     Address,
@@ -30,6 +31,7 @@ from optout_site.config.model import (
     Site,
     TdmPolicyConfig,
 )
+from optout_site.config.phone import telephone
 from optout_site.config.yamlnodes import Context
 from optout_site.errors import ConfigError, PolicyError, Problem
 from optout_site.policy import Policy, Rule, Use, apply, expand
@@ -103,10 +105,10 @@ def _build_site(raw: dict[str, Any], ctx: Context) -> Site | None:
     node = raw["__node__"]
     # Checked once defaults are merged: the theme may add languages, the address the
     # country of a national phone number.
-    languages = keys.site_languages(raw, ctx)
+    languages = site_languages(raw, ctx)
     holder_raw = raw.get("rightsholder") or {}
     address = holder_raw.get("address")
-    phone, tel = keys.telephone(holder_raw.get("phone"), (address or {}).get("country"), ctx)
+    phone, tel = telephone(holder_raw.get("phone"), (address or {}).get("country"), ctx)
     if "name" not in holder_raw:
         ctx.error(node, "missing rightsholder.name (set it on the site or in defaults)")
     _check_placeholders(raw, ctx)

@@ -277,3 +277,13 @@ def compose(path: Path) -> yaml.Node | None:
         raise ConfigError([Problem(path, line, column, message)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(path, 1, 1, f"YAML error: {exc}")]) from None
+
+
+@dataclass(frozen=True)
+class Located:
+    """A value with the YAML node it was read from, for the checks that can only run once
+    ``defaults`` are merged into the site (a phone number and the address country, the
+    languages and the theme's texts may come from either), so their errors keep their line."""
+
+    value: str
+    node: yaml.Node

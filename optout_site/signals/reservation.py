@@ -40,7 +40,7 @@ from typing import Any, cast
 from markupsafe import Markup, escape
 
 from optout_site import dialects, paths
-from optout_site.config import Site, keys
+from optout_site.config import Site, languages
 from optout_site.errors import SignalError
 from optout_site.html import splice
 from optout_site.policy import Decision, Use
@@ -65,7 +65,7 @@ def texts(site: Site) -> dict[str, dict[str, Any]]:
     return theme.texts(site.reservation_page.templates)
 
 
-_text_key = keys.text_key  # the same matching the config checks languages with
+_text_key = languages.text_key  # the same matching the config checks languages with
 
 
 def reserves_anything(site: Site) -> bool:
