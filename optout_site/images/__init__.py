@@ -31,10 +31,10 @@ __all__ = [
     "StampResult",
     "inspect",
     "is_image",
-    "suffixes",
     "plugins",
     "read_xmp",
     "stamp",
+    "suffixes",
 ]
 
 

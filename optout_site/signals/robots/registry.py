@@ -157,8 +157,8 @@ def _packaged() -> Registry:
     return _parse(resource.read_text(encoding="utf-8"), str(resource))
 
 
-# libyaml's parser when PyYAML has it: the packaged registry is read on every build, and
-# the pure-Python parser spends ~0.2 s on it.
+# libyaml's parser when PyYAML has it: every command that builds or checks reads the
+# packaged registry, and the pure-Python parser spends ~0.2 s on it.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
