@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Generic, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 _HEX = "0123456789ABCDEFabcdef"
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -187,36 +187,3 @@ class LongestMatch(Generic[T]):
     def get(self, path: str, default: T) -> T:
         best = self.best(path)
         return default if best is None else best[1]
-
-
-# --- what a URL path serves, by its suffix (check and the log audit count them apart) -------
-
-HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-IMAGE_SUFFIXES = frozenset(
-    {
-        ".jpg",
-        ".jpeg",
-        ".jpe",
-        ".jfif",
-        ".png",
-        ".apng",
-        ".webp",
-        ".tif",
-        ".tiff",
-        ".gif",
-        ".avif",
-        ".heic",
-        ".heif",
-    }
-)
-
-
-def kind_of(path: str) -> str | None:
-    """``page`` (a folder or an HTML file), ``image``, or None, from a URL path (with or
-    without its query)."""
-    suffix = PurePosixPath(unquote(path.split("?")[0])).suffix.lower()
-    if path.endswith("/") or suffix in HTML_SUFFIXES:
-        return "page"
-    if suffix in IMAGE_SUFFIXES:
-        return "image"
-    return None

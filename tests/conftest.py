@@ -11,17 +11,32 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from support import EXAMPLE, apache_server, caddy_server, nginx_server, world_readable_dir
+from support import (
+    EXAMPLE,
+    FAST_EXAMPLES,
+    apache_server,
+    caddy_server,
+    nginx_server,
+    world_readable_dir,
+)
 
 from optout_site import paths
 
 # CI runs a fixed, derandomised set of examples, so a red run is the code's fault and
 # repeats; locally each run explores new examples (HYPOTHESIS_PROFILE=ci to reproduce CI).
+# The fast loop (-m "not slow") explores a quarter as many ("fast"): it is run after every
+# edit, each run draws new examples, and the whole suite (and CI) keeps the full count.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
-settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-)
+settings.register_profile("fast", max_examples=FAST_EXAMPLES, print_blob=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Here rather than at import: the profile depends on -m, and the test modules, whose
+    # @settings inherit from the loaded profile, are imported after this runs.
+    fast = config.getoption("markexpr", "").strip() == "not slow"
+    default = "ci" if os.environ.get("CI") else ("fast" if fast else "dev")
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or default)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 from imagefactory import DMI
 
 from optout_site import cli, config
@@ -36,6 +37,17 @@ from optout_site.images import Contact, ImageRights
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "portfolio" / "public"
 CHROMIUM = Path("/usr/bin/chromium")
+
+# --- Hypothesis -----------------------------------------------------------------------------
+
+FAST_EXAMPLES = 25  # per property in the fast loop's profile (conftest.py); Hypothesis: 100
+
+
+def examples(n: int) -> int:
+    """``n`` examples, for a property that asks for other than Hypothesis's 100: the count
+    of the loaded profile scaled alike, so the fast loop runs a quarter of them (at least
+    10) while CI and the whole suite run ``n`` (their profiles keep the default of 100)."""
+    return max(min(n, 10), n * settings.default.max_examples // 100)
 
 
 # --- site configs -------------------------------------------------------------------------

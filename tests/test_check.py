@@ -142,6 +142,28 @@ def test_page_meta_says_0_where_reserved(example, tmp_path, capsys):
     assert "tdmrep.json says 1" in finding["message"]
 
 
+@pytest.mark.parametrize("marked", [True, False])
+def test_noai_where_allowed_is_ours_only_when_marked(example, tmp_path, capsys, marked):
+    # /press/ allows AI use: a noai robots meta carrying the mark the build writes is
+    # optout-site contradicting the policy (an error); the author's own, unmarked, is kept
+    # as written and only said (a warning).
+    folder = variant(example, tmp_path)
+    mark = ' data-optout-site=""' if marked else ""
+    edit(
+        folder / "press/index.html",
+        "<title>",
+        f'<meta name="robots" content="noai, noimageai"{mark}>\n    <title>',
+    )
+    code, data = check_json(folder, example[0], capsys)
+    ours = errors(data, "page meta", "/press/index.html", "policy allows AI use here")
+    theirs = [
+        f
+        for f in data["findings"]
+        if f["severity"] == "warning" and "stricter than the policy" in f["message"]
+    ]
+    assert (code, len(ours), len(theirs)) == ((1, 1, 0) if marked else (0, 0, 1))
+
+
 def test_contradicting_tdmrep_json(example, tmp_path, capsys):
     folder = variant(example, tmp_path)
     rules = json.loads((folder / ".well-known/tdmrep.json").read_text())

@@ -44,6 +44,22 @@ def example(tmp_path: Path) -> Path:
     return write_example_config(tmp_path, evidence={"dir": "evidence"})
 
 
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # One build with its record, for the tests that read it or change their own copy.
+    cfg = write_example_config(tmp_path_factory.mktemp("built"), evidence={"dir": "evidence"})
+    assert run_cli(["build", "-c", str(cfg), "--state-dir", str(cfg.parent / "state")]) == 0
+    return cfg
+
+
+@pytest.fixture
+def built(built_once: Path, tmp_path: Path) -> Path:
+    """A private copy of that build (config, source, output, evidence, state): its
+    sites.yaml names its folders relative to itself."""
+    shutil.copytree(built_once.parent, tmp_path / "copy", symlinks=True)
+    return tmp_path / "copy" / "sites.yaml"
+
+
 # --- the record ------------------------------------------------------------------------
 
 
@@ -111,9 +127,8 @@ def test_records_of_identical_builds_differ_only_in_time(tmp_path, capsys):
 @pytest.mark.parametrize(
     "rel", ["robots.txt", "about/index.html", "images/mountains.jpg", ".well-known/tdmrep.json"]
 )
-def test_verify_names_the_path_after_a_single_byte_change(example, capsys, rel):
-    build(example, capsys)
-    target = example.parent / "build" / rel
+def test_verify_names_the_path_after_a_single_byte_change(built, capsys, rel):
+    target = built.parent / "build" / rel
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x01
     target.write_bytes(bytes(data))
@@ -121,7 +136,7 @@ def test_verify_names_the_path_after_a_single_byte_change(example, capsys, rel):
         [
             "evidence",
             "verify",
-            str(example.parent / "evidence" / "lea-moreau"),
+            str(built.parent / "evidence" / "lea-moreau"),
             str(target.parents[len(Path(rel).parts) - 1]),
         ]
     )
@@ -151,18 +166,14 @@ def test_verify_catches_an_altered_record_and_a_broken_chain(example, capsys):
     assert "chain" in [f.what for f in result.findings if not f.ok]
 
 
-def test_a_missing_file_is_named(example, capsys):
-    build(example, capsys)
-    (example.parent / "build" / "ai.txt").unlink()
-    result = verify.verify(
-        example.parent / "evidence" / "lea-moreau", str(example.parent / "build")
-    )
+def test_a_missing_file_is_named(built):
+    (built.parent / "build" / "ai.txt").unlink()
+    result = verify.verify(built.parent / "evidence" / "lea-moreau", str(built.parent / "build"))
     assert [(f.what, f.ok) for f in result.findings if not f.ok] == [("/ai.txt", False)]
 
 
-def test_show_summarises_and_renders_a_printable_page(example, capsys, tmp_path):
-    build(example, capsys)
-    ledger_dir = str(example.parent / "evidence" / "lea-moreau")
+def test_show_summarises_and_renders_a_printable_page(built, capsys, tmp_path):
+    ledger_dir = str(built.parent / "evidence" / "lea-moreau")
     assert run_cli(["evidence", "show", ledger_dir]) == 0
     out = capsys.readouterr().out
     assert "Léa Moreau" in out and "/press/: nothing reserved" in out
@@ -174,18 +185,17 @@ def test_show_summarises_and_renders_a_printable_page(example, capsys, tmp_path)
     text = "".join(doc.itertext())
     assert "https://lea-moreau.example" in text and "verified" in text
     assert len(doc.findall(".//tbody")[1].findall("tr")) == len(
-        ledger.load(chain(example.parent)[0])[0]["files"]
+        ledger.load(chain(built.parent)[0])[0]["files"]
     )
 
 
-def test_archive_lists_signal_files_and_a_sample(example, capsys):
-    build(example, capsys)
+def test_archive_lists_signal_files_and_a_sample(built, capsys):
     assert (
         run_cli(
             [
                 "evidence",
                 "archive",
-                str(example.parent / "evidence" / "lea-moreau"),
+                str(built.parent / "evidence" / "lea-moreau"),
                 "--sample",
                 "2",
             ]

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from support import FULL, run_cli, write_example_config
+from support import FULL, examples, run_cli, write_example_config
 
 from optout_site import config
 from optout_site.build import pipeline
@@ -411,7 +411,9 @@ def test_item_box_cut_short_is_corrupt(tmp_path: Path) -> None:
 
 # --- properties ----------------------------------------------------------------------------
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def _parse(data: bytes) -> None:

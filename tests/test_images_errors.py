@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from support import BASE
+from support import BASE, examples
 
 from optout_site.build.work import stamp_image as stamp
 from optout_site.images import ImageError, read_xmp
@@ -136,7 +136,7 @@ def test_structural_corruption_is_named(
     assert re.search(match, f"{info.value} {info.value.detail}"), info.value.detail
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(sorted(CATALOGUE)), data=st.data())
 def test_random_damage_never_crashes_otherwise(name: str, data: st.DataObject) -> None:
     """Flipped bytes anywhere: stamping either works or raises ImageError, never

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from support import BASE
+from support import BASE, examples
 
 from optout_site.build.work import stamp_image as stamp
 from optout_site.images import ImageError
@@ -85,7 +85,7 @@ def test_mp_index_follows_what_we_write(tmp_path: Path, layout: str, legacy: boo
 SEGMENTS = st.sampled_from([APP0, BAD_EXIF, OLD_XMP, COMMENT])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     before=st.lists(SEGMENTS, max_size=3),
     after=st.lists(SEGMENTS, max_size=3),
@@ -195,7 +195,7 @@ def test_stray_ff00_fill_and_junk_between_segments_are_kept(tmp_path: Path, lega
     assert stamp(dst, dst, LEGACY if legacy else BASE).status == "unchanged"
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     stray=st.lists(
         st.sampled_from([b"", b"\xff\x00", b"\xff\xff", b"\x00", b"\x01\x02\xff\x00"]),

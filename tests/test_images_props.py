@@ -8,11 +8,14 @@ from pathlib import Path
 import imagefactory as f
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import examples
 
 from optout_site.build.work import stamp_image as stamp
 from optout_site.images import Contact, ImageRights, read_xmp, xmp
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 # Any text XML 1.0 can carry (controls excluded), with markup characters made likely.
 TEXT = st.text(
     st.one_of(

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from protego import Protego
+from support import examples
 
 from optout_site import config, paths
 from optout_site.check.readings import TdmRule, first_match
@@ -224,7 +225,7 @@ _pattern = st.tuples(
 ).map(lambda t: "/" + "/".join(t[0]) + t[1])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(_path, _pattern, st.text(max_size=30).map(lambda s: "/" + s)))
 def test_normalise_is_idempotent(raw: str) -> None:
     once = paths.normalise(raw)
@@ -232,7 +233,7 @@ def test_normalise_is_idempotent(raw: str) -> None:
     assert once.isascii()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(min_size=1, max_size=30).filter(lambda s: "/" not in s and s not in (".", "..")))
 def test_file_url_paths_are_normalised(name: str) -> None:
     url = paths.file_url_path(name)
@@ -258,7 +259,9 @@ def _site(write_config, tmp_path, rules: list[str], default_reserves: bool):
 
 @pytest.mark.slow  # 150 site builds, ~10 s; the spec rows above stay in the fast loop
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     rules=st.lists(_pattern, min_size=1, max_size=4, unique_by=paths.normalise),

@@ -44,6 +44,14 @@ def test_packaged_registry_loads(registry: Registry) -> None:
     assert {a.category for a in registry.agents} == set(CATEGORIES)
 
 
+def test_the_packaged_registry_is_read_once_per_process(tmp_path: Path) -> None:
+    # Every build and check asks for it; a file of the site's own is read each time.
+    assert load() is load()
+    own = tmp_path / "agents.yaml"
+    own.write_text('version: "1"\nagents: []\n', encoding="utf-8")
+    assert load(own) is not load(own) and load(own).version == "1"
+
+
 def test_every_record_is_complete_and_rfc_valid(registry: Registry) -> None:
     for agent in registry.agents:
         assert TOKEN_RE.match(agent.token), agent.token

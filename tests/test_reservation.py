@@ -316,6 +316,37 @@ def test_template_override_and_texts_override(tmp_path):
     assert reservation.render(site)["/ai-reservation/index.html"].endswith(b"<p>Jo</p></html>")
 
 
+def test_a_template_added_to_or_removed_from_the_theme_is_seen_by_the_next_render(tmp_path):
+    # Compiled templates are kept between builds of one process: a file that appears in
+    # (or leaves) the theme folder changes which template a name loads, and must count.
+    folder = tmp_path / "theme"
+    (folder / "parts").mkdir(parents=True)
+    (folder / "parts/reservation.html.j2").write_text(  # a draft, in a folder of its own
+        '<!DOCTYPE html><html lang={{ lang }}><title>x</title>{% include "parts/own.j2" %}</html>',
+        encoding="utf-8",
+    )
+    text = SITE.format(name="Jo", country="France").replace(
+        "    rsl:", f"    reservation_page: {{templates: {folder}}}\n    rsl:"
+    )
+    (folder / "parts/own.j2").write_text("<p>{{ holder.name }} in a part</p>", encoding="utf-8")
+    site = load_site(tmp_path, text)
+    ours = reservation.render(site)["/ai-reservation/index.html"]
+    assert b"max-width: 46rem" in ours
+    (folder / "parts/reservation.html.j2").rename(folder / "reservation.html.j2")
+    assert reservation.render(site)["/ai-reservation/index.html"].endswith(
+        b"<p>Jo in a part</p></html>"
+    )
+    (folder / "parts/own.j2").unlink()
+    (folder / "parts/own.j2").write_text("<p>{{ holder.name }}, again</p>", encoding="utf-8")
+    assert reservation.render(site)["/ai-reservation/index.html"].endswith(
+        b"<p>Jo, again</p></html>"
+    )
+    (folder / "reservation.html.j2").unlink()
+    assert reservation.render(site)["/ai-reservation/index.html"] == ours
+    # While the folder is unchanged, the next build reuses the compiled templates.
+    assert theme.environment(folder) is theme.environment(folder)
+
+
 def test_regional_tags_and_file_style_paths(tmp_path):
     site = load_site(
         tmp_path,

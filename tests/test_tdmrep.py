@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from protego import Protego
+from support import examples
 
 from optout_site import config, dialects
 from optout_site.build import build
@@ -116,7 +117,7 @@ _PATHS = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_PATHS)
 def test_property_tdmrep_agrees_on_any_path(path):
     from optout_site.policy import Policy, Rule, Use
@@ -335,7 +336,7 @@ COVERED_BY = {
 USES = ["tdm", "train", "genai-train", "ai-input", "search"]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     default=st.sets(st.sampled_from(USES)),
     rules=st.lists(

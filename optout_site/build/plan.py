@@ -10,8 +10,9 @@ import functools
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
-from optout_site import images
+from optout_site import html, images
 from optout_site.build.scan import Entry
 from optout_site.c2pa import statement
 from optout_site.c2pa.signing import Signing
@@ -65,6 +66,18 @@ def is_excluded(site: Site, rel: PurePosixPath) -> bool:
     return any(fnmatchcase(text if "/" in g else rel.name, g.lstrip("/")) for g in globs)
 
 
+def kind_of(url_path: str) -> str | None:
+    """``page`` (a folder or an HTML file), ``image``, or None, from a URL path (with or
+    without its query), by the suffixes the build stamps: ``check`` and the log audit
+    count what was served the way the build decides what to stamp."""
+    suffix = PurePosixPath(unquote(url_path.split("?")[0])).suffix.lower()
+    if url_path.endswith("/") or suffix in html.SUFFIXES:
+        return "page"
+    if suffix in images.suffixes():
+        return "image"
+    return None
+
+
 def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
     """The work one file of the site needs, decided by the policy for its URL path."""
     dst = site.output_dir / entry.rel
@@ -72,7 +85,7 @@ def plan(site: Site, entry: Entry, dry_run: bool) -> Task:
     rel = str(entry.rel)
     if is_excluded(site, entry.rel):
         return Task(rel, entry.path, dst, "file", dry_run)
-    if entry.rel.suffix.lower() in page_tags.HTML_SUFFIXES:
+    if entry.rel.suffix.lower() in html.SUFFIXES:
         return Task(rel, entry.path, dst, "page", dry_run, page=_wanted(site, decision))
     if site.images.enabled and images.is_image(entry.path):
         return Task(

@@ -15,9 +15,10 @@ import html5lib
 from lxml import etree
 
 from optout_site import dialects
+from optout_site.build.plan import kind_of
 from optout_site.check.context import Context
 from optout_site.check.model import BAD, META, OK, WARN
-from optout_site.check.sources import kind_of
+from optout_site.html.splice import MARK
 from optout_site.policy import Decision, Use
 
 NOINDEX = frozenset({"noindex", "none"})
@@ -45,18 +46,14 @@ def head_of(body: bytes) -> bytes:
     return body[: match.start()] if match else body
 
 
-# The attribute that marks the robots meta optout-site writes (html.splice.MARK).
-OURS = "data-optout-site"
-
-
 def metas(root: ElementTree.Element) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for el in root.iter("meta"):
         name = (el.get("name") or "").strip().lower()
         if name:
             out.setdefault(name, []).append((el.get("content") or "").strip())
-            if el.get(OURS) is not None:  # the tag optout-site owns, besides the author's
-                out.setdefault(name + "@" + OURS, []).append((el.get("content") or "").strip())
+            if el.get(MARK) is not None:  # the tag optout-site owns, besides the author's
+                out.setdefault(name + "@" + MARK, []).append((el.get("content") or "").strip())
     return out
 
 
@@ -265,7 +262,7 @@ def _robots_meta(ctx: Context, path: str, found: dict[str, list[str]], decision:
         )
         ctx.cell(path, META, BAD, f"{', '.join(sorted(missing))} missing")
     extra = {"noai", "noimageai"} & got - want
-    ours = directives(found.get("robots@" + OURS, []))
+    ours = directives(found.get("robots@" + MARK, []))
     if extra & ours:
         ctx.add(
             "error",

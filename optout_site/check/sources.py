@@ -23,6 +23,7 @@ from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 from optout_site import paths
+from optout_site.build.plan import kind_of
 from optout_site.build.scan import scan
 
 TIMEOUT = 10.0  # seconds for one whole response (connect, headers, body, redirects)
@@ -34,7 +35,6 @@ PAGE_BYTES = 512 * 1024  # HTML: the first 512 KiB, the head and the links near 
 ROBOTS_BYTES = 500 * 1024  # robots.txt: RFC 9309 §2.5 asks crawlers to read 500 KiB
 ROBOTS_PATH = "/robots.txt"
 CHUNK = 64 * 1024
-HTML_SUFFIXES, IMAGE_SUFFIXES, kind_of = paths.HTML_SUFFIXES, paths.IMAGE_SUFFIXES, paths.kind_of
 USER_AGENT = "optout-site-check/1 (+https://github.com/optout-site)"
 
 

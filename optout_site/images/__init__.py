@@ -34,6 +34,7 @@ __all__ = [
     "plugins",
     "read_xmp",
     "stamp",
+    "suffixes",
 ]
 
 
@@ -57,13 +58,15 @@ def plugins() -> tuple[Plugin, ...]:
 
 
 @functools.cache
-def _extensions() -> frozenset[str]:
+def suffixes() -> frozenset[str]:
+    """The file name suffixes of the images this package stamps, lower case, from the
+    plugins' ``EXTENSIONS``: the build and ``check`` count images by this one set."""
     return frozenset(ext for plugin in plugins() for ext in plugin.EXTENSIONS)
 
 
 def is_image(path: Path) -> bool:
     """True for file names this package stamps (by extension: cheap, no I/O)."""
-    return path.suffix.lower() in _extensions()
+    return path.suffix.lower() in suffixes()
 
 
 def _plugin(source: Source) -> Plugin | None:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from optout_site import paths
+from optout_site.build import plan
 from optout_site.build.report import printable
 from optout_site.config import Site
 from optout_site.errors import UsageError
@@ -132,7 +132,7 @@ def automated(ua: str) -> str | None:
 
 @functools.lru_cache(maxsize=65536)
 def _kind(path: str) -> str:
-    return paths.kind_of(path) or "other"
+    return plan.kind_of(path) or "other"
 
 
 @functools.lru_cache(maxsize=65536)

@@ -14,8 +14,6 @@ from optout_site.html import splice as htmlsplice
 from optout_site.policy import Decision
 from optout_site.signals import reservation, rsl
 
-HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-
 
 def wanted(site: Site, decision: Decision) -> htmlsplice.Wanted:
     reserved = dialects.tdm_reservation(decision)

@@ -129,6 +129,22 @@ def _placeholders(name: str, node: yaml.ScalarNode, ctx: yamlnodes.Context) -> N
 
 
 def environment(folder: Path | None) -> jinja2.Environment:
+    """Our templates under the theme folder's. Kept between builds of one process (tests,
+    the Python API): compiling the page's templates is a third of a small site's build.
+    jinja2 recompiles a template whose file was edited; a file added to or removed from
+    the theme folder can change which file a name loads, so the folder's file names are
+    part of the key."""
+    return _environment(folder, _names(folder))
+
+
+def _names(folder: Path | None) -> tuple[str, ...]:
+    if folder is None:
+        return ()
+    return tuple(sorted(os.path.join(top, n) for top, _, names in os.walk(folder) for n in names))
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(folder: Path | None, names: tuple[str, ...]) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if folder is not None:
         loaders.append(jinja2.FileSystemLoader(str(folder)))

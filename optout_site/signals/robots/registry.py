@@ -7,6 +7,7 @@ format and is layered on top with :meth:`Registry.merged`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -139,20 +140,25 @@ class Registry:
 def load(path: Path | str | None = None) -> Registry:
     """Load and validate a registry file; by default the one shipped in the package."""
     if path is None:
-        resource = resources.files(_PACKAGE).joinpath("data", "agents.yaml")
-        name = str(resource)
-        text = resource.read_text(encoding="utf-8")
-    else:
-        name = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RegistryError(name, f"cannot read registry: {exc}") from exc
+        return _packaged()
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(name, f"cannot read registry: {exc}") from exc
     return _parse(text, name)
 
 
-# libyaml's parser when PyYAML has it: the packaged registry is read on every build, and
-# the pure-Python parser spends ~0.2 s on it.
+@functools.cache
+def _packaged() -> Registry:
+    # Read once per process: every build and every check needs it (a check twice), the
+    # file ships with the package, and a Registry is immutable.
+    resource = resources.files(_PACKAGE).joinpath("data", "agents.yaml")
+    return _parse(resource.read_text(encoding="utf-8"), str(resource))
+
+
+# libyaml's parser when PyYAML has it: every command that builds or checks reads the
+# packaged registry, and the pure-Python parser spends ~0.2 s on it.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
