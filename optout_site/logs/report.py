@@ -61,6 +61,7 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
                 "verified": s.verified,
                 "unverifiable": s.unverifiable,
                 "spoofed": s.spoofed,
+                "ranges": judge.ranges.coverage(token),
                 "robots_fetched": s.robots_fetches > 0,
                 "robots_fetches": s.robots_fetches,
                 "robots_first": s.robots_first,
@@ -195,11 +196,13 @@ def to_text(report: dict[str, Any], limit: int = 20) -> str:
     if report["site"] is None:
         lines.append("No --config: requests are not judged against a policy (no violations).")
     ranges = report["ranges"]
-    if not ranges["complete"]:
+    partial = [a["token"] for a in report["agents"] if a["ranges"] != "complete"]
+    if partial:
         lines.append(
-            f"IP ranges: {ranges['origin']} of {ranges['date']} is partial, so addresses "
-            "outside it are 'unverifiable', not 'spoofed'; run `optout-site agents ranges "
-            "--update` online."
+            f"IP ranges ({ranges['origin']} of {ranges['date']}): no complete published "
+            f"ranges for {', '.join(map(printable, partial))}, so their requests from other "
+            "addresses are 'unverifiable', not 'spoofed'; `optout-site agents ranges "
+            "--update` refreshes the ranges online."
         )
     if report["agents"]:
         rows = [
