@@ -125,6 +125,7 @@ def test_known_traffic_exact_counts(env, capsys):
         "bytes": 5000,
         "ip": "20.171.206.9",
         "verification": "verified",
+        "judged_by": None,  # no evidence records: the current policy
     }
     # /press/ allows everything: GPTBot's two requests there are not violations.
     assert not [v for v in data["violations"] if v["path"].startswith("/press/")]

@@ -44,6 +44,7 @@ VIOLATION_COLUMNS = (
     "bytes",
     "ip",
     "verification",
+    "judged_by",
 )
 
 
@@ -65,6 +66,7 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
                 "robots_fetched": s.robots_fetches > 0,
                 "robots_fetches": s.robots_fetches,
                 "robots_first": s.robots_first,
+                "before_first_record": s.before_records,
                 "violations": sum(s.violations.values()),
                 "violations_by_kind": {k: s.violations[k] for k in KINDS},
                 "violation_bytes": sum(s.violation_bytes.values()),
@@ -78,6 +80,7 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
         )
     clients = sorted(tally.clients.values(), key=lambda c: (-c.hits, c.ua))
     ranges = judge.ranges
+    history = judge.history
     return {
         "schema": SCHEMA,
         "site": judge.site.name if judge.site else None,
@@ -88,6 +91,13 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
             "origin": ranges.origin,
             "complete": bool(ranges.sources) and all(s.complete for s in ranges.sources),
         },
+        "evidence": None
+        if history is None
+        else {
+            "folder": history.folder,
+            "records": [r.summary() for r in history.records],
+            "before_first_record": sum(s.before_records for s in tally.agents.values()),
+        },
         "lines": tally.lines,
         "requests": tally.requests,
         "before_since": tally.skipped,
@@ -95,7 +105,9 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
         "malformed": {"count": tally.malformed, "samples": tally.samples},
         "agents": agents,
         "violations": [
-            {name: getattr(v, name) for name in VIOLATION_COLUMNS} for v in tally.violations
+            {name: getattr(v, name) for name in VIOLATION_COLUMNS}
+            | {"judged_by": _record(judge, v.judged_by)}
+            for v in tally.violations
         ],
         "violations_total": tally.violation_count,
         "unknown_clients": [
@@ -120,6 +132,11 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
             for (day, category), n in sorted(tally.per_day.items())
         ],
     }
+
+
+def _record(judge: Judge, record_id: str) -> dict[str, str | None] | None:
+    found = judge.history.get(record_id) if judge.history and record_id else None
+    return found.summary() if found else None
 
 
 def write_json(report: dict[str, Any], out: TextIO) -> None:
@@ -149,6 +166,13 @@ def _agent_row(a: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _cell(violation: dict[str, Any], column: str) -> Any:
+    if column == "judged_by":  # an object in JSON; its id in a CSV cell
+        record = violation["judged_by"]
+        return record["id"] if record else ""
+    return violation[column]
+
+
 def to_csv(report: dict[str, Any]) -> str:
     """One table: a ``record`` column says ``agent`` or ``violation``; each record fills
     its own columns (docs/logs.md)."""
@@ -162,7 +186,7 @@ def to_csv(report: dict[str, Any]) -> str:
         writer.writerow(["agent", *_agent_row(a), *blank_v])
     blank_a = [""] * len(AGENT_COLUMNS)
     for v in report["violations"]:
-        writer.writerow(["violation", *blank_a, *(v[c] for c in VIOLATION_COLUMNS)])
+        writer.writerow(["violation", *blank_a, *(_cell(v, c) for c in VIOLATION_COLUMNS)])
     return out.getvalue()
 
 
@@ -196,6 +220,20 @@ def to_text(report: dict[str, Any], limit: int = 20) -> str:
     if report["site"] is None:
         lines.append("No --config: requests are not judged against a policy (no violations).")
     ranges = report["ranges"]
+    evidence = report["evidence"]
+    if evidence is not None:
+        records = evidence["records"]
+        lines.append(
+            f"Judged by the robots.txt of {len(records)} evidence record(s) in "
+            f"{printable(evidence['folder'])}: each request by the newest record made at or "
+            "before it."
+        )
+        if evidence["before_first_record"]:
+            lines.append(
+                f"{evidence['before_first_record']} request(s) by registry agents before the "
+                f"first record ({records[0]['created']}) were not judged: no record shows "
+                "what robots.txt said then."
+            )
     partial = [a["token"] for a in report["agents"] if a["ranges"] != "complete"]
     if partial:
         lines.append(
@@ -234,9 +272,10 @@ def to_text(report: dict[str, Any], limit: int = 20) -> str:
     if report["violations_total"]:
         lines += ["", f"Requests the policy disallowed ({report['violations_total']}):"]
         for v in report["violations"][:limit]:
+            record = f"; record {v['judged_by']['id']}" if v["judged_by"] else ""
             lines.append(
                 f"  {v['time']}  {v['agent']}  {printable(v['path'])}  {v['status']}  "
-                f"{v['bytes']} B  ({v['verification']}; {printable(v['rule'])})"
+                f"{v['bytes']} B  ({v['verification']}; {printable(v['rule'])}{record})"
             )
         if report["violations_total"] > limit:
             lines.append(f"  … {report['violations_total'] - limit} more (see --json or --csv)")
