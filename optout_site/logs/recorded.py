@@ -52,6 +52,3 @@ class History:
             return None
         index = bisect.bisect_right(self._seconds, when[:19]) - 1
         return self.records[index] if index >= 0 else None
-
-    def get(self, record_id: str) -> Recorded | None:
-        return next((r for r in self.records if r.id == record_id), None)

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from optout_site.build.report import printable
 from optout_site.logs.audit import Judge
-from optout_site.logs.tally import KINDS, Tally
+from optout_site.logs.tally import KINDS, Tally, Violation
 
 SCHEMA = "optout-site-logs/1"
 AGENT_COLUMNS = (
@@ -104,11 +104,9 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
         "bytes": tally.bytes,
         "malformed": {"count": tally.malformed, "samples": tally.samples},
         "agents": agents,
-        "violations": [
-            {name: getattr(v, name) for name in VIOLATION_COLUMNS}
-            | {"judged_by": _record(judge, v.judged_by)}
-            for v in tally.violations
-        ],
+        # The records themselves (up to MAX_VIOLATIONS): write_json turns each into its JSON
+        # object only while writing it; 100 000 dicts at once would cost ~65 MB.
+        "violations": tally.violations,
         "violations_total": tally.violation_count,
         "unknown_clients": [
             {
@@ -134,15 +132,25 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
     }
 
 
-def _record(judge: Judge, record_id: str) -> dict[str, str | None] | None:
-    found = judge.history.get(record_id) if judge.history and record_id else None
-    return found.summary() if found else None
+def violation_json(v: Violation, records: dict[str, Any]) -> dict[str, Any]:
+    """A violation as the JSON schema has it; ``records``: the evidence records by id."""
+    found = {name: getattr(v, name) for name in VIOLATION_COLUMNS}
+    found["judged_by"] = records.get(v.judged_by) if v.judged_by else None
+    return found
 
 
 def write_json(report: dict[str, Any], out: TextIO) -> None:
     # json.dump writes as it encodes; json.dumps with an indent would first collect a list
     # of every fragment (over a hundred MB with 100 000 violations).
-    json.dump(report, out, indent=2, ensure_ascii=False)
+    evidence = report["evidence"]
+    records = {r["id"]: r for r in evidence["records"]} if evidence else {}
+
+    def encode(value: object) -> dict[str, Any]:
+        if isinstance(value, Violation):
+            return violation_json(value, records)
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    json.dump(report, out, indent=2, ensure_ascii=False, default=encode)
     out.write("\n")
 
 
@@ -166,13 +174,6 @@ def _agent_row(a: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _cell(violation: dict[str, Any], column: str) -> Any:
-    if column == "judged_by":  # an object in JSON; its id in a CSV cell
-        record = violation["judged_by"]
-        return record["id"] if record else ""
-    return violation[column]
-
-
 def to_csv(report: dict[str, Any]) -> str:
     """One table: a ``record`` column says ``agent`` or ``violation``; each record fills
     its own columns (docs/logs.md)."""
@@ -185,8 +186,8 @@ def to_csv(report: dict[str, Any]) -> str:
     for a in report["agents"]:
         writer.writerow(["agent", *_agent_row(a), *blank_v])
     blank_a = [""] * len(AGENT_COLUMNS)
-    for v in report["violations"]:
-        writer.writerow(["violation", *blank_a, *(_cell(v, c) for c in VIOLATION_COLUMNS)])
+    for v in report["violations"]:  # judged_by: the record's id ("": the current policy)
+        writer.writerow(["violation", *blank_a, *(getattr(v, c) for c in VIOLATION_COLUMNS)])
     return out.getvalue()
 
 
@@ -272,10 +273,10 @@ def to_text(report: dict[str, Any], limit: int = 20) -> str:
     if report["violations_total"]:
         lines += ["", f"Requests the policy disallowed ({report['violations_total']}):"]
         for v in report["violations"][:limit]:
-            record = f"; record {v['judged_by']['id']}" if v["judged_by"] else ""
+            record = f"; record {v.judged_by}" if v.judged_by else ""
             lines.append(
-                f"  {v['time']}  {v['agent']}  {printable(v['path'])}  {v['status']}  "
-                f"{v['bytes']} B  ({v['verification']}; {printable(v['rule'])}{record})"
+                f"  {v.time}  {v.agent}  {printable(v.path)}  {v.status}  "
+                f"{v.bytes} B  ({v.verification}; {printable(v.rule)}{record})"
             )
         if report["violations_total"] > limit:
             lines.append(f"  … {report['violations_total'] - limit} more (see --json or --csv)")
