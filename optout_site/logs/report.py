@@ -49,7 +49,8 @@ VIOLATION_COLUMNS = (
 
 
 def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) -> dict[str, Any]:
-    """The audit as JSON-ready data (schema: docs/logs.md)."""
+    """The audit as data for :func:`write_json`, :func:`to_csv` and :func:`to_text` (schema:
+    docs/logs.md); ``violations`` holds the tally's records, turned into JSON as written."""
     agents = []
     for token, s in sorted(tally.agents.items(), key=lambda kv: (-kv[1].hits, kv[0].casefold())):
         agent = judge.registry.get(token)
