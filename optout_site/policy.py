@@ -107,22 +107,41 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Decisions:
+    """Path patterns with their decisions, most specific first, the default ``/`` last:
+    a :class:`Policy`'s, or the ones an evidence record lists, answering ``resolve``."""
+
+    ordered: tuple[tuple[str, Decision], ...]
+    _table: paths.LongestMatch[tuple[int, Decision]] = field(
+        init=False, repr=False, compare=False, default_factory=paths.LongestMatch
+    )
+
+    def __post_init__(self) -> None:
+        if not self.ordered or self.ordered[-1][0] != "/":
+            raise PolicyError("the decisions must end with the default rule '/'")
+        # Equal specificity: the rule listed first wins (its index is lower).
+        table: paths.LongestMatch[tuple[int, Decision]] = paths.LongestMatch(tie=min)
+        for index, (path, decision) in enumerate(self.ordered[:-1]):
+            table.add(path, (index, decision))
+        object.__setattr__(self, "_table", table)
+
+    def resolve(self, path: str) -> Decision:
+        """The decision for a URL path (starting with ``/``; normalised here)."""
+        best = self._table.best(path)
+        return self.ordered[-1][1] if best is None else best[1][1]
+
+
+@dataclass(frozen=True)
 class Policy:
     """A site's default decision and its path rules, resolved once."""
 
     reserve: frozenset[Use] = frozenset()
     allow: frozenset[Use] = frozenset()
     rules: tuple[Rule, ...] = ()
-    _table: paths.LongestMatch[tuple[int, Decision]] = field(
-        init=False, repr=False, compare=False, default_factory=paths.LongestMatch
-    )
+    _decisions: Decisions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Equal specificity: the rule written first wins (its index is lower).
-        table: paths.LongestMatch[tuple[int, Decision]] = paths.LongestMatch(tie=min)
-        for index, (path, decision) in enumerate(self.ordered_decisions[:-1]):
-            table.add(path, (index, decision))
-        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_decisions", Decisions(self.ordered_decisions))
 
     @cached_property
     def default(self) -> Decision:
@@ -149,8 +168,7 @@ class Policy:
 
     def resolve(self, path: str) -> Decision:
         """The decision for a URL path (starting with ``/``; normalised here)."""
-        best = self._table.best(path)
-        return self.default if best is None else best[1][1]
+        return self._decisions.resolve(path)
 
     @property
     def decisions(self) -> frozenset[Decision]:

@@ -9,6 +9,7 @@ Image factories are in ``imagefactory.py``.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import pwd
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -652,3 +654,32 @@ http://127.0.0.1:{port} {{
     argv = [binary, "run", "--config", str(conf_dir / "Caddyfile"), "--adapter", "caddyfile"]
     with _running(argv, port, conf_dir / "stderr.log", [], env=env):
         yield port
+
+
+@contextlib.contextmanager
+def serve_files(files: dict[str, bytes]) -> Iterator[str]:
+    """A loopback HTTP server answering GET ``path`` with ``files[path]`` (404 for any
+    other path); yields its base URL, ``http://127.0.0.1:PORT``."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = files.get(self.path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

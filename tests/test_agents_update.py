@@ -7,17 +7,14 @@ which commit), plus records added here by hand; --from URL is served on loopback
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from support import load_site, run_cli
+from support import load_site, run_cli, serve_files
 
 from optout_site.signals.robots import agents, registry, update
 
@@ -123,28 +120,6 @@ def test_diff_against_the_newest_robots_json(tmp_path):
     assert "! 'Bad Bot2': contains a digit and a space" in text
 
 
-@contextlib.contextmanager
-def _serve(body: bytes):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/robots.json"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_update_writes_an_override_every_build_reads(tmp_path, capsys):
     site = load_site(tmp_path, SITE)  # writes tmp_path/sites.yaml
     cfg = tmp_path / "sites.yaml"
@@ -187,7 +162,8 @@ def test_update_writes_an_override_every_build_reads(tmp_path, capsys):
 
 def test_update_from_a_url(tmp_path, capsys):
     body = json.dumps({"NewTrainerBot": {"function": "LLM training."}}).encode()
-    with _serve(body) as url:
+    with serve_files({"/robots.json": body}) as base:
+        url = f"{base}/robots.json"
         assert (
             run_cli(["agents", "update", "--from", url, "--output", str(tmp_path / "o.yaml")]) == 0
         )

@@ -125,6 +125,7 @@ def test_known_traffic_exact_counts(env, capsys):
         "bytes": 5000,
         "ip": "20.171.206.9",
         "verification": "verified",
+        "judged_by": None,  # no evidence records: the current policy
     }
     # /press/ allows everything: GPTBot's two requests there are not violations.
     assert not [v for v in data["violations"] if v["path"].startswith("/press/")]
@@ -338,15 +339,19 @@ def test_csv_schema(env, capsys):
     }
 
 
-def test_packaged_snapshot_never_accuses(env, capsys):
-    # The shipped ranges are partial: an address outside them is unverifiable, not spoofed.
+def test_packaged_snapshot_accuses_only_where_complete(env, capsys):
+    # The shipped ranges are complete copies for OpenAI's and Google's crawlers (outside:
+    # spoofed), none for Common Crawl (unverifiable). More in test_logs_ranges.py.
     path = write(env / "a.log", map(combined, TRAFFIC))
     capsys.readouterr()
     run_cli(["logs", str(path), "--json"])
     data = json.loads(capsys.readouterr().out)
-    assert data["ranges"]["complete"] is False
-    assert all(a["spoofed"] == 0 for a in data["agents"])
-    assert agents(data)["Googlebot"]["verified"] == 2  # 66.249.64.0/19 is in the snapshot
+    seen = agents(data)
+    assert data["ranges"]["origin"] == "packaged snapshot"
+    assert (seen["Googlebot"]["verified"], seen["Googlebot"]["ranges"]) == (2, "complete")
+    # 20.171.206.9 is GPTBot's; 45.9.9.9 and 2a01:111:f403::7 are in no OpenAI file.
+    assert (seen["GPTBot"]["verified"], seen["GPTBot"]["spoofed"]) == (5, 3)
+    assert (seen["CCBot"]["unverifiable"], seen["CCBot"]["spoofed"]) == (2, 0)
 
 
 def test_usage_errors_are_plain_words(env, capsys):
@@ -368,4 +373,9 @@ def test_agents_ranges_lists_sources_and_completeness(capsys):
     assert run_cli(["agents", "ranges"]) == 0
     text = capsys.readouterr().out
     assert "packaged snapshot" in text and "https://openai.com/gptbot.json" in text
-    assert "complete" not in text.replace("partial snapshot", "")  # none is complete
+    gptbot = text.split("https://openai.com/gptbot.json")[1].split("OpenAI:")[0]
+    assert "GPTBot: 21 prefixes (complete copy of 2026-05-11, created 2025-10-30" in gptbot
+    assert "via github.com/FabrizioCafolla/openai-crawlers-ip-ranges" in gptbot
+    ccbot = text.split("https://index.commoncrawl.org/ccbot.json")[1]
+    assert "CCBot: 0 prefixes (no copy yet: unverifiable)" in ccbot
+    assert "reverse DNS (not checked by the audit): search.msn.com" in text

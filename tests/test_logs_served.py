@@ -1,11 +1,10 @@
-"""`optout-site logs` against the real world it reads: a real nginx's own access log, a
-refresh of the IP ranges from a (loopback) server, and the HTML report in Chromium."""
+"""`optout-site logs` against the real world it reads: a real nginx's own access log and
+the HTML report in Chromium (the refresh of the IP ranges from a loopback server is in
+test_logs_ranges.py)."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import urllib.error
 import urllib.request
 
@@ -78,86 +77,6 @@ def test_audit_of_a_real_nginx_access_log(tmp_path, capsys):
     capsys.readouterr()
     run_cli(["logs", str(log), "-c", str(cfg), "--ranges", str(tmp_path / "ranges.json")])
     print(capsys.readouterr().out)
-
-
-class _RangesHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/gptbot.json":
-            body = json.dumps(
-                {
-                    "creationTime": "2026-11-30T00:00:00",
-                    "prefixes": [
-                        {"ipv4Prefix": "20.171.206.0/24"},
-                        {"ipv6Prefix": "2a01:111::/32"},
-                    ],
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-        else:
-            self.send_error(404)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-def test_ranges_update_from_a_loopback_server(tmp_path, capsys):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangesHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        data = {
-            "date": "2026-01-01",
-            "operators": [
-                {
-                    "operator": "OpenAI",
-                    "sources": [
-                        {"url": f"{base}/gptbot.json", "tokens": ["GPTBot"], "prefixes": []},
-                        {
-                            "url": f"{base}/missing.json",
-                            "tokens": ["OAI-SearchBot"],
-                            "prefixes": ["1.2.3.0/24"],
-                        },
-                    ],
-                }
-            ],
-        }
-        (tmp_path / "sources.json").write_text(json.dumps(data))
-        out = tmp_path / "updated.json"
-        code = run_cli(
-            [
-                "agents",
-                "ranges",
-                "--update",
-                "--ranges",
-                str(tmp_path / "sources.json"),
-                "--to",
-                str(out),
-            ]
-        )
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert code == 0
-    text = capsys.readouterr().out
-    assert "gptbot.json: 2 prefixes" in text and "missing.json: kept the previous data" in text
-    written = json.loads(out.read_text())
-    gpt, search = written["operators"][0]["sources"]
-    assert gpt["prefixes"] == ["20.171.206.0/24", "2a01:111::/32"] and gpt["complete"] is True
-    assert gpt["fetched"] == written["date"]
-    assert search["prefixes"] == ["1.2.3.0/24"] and search["complete"] is False
-    # An audit with the updated file can now call an outside address spoofed.
-    log = tmp_path / "a.log"
-    log.write_text(
-        "\n".join(combined(r) for r in TRAFFIC if r.ua == GPTBOT) + "\n", encoding="utf-8"
-    )
-    capsys.readouterr()
-    run_cli(["logs", str(log), "--ranges", str(out), "--json"])
-    (agent,) = json.loads(capsys.readouterr().out)["agents"]
-    assert (agent["verified"], agent["spoofed"]) == (6, 2)
 
 
 @pytest.mark.slow

@@ -181,9 +181,17 @@ def _ranges(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"IP ranges of {current.date} ({current.origin}):")
     for s in current.sources:
-        state = f"complete, fetched {s.fetched}" if s.complete else "partial snapshot"
-        print(
-            f"  {s.operator:<13} {', '.join(s.tokens):<40} {len(s.prefixes):>4} prefixes"
-            f"  ({state})  {s.url}"
+        state = (
+            f"complete copy of {s.fetched}" + (f", created {s.created}" if s.created else "")
+            if s.complete
+            else "partial: verifies, never accuses"
+            if s.prefixes
+            else "no copy yet: unverifiable"
         )
+        print(f"  {s.operator}: {s.url}")
+        print(f"    {', '.join(s.tokens)}: {len(s.prefixes)} prefixes ({state})")
+        if s.via:
+            print(f"    via {s.via}")
+        if s.reverse_dns:
+            print(f"    reverse DNS (not checked by the audit): {', '.join(s.reverse_dns)}")
     return EXIT_OK

@@ -33,7 +33,9 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
             ".bz2 or .zst; '-' for stdin) and report, per AI agent of the registry: "
             "requests, whether its addresses are the operator's published ranges "
             "(verified/unverifiable/spoofed), when it fetched robots.txt, and every "
-            "request to a path the site's policy disallowed for it. Unknown automated "
+            "request to a path the site's policy disallowed for it (when the site keeps "
+            "evidence records: the robots.txt recorded at the request's time, naming the "
+            "record; requests older than the first record are not judged). Unknown automated "
             "clients are listed by user agent. IP addresses are shown only for "
             "requests naming a registry agent."
         ),
@@ -85,7 +87,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format} needs --fields (see docs/logs.md)")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    judge = audit.Judge(agents.registry_for(site), ranges.load(args.ranges), site)
+    history = None
+    if site is not None:
+        from optout_site.evidence import history as evidence_history
+
+        history = evidence_history.load(site)
+    judge = audit.Judge(agents.registry_for(site), ranges.load(args.ranges), site, history=history)
     opts = audit.Options(args.format, mapping, args.since)
     tally = audit.run(args.files, judge, opts, args.jobs)
     data = report.data(tally, judge, args.files, args.since)

@@ -28,8 +28,9 @@ from optout_site import paths
 from optout_site._version import __version__
 from optout_site.build.report import CHANGED, UNCHANGED, SiteReport
 from optout_site.config import Site
-from optout_site.errors import ImageError
+from optout_site.errors import EvidenceError, ImageError, PolicyError
 from optout_site.html import splice
+from optout_site.policy import Decision, Decisions, Use
 
 FORMAT = "optout-site-evidence/1"
 # Meta names whose values are the page's reservation (TDMRep §4.2, and the robots meta
@@ -165,6 +166,32 @@ def policy_summary(site: Site) -> dict[str, Any]:
             for pattern, decision in site.policy.ordered_decisions
         ]
     }
+
+
+def decisions_of(record: dict[str, Any]) -> Decisions:
+    """The decisions a record's ``policy.rules`` list (the inverse of :func:`policy_summary`)."""
+    try:
+        rules = record["policy"]["rules"]
+        return Decisions(
+            tuple(
+                (
+                    str(rule["path"]),
+                    Decision(frozenset(Use(u) for u in rule["reserved"]), str(rule["path"])),
+                )
+                for rule in rules
+            )
+        )
+    except (KeyError, TypeError, ValueError, PolicyError) as exc:
+        raise EvidenceError(f"policy.rules is not a list of rules ({exc})") from None
+
+
+def signal_digest(record: dict[str, Any], path: str) -> str | None:
+    """The SHA-256 a record lists for a published file (``/robots.txt``), or None."""
+    for item in record.get("files", []):
+        if isinstance(item, dict) and item.get("path") == path:
+            value = item.get("sha256")
+            return value if isinstance(value, str) else None
+    return None
 
 
 def make(site: Site, entries: list[Entry], previous: str | None, created: str) -> dict[str, Any]:

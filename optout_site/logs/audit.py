@@ -25,6 +25,7 @@ from optout_site.errors import UsageError
 from optout_site.logs import formats, source
 from optout_site.logs.formats import Hit
 from optout_site.logs.ranges import SPOOFED, UNVERIFIABLE, Ranges
+from optout_site.logs.recorded import History, Recorded
 from optout_site.logs.tally import (
     MAX_IPS,
     MAX_UNKNOWN,
@@ -72,8 +73,9 @@ class Judge:
     ranges: Ranges
     site: Site | None = None
     tokens: tuple[str, ...] = ()
+    history: History | None = None  # the site's evidence records: judge by them, by date
     _who: dict[str, str | None] = field(default_factory=dict)
-    _rules: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    _rules: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     _verdicts: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,16 +98,18 @@ class Judge:
             self._verdicts[key] = self.ranges.verify(token, ip)
         return self._verdicts[key]
 
-    def disallowed(self, token: str, path: str) -> str | None:
-        """The rule that disallows ``path`` to ``token`` in the site's policy, or None
-        (always None without a site: nothing to judge against)."""
+    def disallowed(self, token: str, path: str, record: Recorded | None = None) -> str | None:
+        """The rule that disallows ``path`` to ``token``, or None: by the decisions
+        ``record`` lists if given, else by the site's policy (always None without a site:
+        nothing to judge against). The agent settings and registry are today's."""
         if self.site is None:
             return None
-        key = (token, path)
+        key = (record.id if record else "", token, path)
         if key not in self._rules:
             if len(self._rules) > _CACHE:
                 self._rules.clear()
-            decision = self.site.policy.resolve(path)
+            rules = record.decisions if record else self.site.policy
+            decision = rules.resolve(path)
             blocked, why = agents.reason(self.site, token, decision, self.registry)
             self._rules[key] = f"{decision.rule} ({why})" if blocked else None
         return self._rules[key]
@@ -135,7 +139,9 @@ def _kind(path: str) -> str:
     return plan.kind_of(path) or "other"
 
 
-@functools.lru_cache(maxsize=65536)
+# A log is written in time order, so a few thousand recent seconds cover its lookups; the
+# cache used to hold 65 536 (~15 MB in every worker).
+@functools.lru_cache(maxsize=4096)
 def utc(stamp: str) -> str:
     """A hit's time as UTC ISO 8601 (``2026-11-30T10:00:00Z``); "" when unreadable."""
     when = formats.moment(stamp)
@@ -251,13 +257,30 @@ def _count(tally: Tally, judge: Judge, hit: Hit) -> None:
         stats.robots_fetches += 1
         stats.robots_first = when if stats.robots_first is None else min(stats.robots_first, when)
         return
-    rule = judge.disallowed(token, path)
+    record = None
+    if judge.history is not None:
+        record = judge.history.in_force(when)
+        if record is None:
+            stats.before_records += 1  # no record shows what robots.txt said then
+            return
+    rule = judge.disallowed(token, path, record)
     if rule is None:
         return
     stats.violations[kind] += 1
     stats.violation_bytes[kind] += hit.bytes
     tally.violation(
-        Violation(when, token, path, rule, kind, hit.status, hit.bytes, hit.ip, verdict)
+        Violation(
+            when,
+            token,
+            path,
+            rule,
+            kind,
+            hit.status,
+            hit.bytes,
+            hit.ip,
+            verdict,
+            record.id if record else "",
+        )
     )
 
 

@@ -111,7 +111,7 @@ def moment(stamp: str) -> dt.datetime | None:
     return _moment(stamp)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)  # recent seconds: logs are in time order (audit.utc)
 def _moment(stamp: str) -> dt.datetime | None:
     try:
         if len(stamp) >= 20 and stamp[2] == "/":

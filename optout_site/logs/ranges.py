@@ -45,7 +45,10 @@ class Source:
     tokens: tuple[str, ...]
     prefixes: tuple[str, ...] = ()
     complete: bool = False  # the prefixes are the whole file as fetched on ``fetched``
-    fetched: str | None = None
+    fetched: str | None = None  # the date of the copy
+    created: str | None = None  # the file's own creationTime
+    via: str | None = None  # how the copy was obtained (a URL, or a mirror and its commit)
+    reverse_dns: tuple[str, ...] = ()  # documented for people; the audit stays offline
     _table: tuple[list[int], list[int], list[int], list[int]] = field(
         init=False, repr=False, compare=False, default=([], [], [], [])
     )
@@ -87,6 +90,14 @@ class Ranges:
         key = token.casefold()
         return [s for s in self.sources if key in (t.casefold() for t in s.tokens)]
 
+    def coverage(self, token: str) -> str:
+        """ "complete" (an address outside can be called spoofed), "partial" (it can only
+        be verified) or "none" (the operator's ranges for ``token`` are unknown)."""
+        sources = self.for_token(token)
+        if not sources:
+            return "none"
+        return "complete" if all(s.complete for s in sources) else "partial"
+
     def verify(self, token: str, ip: str) -> str:
         """verified, unverifiable or spoofed: does ``ip`` belong to ``token``'s operator?"""
         sources = self.for_token(token)
@@ -120,7 +131,10 @@ def parse(data: Any, origin: str) -> Ranges:
                 tokens=tuple(str(t) for t in src["tokens"]),
                 prefixes=tuple(str(p) for p in src.get("prefixes") or ()),
                 complete=bool(src.get("complete", False)),
-                fetched=src.get("fetched"),
+                fetched=_text(src.get("fetched")),
+                created=_text(src.get("created")),
+                via=_text(src.get("via")),
+                reverse_dns=tuple(str(d) for d in src.get("reverse_dns") or ()),
             )
             for op in data["operators"]
             for src in op["sources"]
@@ -130,22 +144,38 @@ def parse(data: Any, origin: str) -> Ranges:
         raise UsageError(f"{origin}: not an IP ranges file: {exc}") from None
 
 
+def _text(value: Any) -> str | None:
+    # YAML reads an unquoted date as a date; the file means its ISO text.
+    return (
+        None if value is None else value.isoformat() if isinstance(value, dt.date) else str(value)
+    )
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the snapshot holds ~1,700 prefixes
+
+
 def load(path: Path | None = None) -> Ranges:
     """``path``; else the last ``--update`` if there is one; else the packaged snapshot."""
     if path is None and updated_path().is_file():
         path = updated_path()
     if path is None:
         resource = resources.files("optout_site").joinpath("data", "ipranges.yaml")
-        return parse(yaml.safe_load(resource.read_text(encoding="utf-8")), "packaged snapshot")
+        data = yaml.load(resource.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
+        return parse(data, "packaged snapshot")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)  # JSON is YAML
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader); JSON is YAML
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not YAML or JSON: {exc}") from None
     return parse(data, str(path))
+
+
+def _created(payload: Any) -> str | None:
+    value = payload.get("creationTime") if isinstance(payload, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _prefixes(payload: Any) -> list[str]:
@@ -174,7 +204,8 @@ def update(ranges: Ranges, target: Path, today: dt.date | None = None) -> tuple[
                 body = response.read(MAX_SOURCE_BYTES + 1)
             if len(body) > MAX_SOURCE_BYTES:
                 raise ValueError("larger than 4 MiB")
-            prefixes = _prefixes(json.loads(body))
+            payload = json.loads(body)
+            prefixes = _prefixes(payload)
             if not prefixes:
                 raise ValueError("no prefixes in it")
         except (OSError, ValueError) as exc:
@@ -183,7 +214,17 @@ def update(ranges: Ranges, target: Path, today: dt.date | None = None) -> tuple[
             continue
         notes.append(f"{source.url}: {len(prefixes)} prefixes")
         fresh.append(
-            Source(source.operator, source.url, source.tokens, tuple(prefixes), True, date)
+            Source(
+                source.operator,
+                source.url,
+                source.tokens,
+                tuple(prefixes),
+                True,
+                date,
+                _created(payload),
+                f"fetched from {source.url}",
+                source.reverse_dns,
+            )
         )
     result = Ranges(date, tuple(fresh), str(target))
     _write(result, target)
@@ -199,6 +240,9 @@ def _write(ranges: Ranges, target: Path) -> None:
                 "tokens": list(s.tokens),
                 "complete": s.complete,
                 "fetched": s.fetched,
+                "created": s.created,
+                "via": s.via,
+                "reverse_dns": list(s.reverse_dns),
                 "prefixes": list(s.prefixes),
             }
         )

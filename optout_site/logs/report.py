@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from optout_site.build.report import printable
 from optout_site.logs.audit import Judge
-from optout_site.logs.tally import KINDS, Tally
+from optout_site.logs.tally import KINDS, Tally, Violation
 
 SCHEMA = "optout-site-logs/1"
 AGENT_COLUMNS = (
@@ -44,11 +44,13 @@ VIOLATION_COLUMNS = (
     "bytes",
     "ip",
     "verification",
+    "judged_by",
 )
 
 
 def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) -> dict[str, Any]:
-    """The audit as JSON-ready data (schema: docs/logs.md)."""
+    """The audit as data for :func:`write_json`, :func:`to_csv` and :func:`to_text` (schema:
+    docs/logs.md); ``violations`` holds the tally's records, turned into JSON as written."""
     agents = []
     for token, s in sorted(tally.agents.items(), key=lambda kv: (-kv[1].hits, kv[0].casefold())):
         agent = judge.registry.get(token)
@@ -61,9 +63,11 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
                 "verified": s.verified,
                 "unverifiable": s.unverifiable,
                 "spoofed": s.spoofed,
+                "ranges": judge.ranges.coverage(token),
                 "robots_fetched": s.robots_fetches > 0,
                 "robots_fetches": s.robots_fetches,
                 "robots_first": s.robots_first,
+                "before_first_record": s.before_records,
                 "violations": sum(s.violations.values()),
                 "violations_by_kind": {k: s.violations[k] for k in KINDS},
                 "violation_bytes": sum(s.violation_bytes.values()),
@@ -77,6 +81,7 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
         )
     clients = sorted(tally.clients.values(), key=lambda c: (-c.hits, c.ua))
     ranges = judge.ranges
+    history = judge.history
     return {
         "schema": SCHEMA,
         "site": judge.site.name if judge.site else None,
@@ -87,15 +92,22 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
             "origin": ranges.origin,
             "complete": bool(ranges.sources) and all(s.complete for s in ranges.sources),
         },
+        "evidence": None
+        if history is None
+        else {
+            "folder": history.folder,
+            "records": [r.summary() for r in history.records],
+            "before_first_record": sum(s.before_records for s in tally.agents.values()),
+        },
         "lines": tally.lines,
         "requests": tally.requests,
         "before_since": tally.skipped,
         "bytes": tally.bytes,
         "malformed": {"count": tally.malformed, "samples": tally.samples},
         "agents": agents,
-        "violations": [
-            {name: getattr(v, name) for name in VIOLATION_COLUMNS} for v in tally.violations
-        ],
+        # The records themselves (up to MAX_VIOLATIONS): write_json turns each into its JSON
+        # object only while writing it; 100 000 dicts at once would cost ~65 MB.
+        "violations": tally.violations,
         "violations_total": tally.violation_count,
         "unknown_clients": [
             {
@@ -121,10 +133,25 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
     }
 
 
+def violation_json(v: Violation, records: dict[str, Any]) -> dict[str, Any]:
+    """A violation as the JSON schema has it; ``records``: the evidence records by id."""
+    found = {name: getattr(v, name) for name in VIOLATION_COLUMNS}
+    found["judged_by"] = records.get(v.judged_by) if v.judged_by else None
+    return found
+
+
 def write_json(report: dict[str, Any], out: TextIO) -> None:
     # json.dump writes as it encodes; json.dumps with an indent would first collect a list
     # of every fragment (over a hundred MB with 100 000 violations).
-    json.dump(report, out, indent=2, ensure_ascii=False)
+    evidence = report["evidence"]
+    records = {r["id"]: r for r in evidence["records"]} if evidence else {}
+
+    def encode(value: object) -> dict[str, Any]:
+        if isinstance(value, Violation):
+            return violation_json(value, records)
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    json.dump(report, out, indent=2, ensure_ascii=False, default=encode)
     out.write("\n")
 
 
@@ -160,8 +187,8 @@ def to_csv(report: dict[str, Any]) -> str:
     for a in report["agents"]:
         writer.writerow(["agent", *_agent_row(a), *blank_v])
     blank_a = [""] * len(AGENT_COLUMNS)
-    for v in report["violations"]:
-        writer.writerow(["violation", *blank_a, *(v[c] for c in VIOLATION_COLUMNS)])
+    for v in report["violations"]:  # judged_by: the record's id ("": the current policy)
+        writer.writerow(["violation", *blank_a, *(getattr(v, c) for c in VIOLATION_COLUMNS)])
     return out.getvalue()
 
 
@@ -195,11 +222,27 @@ def to_text(report: dict[str, Any], limit: int = 20) -> str:
     if report["site"] is None:
         lines.append("No --config: requests are not judged against a policy (no violations).")
     ranges = report["ranges"]
-    if not ranges["complete"]:
+    evidence = report["evidence"]
+    if evidence is not None:
+        records = evidence["records"]
         lines.append(
-            f"IP ranges: {ranges['origin']} of {ranges['date']} is partial, so addresses "
-            "outside it are 'unverifiable', not 'spoofed'; run `optout-site agents ranges "
-            "--update` online."
+            f"Judged by the robots.txt of {len(records)} evidence record(s) in "
+            f"{printable(evidence['folder'])}: each request by the newest record made at or "
+            "before it."
+        )
+        if evidence["before_first_record"]:
+            lines.append(
+                f"{evidence['before_first_record']} request(s) by registry agents before the "
+                f"first record ({records[0]['created']}) were not judged: no record shows "
+                "what robots.txt said then."
+            )
+    partial = [a["token"] for a in report["agents"] if a["ranges"] != "complete"]
+    if partial:
+        lines.append(
+            f"IP ranges ({ranges['origin']} of {ranges['date']}): no complete published "
+            f"ranges for {', '.join(map(printable, partial))}, so their requests from other "
+            "addresses are 'unverifiable', not 'spoofed'; `optout-site agents ranges "
+            "--update` refreshes the ranges online."
         )
     if report["agents"]:
         rows = [
@@ -231,9 +274,10 @@ def to_text(report: dict[str, Any], limit: int = 20) -> str:
     if report["violations_total"]:
         lines += ["", f"Requests the policy disallowed ({report['violations_total']}):"]
         for v in report["violations"][:limit]:
+            record = f"; record {v.judged_by}" if v.judged_by else ""
             lines.append(
-                f"  {v['time']}  {v['agent']}  {printable(v['path'])}  {v['status']}  "
-                f"{v['bytes']} B  ({v['verification']}; {printable(v['rule'])})"
+                f"  {v.time}  {v.agent}  {printable(v.path)}  {v.status}  "
+                f"{v.bytes} B  ({v.verification}; {printable(v.rule)}{record})"
             )
         if report["violations_total"] > limit:
             lines.append(f"  … {report['violations_total'] - limit} more (see --json or --csv)")

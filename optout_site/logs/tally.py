@@ -40,6 +40,7 @@ class AgentStats:
     spoofed: int = 0
     robots_fetches: int = 0
     robots_first: str | None = None  # UTC ISO time of the first robots.txt fetch
+    before_records: int = 0  # not judged: older than the site's first evidence record
     first: str | None = None
     last: str | None = None
     kinds: Counter[str] = field(default_factory=Counter)  # requests per kind
@@ -48,7 +49,8 @@ class AgentStats:
     ips: Counter[str] = field(default_factory=Counter)
 
     def merge(self, other: AgentStats) -> None:
-        for name in ("hits", "bytes", "verified", "unverifiable", "spoofed", "robots_fetches"):
+        counts = ("hits", "bytes", "verified", "unverifiable", "spoofed", "robots_fetches")
+        for name in (*counts, "before_records"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.robots_first = _earliest(self.robots_first, other.robots_first)
         self.first = _earliest(self.first, other.first)
@@ -92,6 +94,7 @@ class Violation:
     bytes: int
     ip: str
     verification: str
+    judged_by: str  # the id of the evidence record it was judged by ("": the current policy)
 
 
 @dataclass

@@ -1,0 +1,75 @@
+"""The audit's memory stays bounded: the report is written one violation record at a time,
+never as a second copy of the list (up to 100 000 records; benchmarks/RESULTS.md measures a
+whole run on a 5 GB log)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tracemalloc
+
+from optout_site.logs import audit, ranges, report
+from optout_site.logs.tally import Tally, Violation
+from optout_site.signals.robots import agents
+
+
+class _Sink:
+    """Counts what is written and keeps none of it, like a pipe."""
+
+    size = 0
+
+    def write(self, text: str) -> int:
+        self.size += len(text)
+        return len(text)
+
+
+def _tally(count: int) -> Tally:
+    tally = Tally()
+    for i in range(count):
+        tally.violation(
+            Violation(
+                f"2026-11-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+                "GPTBot",
+                f"/gallery/{i}.jpg",
+                "/ (the policy reserves train here)",
+                "image",
+                200,
+                1000,
+                "20.171.206.9",
+                "verified",
+                "",
+            )
+        )
+    return tally
+
+
+def test_the_json_report_writes_violations_without_copying_them():
+    tally = _tally(2000)
+    judge = audit.Judge(agents.registry_for(None), ranges.load())
+    sink = _Sink()
+    tracemalloc.start()
+    try:
+        data = report.data(tally, judge, ["access.log"], None)
+        report.write_json(data, sink)  # type: ignore[arg-type]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sink.size > 600_000  # all of it was written…
+    # …one record at a time: 2 000 dicts held at once would take ~560 kB.
+    assert peak < 64 * 1024, peak
+    out = io.StringIO()
+    report.write_json(report.data(tally, judge, ["access.log"], None), out)
+    parsed = json.loads(out.getvalue())
+    assert len(parsed["violations"]) == 2000
+    assert parsed["violations"][5] == {
+        "time": "2026-11-01T00:00:05Z",
+        "agent": "GPTBot",
+        "path": "/gallery/5.jpg",
+        "rule": "/ (the policy reserves train here)",
+        "kind": "image",
+        "status": 200,
+        "bytes": 1000,
+        "ip": "20.171.206.9",
+        "verification": "verified",
+        "judged_by": None,
+    }
