@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from optout_site import config
-from optout_site.build import atomic, state, work
-from optout_site.build.plan import Task, plan
+from optout_site.build import atomic, sitelevel, state
 from optout_site.build.report import (
     ERROR,
     REMOVED,
@@ -33,10 +29,17 @@ from optout_site.build.report import (
 )
 from optout_site.build.scan import Entry, Skipped, scan
 from optout_site.build.shard import Shard, select, tree_digest
-from optout_site.build.sitefiles import MERGED, site_files
+from optout_site.build.sitefiles import site_files
 from optout_site.config import Site
 from optout_site.errors import UsageError
-from optout_site.signals import reservation
+
+if TYPE_CHECKING:
+    from optout_site.build.plan import Task
+
+# Below this much work a process pool costs more than it saves (starting the workers
+# and sending them the tasks: tens of milliseconds): the files are done in this process.
+SERIAL_FILES = 32
+SERIAL_BYTES = 8_000_000
 
 
 class Progress(Protocol):
@@ -83,12 +86,16 @@ def build(
     if not isinstance(cfg, config.Config):
         cfg = config.load(Path(cfg))
     selected = cfg.select(sites)
+    saved = {site.name: _load(site, state_path(site, state_dir)) for site in selected}
     for site in selected:
-        # A broken theme is a config error: found before any site is written.
-        reservation.render(site)
+        # A broken theme is a config error: found before any site is written. A theme
+        # the last build rendered, unchanged since, is not rendered again.
+        if force or not sitelevel.reusable(site, saved[site.name]):
+            from optout_site.signals import reservation
+
+            reservation.render(site)
     report = BuildReport()
     for site in selected:
-        path = state_path(site, state_dir)
         report.sites.append(
             build_site(
                 site,
@@ -96,12 +103,22 @@ def build(
                 jobs=jobs,
                 progress=progress,
                 force=force,
-                state_file=path,
+                state_file=state_path(site, state_dir),
                 shard=shard,
                 allow_existing=allow_existing,
+                saved=saved[site.name],
             )
         )
     return report
+
+
+def _load(site: Site, state_file: Path | None) -> state.State:
+    """The incremental state of the site's last build (empty if none, or another config).
+    Raises CredentialsError if the site signs with an unusable key."""
+    fingerprint = state.fingerprint(*_what_decides(site))
+    if state_file is None:
+        return state.State(fingerprint)
+    return state.load(state_file, fingerprint)
 
 
 def default_state_dir() -> Path:
@@ -146,13 +163,14 @@ def build_site(
     state_file: Path | None = None,
     shard: Shard | None = None,
     allow_existing: bool = False,
+    saved: state.State | None = None,
 ) -> SiteReport:
+    """Build one site; ``saved`` is its state as build() loaded it (else loaded here)."""
     progress = progress or _Silent()
-    fingerprint = state.fingerprint(*_what_decides(site))
-    saved = state.load(state_file, fingerprint) if state_file is not None else None
-    saved = saved or state.State(fingerprint)
+    if saved is None:
+        saved = _load(site, state_file)
     if force:  # rebuild every file; remember what was published, to withdraw it if gone
-        saved = state.State(fingerprint, outputs=saved.outputs)
+        saved = state.State(saved.fingerprint, outputs=saved.outputs)
     out = site.output_dir
     report = SiteReport(site.name, str(site.input), str(out), dry_run)
     if shard is not None and site.output is None:
@@ -235,16 +253,17 @@ def _build(
         report.shard = f"{shard} of tree {tree_digest(entries)}: {len(mine)} files"
         if shard.index != 1:
             skipped = []  # reported once, by the first shard
-    generated, notes, elsewhere = site_files(site, site.input)
+    signals = sitelevel.prepare(site, saved)
+    ours = signals.ours()
     if site.output is None:
         # In place, the host configs an earlier build put in the web root before hosts_dir
         # took them elsewhere are withdrawn like any file we no longer produce.
-        moved = {PurePosixPath(path.name) for path in elsewhere}
+        moved = {PurePosixPath(path.name) for path in signals.elsewhere}
         entries = [e for e in entries if not (e.rel in moved and _as_left(saved, e))]
     tasks: list[Task] = []
     current: list[FileResult] = []
     for entry in entries:
-        if isinstance(generated.get(entry.rel), bytes):
+        if entry.rel in ours:
             continue  # ours supersedes the site's own copy; reported with the signal
         if mine is not None and str(entry.rel) not in mine:
             continue  # another shard's file
@@ -253,11 +272,14 @@ def _build(
             # replace it with a copy. Its target is stamped as a file of its own.
             skipped.append(Skipped(entry.rel, "symlink inside the site; its target is stamped"))
             continue
-        task = plan(site, entry, dry_run)
-        if saved.current(task.rel, task.src, task.dst):
-            current.append(FileResult(task.rel, task.kind, UNCHANGED))  # not even opened
+        rel = str(entry.rel)
+        kind = saved.known(rel, entry.path, out / entry.rel)
+        if kind is not None:
+            current.append(FileResult(rel, kind, UNCHANGED))  # not even opened, nor planned
         else:
-            tasks.append(task)
+            from optout_site.build.plan import plan
+
+            tasks.append(plan(site, entry, dry_run))
     # A folder that cannot be listed is an error: its pages go out untagged (in place)
     # or not at all (output mode).
     report.files.extend(
@@ -267,7 +289,7 @@ def _build(
         for s in skipped
     )
     report.files.extend(current)
-    progress.start(site.name, len(tasks) + len(generated) + len(elsewhere))
+    progress.start(site.name, len(tasks) + len(signals.files) + len(signals.elsewhere))
     by_rel = {t.rel: t for t in tasks}
     try:
         for result in _run(tasks, jobs, journal):
@@ -276,34 +298,17 @@ def _build(
             # Errors and skips are looked at again (and reported again) on every build.
             if result.action not in (ERROR, SKIPPED) and not dry_run:
                 task = by_rel[result.path]
-                saved.record(task.rel, task.src, task.dst)
-        own = {e.rel for e in entries}
-        for rel, data in generated.items():
-            if not isinstance(data, bytes):
-                # The site's own file (if any) is kept as it was, copied like any other.
-                result = FileResult(str(rel), "signal", ERROR, str(data))
-            else:
-                result = work.write_signal(out / rel, str(rel), data, dry_run)
-                said = [notes[rel]] if rel in notes else []
-                # In place, the site's copy is ours from the last build unless we change it.
-                if rel in own and (site.output is not None or result.action != UNCHANGED):
-                    said.insert(
-                        0,
-                        "merged with the site's own"
-                        if rel in MERGED
-                        else "replaces the site's own",
-                    )
-                if said and result.action != ERROR:  # an error keeps its own message
-                    result = FileResult(str(rel), "signal", result.action, "; ".join(said))
+                saved.record(task.rel, task.src, task.dst, task.kind)
+        written: list[FileResult] = []
+        for result in sitelevel.write(site, signals, {e.rel for e in entries}, dry_run):
+            written.append(result)
             report.files.append(result)
             progress.advance(result)
-        for path, data in elsewhere.items():
-            result = _write_outside(path, data, dry_run)
-            report.files.append(result)
-            progress.advance(result)
+        if not dry_run:
+            sitelevel.remember(site, signals, written, saved)
         # Everything the input holds counts as produced, in both modes: a file that is
         # still an input file is never withdrawn, whatever an older state says.
-        produced = {str(rel) for rel in generated} | {str(e.rel) for e in entries}
+        produced = {str(rel) for rel in signals.files} | {str(e.rel) for e in entries}
         produced |= {str(s.rel) for s in skipped}
         unread = tuple(str(s.rel) for s in skipped if s.unread)
         report.files.extend(_withdraw(out, saved, produced, dry_run, unread))
@@ -321,14 +326,6 @@ def _as_left(saved: state.State, entry: Entry) -> bool:
     """The input file is one this tool published and nobody has touched since."""
     was = saved.outputs.get(str(entry.rel))
     return was is not None and state.left(entry.path) == was
-
-
-def _write_outside(path: Path, data: bytes | Exception, dry_run: bool) -> FileResult:
-    """A host config in hosts_dir, reported under its full path (it is not in the site)."""
-    if not isinstance(data, bytes):
-        return FileResult(str(path), "signal", ERROR, str(data))
-    result = work.write_signal(path, path.name, data, dry_run)
-    return FileResult(str(path), result.kind, result.action, result.message)
 
 
 def _withdraw(
@@ -360,17 +357,40 @@ def _withdraw(
                 continue
             results.append(FileResult(rel, "file", REMOVED, "no longer produced by this build"))
     if not dry_run:
+        # Files found as recorded were stat-ed this build already, and not written since.
         saved.outputs = {
-            rel: now for rel in sorted(produced) if (now := state.left(out / rel)) is not None
+            rel: now
+            for rel in sorted(produced)
+            if (now := saved.seen.get(rel) or state.left(out / rel)) is not None
         }
     return results
 
 
-def _run(tasks: list[Task], jobs: int | None, journal: Path | None) -> Iterator[FileResult]:
-    jobs = jobs or os.cpu_count() or 1
+def _serial(tasks: list[Task], jobs: int) -> bool:
+    """Too little work for a process pool: one job, or a few small files."""
     if jobs == 1 or len(tasks) < 2:
+        return True
+    if len(tasks) > SERIAL_FILES:
+        return False
+    size = 0
+    for task in tasks:
+        with contextlib.suppress(OSError):  # the task itself reports a missing file
+            size += os.stat(task.src).st_size
+    return size <= SERIAL_BYTES
+
+
+def _run(tasks: list[Task], jobs: int | None, journal: Path | None) -> Iterator[FileResult]:
+    if not tasks:
+        return  # a no-op rebuild imports none of the per-file work (pages, images)
+    from optout_site.build import work
+
+    jobs = jobs or os.cpu_count() or 1
+    if _serial(tasks, jobs):
         yield from map(work.process, tasks)
         return
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     chunk = max(1, len(tasks) // (jobs * 8))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker, initargs=(journal,))
     done = 0
@@ -401,6 +421,8 @@ def _second_signal_kills_workers() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+
+    import multiprocessing
 
     def stop_now(signum: int, frame: object) -> None:
         for child in multiprocessing.active_children():

@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import yaml
@@ -238,11 +238,16 @@ _SHIPPED_TEXTS = Path(__file__).resolve().parent.parent / "templates" / TEXTS_FI
 
 
 @functools.cache
+def shipped_texts() -> dict[str, dict[str, Any]]:
+    """Our reservation page texts (language -> key -> text), read on first use; the
+    theme (``signals/theme.py``) lays a site's own over them."""
+    texts = yamlnodes.safe_load(_SHIPPED_TEXTS.read_text(encoding="utf-8"))
+    return cast(dict[str, dict[str, Any]], texts)
+
+
 def shipped_languages() -> tuple[str, ...]:
-    """The languages we ship reservation page texts for: the top-level keys of
-    ``templates/reservation_texts.yaml``, read on first use."""
-    texts = yaml.safe_load(_SHIPPED_TEXTS.read_text(encoding="utf-8"))
-    return tuple(sorted(texts))
+    """The languages we ship reservation page texts for."""
+    return tuple(sorted(shipped_texts()))
 
 
 def text_key(tag: str, available: Any) -> str | None:
@@ -266,7 +271,7 @@ def _theme_languages(folder: Path) -> tuple[set[str], str]:
     if not path.is_file():
         return set(), ""
     try:
-        texts = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts = yamlnodes.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         return set(), f" ({path} could not be read: {exc.__class__.__name__})"
     return ({str(k) for k in texts} if isinstance(texts, dict) else set()), ""

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from optout_site.config import yamlnodes
 from optout_site.errors import RegistryError
 from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
 
@@ -151,14 +152,9 @@ def load(path: Path | str | None = None) -> Registry:
     return _parse(text, name)
 
 
-# libyaml's parser when PyYAML has it: the packaged registry is read on every build, and
-# the pure-Python parser spends ~0.2 s on it.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _parse(text: str, name: str) -> Registry:
     # yaml.safe_load split in two, so that the node tree gives each record its line number.
-    loader = _LOADER(text)
+    loader = yamlnodes.LOADER(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
