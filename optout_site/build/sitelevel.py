@@ -45,6 +45,7 @@ class Signals:
     notes: dict[PurePosixPath, str]
     elsewhere: dict[Path, Rendered | None]
     reused: bool
+    merged: frozenset[PurePosixPath]  # those merged with the site's own copy, not replacing it
     reads: dict[Path, state.Mark | None] = field(default_factory=dict)
 
     def ours(self) -> set[PurePosixPath]:
@@ -63,15 +64,23 @@ def prepare(site: Site, saved: state.State) -> Signals:
             {PurePosixPath(rel): note for rel, note in record["notes"].items()},
             {Path(path): None for path in record["elsewhere"]},
             reused=True,
+            merged=frozenset(PurePosixPath(rel) for rel in record["merged"]),
         )
     reads: dict[Path, state.Mark | None] = {}
     files, notes, elsewhere = site_files(site, site.input, reads)
-    return Signals(dict(files), notes, dict(elsewhere), reused=False, reads=reads)
+    return Signals(dict(files), notes, dict(elsewhere), False, merged() & set(files), reads)
 
 
 def reusable(site: Site, saved: state.State) -> bool:
     """The state's record of the signals is this build's: same fingerprint (load() keeps
-    the record only then), same inputs, every output as we left it."""
+    the record only then), same inputs, every output as we left it. Checked once per
+    build (build() asks before the theme check, the site's build again)."""
+    if saved.signals_current is None:
+        saved.signals_current = _current(site, saved)
+    return saved.signals_current
+
+
+def _current(site: Site, saved: state.State) -> bool:
     record = saved.signals
     if not _well_formed(record):
         return False
@@ -85,6 +94,7 @@ def reusable(site: Site, saved: state.State) -> bool:
     for rel, was in record["files"].items():
         if _mark(out / rel) != was or not _direct(out, root, PurePosixPath(rel)):
             return False
+        saved.seen[rel] = (was[0], was[1], was[3])  # as state.left gives it
     return all(_mark(Path(path)) == was for path, was in record["elsewhere"].items())
 
 
@@ -106,7 +116,10 @@ def write(
         # In place, the site's copy is ours from the last build unless we change it.
         if rel in own and (site.output is not None or result.action != UNCHANGED):
             said.insert(
-                0, "merged with the site's own" if rel in merged() else "replaces the site's own"
+                0,
+                "merged with the site's own"
+                if rel in signals.merged
+                else "replaces the site's own",
             )
         if said and result.action != ERROR:  # an error keeps its own message
             result = FileResult(str(rel), "signal", result.action, "; ".join(said))
@@ -157,6 +170,7 @@ def remember(site: Site, signals: Signals, results: list[FileResult], saved: sta
         "files": {rel: _as_list(was) for rel, was in files.items()},
         "elsewhere": {path: _as_list(was) for path, was in elsewhere.items()},
         "notes": {str(rel): note for rel, note in signals.notes.items()},
+        "merged": sorted(str(rel) for rel in signals.merged),
     }
 
 
@@ -196,4 +210,8 @@ def _direct(out: Path, root: str, rel: PurePosixPath) -> bool:
 
 def _well_formed(record: Any) -> bool:
     keys = ("extra", "reads", "files", "elsewhere", "notes")
-    return isinstance(record, dict) and all(isinstance(record.get(k), dict) for k in keys)
+    return (
+        isinstance(record, dict)
+        and all(isinstance(record.get(k), dict) for k in keys)
+        and isinstance(record.get("merged"), list)
+    )

@@ -77,9 +77,10 @@ class State:
     outputs: dict[str, Left] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
     signals: dict[str, Any] | None = None  # build/sitelevel.py's record, JSON as saved
-    # Outputs found as recorded by known() in this build, so withdrawal does not stat
-    # them again (not saved).
+    # Outputs found as recorded in this build, so withdrawal does not stat them again;
+    # whether the signals record was found current (not saved).
     seen: dict[str, Left] = field(default_factory=dict, compare=False)
+    signals_current: bool | None = field(default=None, compare=False)
 
     def known(self, rel: str, src: Path, dst: Path) -> str | None:
         """The file's kind when its source and output are exactly as recorded, else None."""
