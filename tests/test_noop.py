@@ -270,3 +270,14 @@ def test_a_no_op_rebuild_imports_no_renderer_parser_or_pool(make_config, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_signal_folder_swapped_for_a_link_is_not_taken_for_ours(make_config, tmp_path):
+    cfg = make_config()
+    build(cfg, jobs=1)
+    folder = tmp_path / "out" / ".well-known"
+    folder.rename(tmp_path / "shared")
+    folder.symlink_to(tmp_path / "shared")  # the very file we wrote, found through a link
+    report = build(cfg, jobs=1)
+    result = next(f for f in report.sites[0].files if f.path == ".well-known/tdmrep.json")
+    assert result.action == "error" and "symbolic link" in result.message
