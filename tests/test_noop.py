@@ -281,3 +281,19 @@ def test_a_signal_folder_swapped_for_a_link_is_not_taken_for_ours(make_config, t
     report = build(cfg, jobs=1)
     result = next(f for f in report.sites[0].files if f.path == ".well-known/tdmrep.json")
     assert result.action == "error" and "symbolic link" in result.message
+
+
+def test_a_full_build_renders_the_reservation_pages_once(make_config, monkeypatch):
+    from optout_site.signals import reservation
+
+    calls: list[str] = []
+    real = reservation.render
+
+    def counted(site):
+        calls.append(site.name)
+        return real(site)
+
+    monkeypatch.setattr(reservation, "render", counted)
+    report = build(make_config(), jobs=1)
+    assert report.ok and _signals(report)["ai-reservation/index.html"] == "changed"
+    assert calls == ["s"]  # the theme check's pages are the ones published

@@ -87,13 +87,14 @@ def build(
         cfg = config.load(Path(cfg))
     selected = cfg.select(sites)
     saved = {site.name: _load(site, state_path(site, state_dir)) for site in selected}
+    pages: dict[str, dict[str, bytes]] = {}  # rendered once, published by the site's build
     for site in selected:
         # A broken theme is a config error: found before any site is written. A theme
         # the last build rendered, unchanged since, is not rendered again.
         if force or not sitelevel.reusable(site, saved[site.name]):
             from optout_site.signals import reservation
 
-            reservation.render(site)
+            pages[site.name] = reservation.render(site)
     report = BuildReport()
     for site in selected:
         report.sites.append(
@@ -107,6 +108,7 @@ def build(
                 shard=shard,
                 allow_existing=allow_existing,
                 saved=saved[site.name],
+                reservation_pages=pages.get(site.name),
             )
         )
     return report
@@ -164,8 +166,10 @@ def build_site(
     shard: Shard | None = None,
     allow_existing: bool = False,
     saved: state.State | None = None,
+    reservation_pages: dict[str, bytes] | None = None,
 ) -> SiteReport:
-    """Build one site; ``saved`` is its state as build() loaded it (else loaded here)."""
+    """Build one site; ``saved`` is its state and ``reservation_pages`` its reservation
+    pages as build() loaded and rendered them (else done here, when needed)."""
     progress = progress or _Silent()
     if saved is None:
         saved = _load(site, state_file)
@@ -193,7 +197,9 @@ def build_site(
             report.files.append(FileResult(".", "folder", ERROR, message))
             return report
     if dry_run:
-        return _build(site, report, saved, dry_run, jobs, progress, state_file, shard)
+        return _build(
+            site, report, saved, dry_run, jobs, progress, state_file, shard, None, reservation_pages
+        )
     reason = atomic.unwritable(out)
     if reason is not None:
         message = f"cannot write to {out}: {reason}; nothing was changed"
@@ -213,7 +219,18 @@ def build_site(
             return report
         atomic.sweep_temp_files(journal, out)
         with atomic.recording_temps(journal):
-            built = _build(site, report, saved, dry_run, jobs, progress, state_file, shard, journal)
+            built = _build(
+                site,
+                report,
+                saved,
+                dry_run,
+                jobs,
+                progress,
+                state_file,
+                shard,
+                journal,
+                reservation_pages,
+            )
         atomic.sweep_temp_files(journal, out)  # a worker that died may have left one
         return built
 
@@ -243,6 +260,7 @@ def _build(
     state_file: Path | None,
     shard: Shard | None = None,
     journal: Path | None = None,
+    reservation_pages: dict[str, bytes] | None = None,
 ) -> SiteReport:
     out = site.output_dir
     entries, skipped = scan(site.input)
@@ -253,7 +271,7 @@ def _build(
         report.shard = f"{shard} of tree {tree_digest(entries)}: {len(mine)} files"
         if shard.index != 1:
             skipped = []  # reported once, by the first shard
-    signals = sitelevel.prepare(site, saved)
+    signals = sitelevel.prepare(site, saved, reservation_pages)
     ours = signals.ours()
     if site.output is None:
         # In place, the host configs an earlier build put in the web root before hosts_dir

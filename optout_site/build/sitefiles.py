@@ -21,7 +21,10 @@ Rendered = bytes | SignalError | HtmlError
 
 
 def site_files(
-    site: Site, source: Path, reads: dict[Path, Mark | None] | None = None
+    site: Site,
+    source: Path,
+    reads: dict[Path, Mark | None] | None = None,
+    reservation_pages: dict[str, bytes] | None = None,
 ) -> tuple[dict[PurePosixPath, Rendered], dict[PurePosixPath, str], dict[Path, Rendered]]:
     """Every site-level signal file, keyed by its path inside the site; what the report
     should say about some of them beyond changed/unchanged; and the host configs
@@ -30,7 +33,8 @@ def site_files(
     ``source`` is the input folder, for signals that merge with the site's own file
     (robots.txt, host header configs). A config in hosts_dir merges with the file there.
     ``reads`` is given every file of the site's the renders looked at, with how it was
-    (size, mtimes, inode; None: not there) just before it was read.
+    (size, mtimes, inode; None: not there) just before it was read. ``reservation_pages``:
+    the pages as ``reservation.render`` gave them, when the caller has them already.
     """
     from optout_site import hosts
     from optout_site.signals import aitxt, robots, rsl, tdmrep
@@ -76,7 +80,7 @@ def site_files(
         else:
             out[PurePosixPath(name)] = content
     if site.reservation_page.enabled:
-        out.update(_reservation_pages(site, source, read))
+        out.update(_reservation_pages(site, source, read, reservation_pages))
     return out, notes, elsewhere
 
 
@@ -88,14 +92,17 @@ def merged() -> frozenset[PurePosixPath]:
 
 
 def _reservation_pages(
-    site: Site, source: Path, read: Callable[[Path], bytes | None]
+    site: Site,
+    source: Path,
+    read: Callable[[Path], bytes | None],
+    rendered: dict[str, bytes] | None,
 ) -> dict[PurePosixPath, Rendered]:
     """The reservation pages, tagged; none at all where one would replace a page of the
     site's own (the others would link to it as the reservation in another language)."""
     from optout_site.signals import page_tags, reservation
 
     try:
-        pages = reservation.render(site)
+        pages = reservation.render(site) if rendered is None else rendered
     except SignalError as exc:
         return {PurePosixPath(site.reservation_page.path.strip("/") or "index.html"): exc}
     rels = {path: PurePosixPath(path.lstrip("/")) for path in pages}

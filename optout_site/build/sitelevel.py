@@ -53,9 +53,12 @@ class Signals:
         return {rel for rel, data in self.files.items() if data is None or isinstance(data, bytes)}
 
 
-def prepare(site: Site, saved: state.State) -> Signals:
+def prepare(
+    site: Site, saved: state.State, reservation_pages: dict[str, bytes] | None = None
+) -> Signals:
     """The last build's signals when nothing they are made from has changed, else fresh
-    (``--force`` starts from a state without the record)."""
+    (``--force`` starts from a state without the record); ``reservation_pages`` as
+    :func:`optout_site.signals.reservation.render` gave them, if this build has them."""
     if reusable(site, saved):
         record = saved.signals
         assert record is not None
@@ -67,7 +70,7 @@ def prepare(site: Site, saved: state.State) -> Signals:
             merged=frozenset(PurePosixPath(rel) for rel in record["merged"]),
         )
     reads: dict[Path, state.Mark | None] = {}
-    files, notes, elsewhere = site_files(site, site.input, reads)
+    files, notes, elsewhere = site_files(site, site.input, reads, reservation_pages)
     return Signals(dict(files), notes, dict(elsewhere), False, merged() & set(files), reads)
 
 
