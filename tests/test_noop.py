@@ -256,6 +256,7 @@ def test_a_no_op_rebuild_imports_no_renderer_parser_or_pool(make_config, tmp_pat
         "optout_site.hosts",
         "optout_site.build.work",
         "optout_site.build.plan",
+        *(f"optout_site.cli.{name}" for name in ("agents", "check", "init", "logs", "c2pa")),
     )
     probe = (
         "import sys\n"

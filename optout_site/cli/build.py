@@ -98,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     from optout_site.build.report import printable
     from optout_site.build.shard import Shard
     from optout_site.cli import progress
-    from optout_site.cli.check import check_sites
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -144,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.render(args.verbose))
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
+        from optout_site.cli.check import check_sites
+
         sites = cfg.select(chosen)
         stream = sys.stderr if args.json else None
         code = max(code, check_sites(sites, stream=stream, quiet=args.quiet, html=args.html))
