@@ -263,6 +263,8 @@ def test_a_no_op_rebuild_imports_no_renderer_parser_or_pool(make_config, tmp_pat
         "from optout_site.cli import main\n"
         f"code = main(['build', '-c', {str(cfg)!r}, '--quiet'])\n"
         f"print([m for m in sys.modules if m.startswith({heavy!r})])\n"
+        # the reservation texts are not parsed either (their languages are read from lines)
+        "print(sys.modules['optout_site.config.keys'].shipped_texts.cache_info().currsize)\n"
         "sys.exit(code)\n"
     )
     env = {**os.environ, "CI": "true"}
@@ -270,7 +272,7 @@ def test_a_no_op_rebuild_imports_no_renderer_parser_or_pool(make_config, tmp_pat
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.split("\n")[:2] == ["[]", "0"]
 
 
 def test_a_signal_folder_swapped_for_a_link_is_not_taken_for_ours(make_config, tmp_path):
@@ -298,3 +300,10 @@ def test_a_full_build_renders_the_reservation_pages_once(make_config, monkeypatc
     report = build(make_config(), jobs=1)
     assert report.ok and _signals(report)["ai-reservation/index.html"] == "changed"
     assert calls == ["s"]  # the theme check's pages are the ones published
+
+
+def test_the_shipped_languages_read_from_lines_are_those_the_texts_parse_to():
+    from optout_site.config import keys
+
+    parsed = sorted(keys.shipped_texts())
+    assert list(keys.shipped_languages()) == parsed and "en" in parsed and len(parsed) >= 5
