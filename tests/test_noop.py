@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from optout_site.build import build, pipeline
+from optout_site.build import build, pool
 from optout_site.build.atomic import is_temp_name
 
 CONFIG = """
@@ -235,7 +235,7 @@ def test_a_few_small_files_start_no_process_pool(make_config, site_dir, monkeypa
     report = build(make_config(), jobs=4)
     assert report.ok and report.changed > 0
     # ... while a larger build does use one (the threshold, not the pool, decided)
-    monkeypatch.setattr(pipeline, "SERIAL_FILES", 0)
+    monkeypatch.setattr(pool, "SERIAL_FILES", 0)
     with pytest.raises(AssertionError, match="process pool"):
         build(make_config(), jobs=4, force=True)
 
