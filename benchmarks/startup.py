@@ -2,15 +2,16 @@
 
 Measures, in one run and on the same interpreter:
 
-* the package's import time for ``optout-site --help`` and ``optout-site sites``, summed
-  from ``python -X importtime`` (the ``optout_site`` modules and everything they pull
+* the package's import time for ``optout-site --help``, ``optout-site sites`` and a no-op
+  ``optout-site build`` of a small site (one page, built once before), summed from
+  ``python -X importtime`` (the ``optout_site`` modules and everything they pull
   in, not the interpreter's own start-up);
 * the whole process's wall time for those commands, against ``python -c pass``.
 
     python benchmarks/startup.py [--repeat 7]
 
-Goal (issue "One model of paths, and a layout that shows the pipeline"): the imports of
-``--help`` and ``sites`` take at most 100 ms.
+Goal (issue "One model of paths, and a layout that shows the pipeline", and issue 19): the
+imports of ``--help``, ``sites`` and a no-op build take at most 100 ms.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ sites:
 # Measured as installed code runs: with bytecode caches (pip compiles them at install;
 # PYTHONDONTWRITEBYTECODE, set in some shells and sandboxes, would time the compiler).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV["CI"] = "true"  # no progress bar: the summary alone, as in CI
+PAGE = "<!DOCTYPE html><html><head><title>s</title></head><body><p>s</p></body></html>\n"
 
 
 def import_ms(args: list[str], cwd: Path) -> float:
@@ -77,12 +80,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         (cwd / "public").mkdir()
+        (cwd / "public" / "index.html").write_text(PAGE, encoding="utf-8")
         (cwd / "sites.yaml").write_text(CONFIG, encoding="utf-8")
+        ENV["XDG_CACHE_HOME"] = str(cwd / "cache")  # the build's state, not the user's
         print(f"python {sys.version.split()[0]}, bytecode caches on")
         rows = []
-        for warm in (["--help"], ["sites"]):  # writes the bytecode caches once
+        noop = ["build", "--quiet"]
+        for warm in (["--help"], ["sites"], noop):  # bytecode caches, the first build
             wall_s([sys.executable, "-m", "optout_site", *warm], cwd)
-        for label, cli_args in (("--help", ["--help"]), ("sites", ["sites"])):
+        commands = (("--help", ["--help"]), ("sites", ["sites"]), ("build (no-op)", noop))
+        for label, cli_args in commands:
             imports = [import_ms(cli_args, cwd) for _ in range(args.repeat)]
             walls = [
                 wall_s([sys.executable, "-m", "optout_site", *cli_args], cwd)

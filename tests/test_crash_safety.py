@@ -126,11 +126,17 @@ def is_temp(rel: str) -> bool:
     return rel.rsplit("/", 1)[-1].startswith(TEMP_PREFIX)
 
 
+# The site is small enough for the build to do it in one process; these tests are about
+# the workers (killed with the group, finishing the file in hand), so the pool is forced.
+POOLED = "from optout_site.build import pool\npool.SERIAL_FILES = 0\n"
+POOLED_CLI = POOLED + "import sys\nfrom optout_site import cli\nsys.exit(cli.main(sys.argv[1:]))\n"
+
+
 def command(cfg: Path, state_dir: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
-        "-m",
-        "optout_site",
+        "-c",
+        POOLED_CLI,
         "build",
         "-c",
         str(cfg),
@@ -323,7 +329,9 @@ def test_sigkill_at_random_moments_leaves_every_file_old_or_new(
 # SIGINT is put back to Python's own handler first: started with SIGINT ignored (from
 # `nohup`, or as a background job of a shell), Python keeps it ignored, as a program
 # should, and Ctrl-C at a terminal is what these tests stand for.
-SLOW_CLI = """
+SLOW_CLI = (
+    POOLED
+    + """
 import signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)
 from optout_site import cli
@@ -336,6 +344,7 @@ process.__module__, process.__qualname__ = "optout_site.build.work", "process"
 work.process = process
 sys.exit(cli.main(sys.argv[1:]))
 """
+)
 
 
 def _wait_for_first_change(
@@ -442,7 +451,9 @@ def test_a_second_signal_stops_at_once_and_leaves_no_worker(
     rerun_completes(fx, site, cfg, tmp_path / "state", "rerun after a second signal")
 
 
-KILLED_WORKER_CLI = """
+KILLED_WORKER_CLI = (
+    POOLED
+    + """
 import os, signal, sys
 from optout_site import cli
 from optout_site.build import work
@@ -455,6 +466,7 @@ process.__module__, process.__qualname__ = "optout_site.build.work", "process"
 work.process = process
 sys.exit(cli.main(sys.argv[1:]))
 """
+)
 
 
 def test_a_worker_killed_mid_build_is_reported_not_a_traceback(tmp_path: Path) -> None:

@@ -9,19 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
-import signal
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from optout_site import config
-from optout_site.build import atomic, state, work
-from optout_site.build.plan import Task, plan
+from optout_site.build import atomic, pool, sitelevel, state
 from optout_site.build.report import (
     ERROR,
     REMOVED,
@@ -33,10 +26,12 @@ from optout_site.build.report import (
 )
 from optout_site.build.scan import Entry, Skipped, scan
 from optout_site.build.shard import Shard, select, tree_digest
-from optout_site.build.sitefiles import MERGED, site_files
+from optout_site.build.sitefiles import site_files
 from optout_site.config import Site
 from optout_site.errors import UsageError
-from optout_site.signals import reservation
+
+if TYPE_CHECKING:
+    from optout_site.build.plan import Task
 
 
 class Progress(Protocol):
@@ -83,12 +78,17 @@ def build(
     if not isinstance(cfg, config.Config):
         cfg = config.load(Path(cfg))
     selected = cfg.select(sites)
+    saved = {site.name: _load(site, state_path(site, state_dir)) for site in selected}
+    pages: dict[str, dict[str, bytes]] = {}  # rendered once, published by the site's build
     for site in selected:
-        # A broken theme is a config error: found before any site is written.
-        reservation.render(site)
+        # A broken theme is a config error: found before any site is written. A theme
+        # the last build rendered, unchanged since, is not rendered again.
+        if force or not sitelevel.reusable(site, saved[site.name]):
+            from optout_site.signals import reservation
+
+            pages[site.name] = reservation.render(site)
     report = BuildReport()
     for site in selected:
-        path = state_path(site, state_dir)
         report.sites.append(
             build_site(
                 site,
@@ -96,12 +96,23 @@ def build(
                 jobs=jobs,
                 progress=progress,
                 force=force,
-                state_file=path,
+                state_file=state_path(site, state_dir),
                 shard=shard,
                 allow_existing=allow_existing,
+                saved=saved[site.name],
+                reservation_pages=pages.get(site.name),
             )
         )
     return report
+
+
+def _load(site: Site, state_file: Path | None) -> state.State:
+    """The incremental state of the site's last build (empty if none, or another config).
+    Raises CredentialsError if the site signs with an unusable key."""
+    fingerprint = state.fingerprint(*_what_decides(site))
+    if state_file is None:
+        return state.State(fingerprint)
+    return state.load(state_file, fingerprint)
 
 
 def default_state_dir() -> Path:
@@ -146,13 +157,16 @@ def build_site(
     state_file: Path | None = None,
     shard: Shard | None = None,
     allow_existing: bool = False,
+    saved: state.State | None = None,
+    reservation_pages: dict[str, bytes] | None = None,
 ) -> SiteReport:
+    """Build one site; ``saved`` is its state and ``reservation_pages`` its reservation
+    pages as build() loaded and rendered them (else done here, when needed)."""
     progress = progress or _Silent()
-    fingerprint = state.fingerprint(*_what_decides(site))
-    saved = state.load(state_file, fingerprint) if state_file is not None else None
-    saved = saved or state.State(fingerprint)
+    if saved is None:
+        saved = _load(site, state_file)
     if force:  # rebuild every file; remember what was published, to withdraw it if gone
-        saved = state.State(fingerprint, outputs=saved.outputs)
+        saved = state.State(saved.fingerprint, outputs=saved.outputs)
     out = site.output_dir
     report = SiteReport(site.name, str(site.input), str(out), dry_run)
     if shard is not None and site.output is None:
@@ -175,7 +189,9 @@ def build_site(
             report.files.append(FileResult(".", "folder", ERROR, message))
             return report
     if dry_run:
-        return _build(site, report, saved, dry_run, jobs, progress, state_file, shard)
+        return _build(
+            site, report, saved, dry_run, jobs, progress, state_file, shard, None, reservation_pages
+        )
     reason = atomic.unwritable(out)
     if reason is not None:
         message = f"cannot write to {out}: {reason}; nothing was changed"
@@ -195,7 +211,18 @@ def build_site(
             return report
         atomic.sweep_temp_files(journal, out)
         with atomic.recording_temps(journal):
-            built = _build(site, report, saved, dry_run, jobs, progress, state_file, shard, journal)
+            built = _build(
+                site,
+                report,
+                saved,
+                dry_run,
+                jobs,
+                progress,
+                state_file,
+                shard,
+                journal,
+                reservation_pages,
+            )
         atomic.sweep_temp_files(journal, out)  # a worker that died may have left one
         return built
 
@@ -225,6 +252,7 @@ def _build(
     state_file: Path | None,
     shard: Shard | None = None,
     journal: Path | None = None,
+    reservation_pages: dict[str, bytes] | None = None,
 ) -> SiteReport:
     out = site.output_dir
     entries, skipped = scan(site.input)
@@ -235,16 +263,17 @@ def _build(
         report.shard = f"{shard} of tree {tree_digest(entries)}: {len(mine)} files"
         if shard.index != 1:
             skipped = []  # reported once, by the first shard
-    generated, notes, elsewhere = site_files(site, site.input)
+    signals = sitelevel.prepare(site, saved, reservation_pages)
+    ours = signals.ours()
     if site.output is None:
         # In place, the host configs an earlier build put in the web root before hosts_dir
         # took them elsewhere are withdrawn like any file we no longer produce.
-        moved = {PurePosixPath(path.name) for path in elsewhere}
+        moved = {PurePosixPath(path.name) for path in signals.elsewhere}
         entries = [e for e in entries if not (e.rel in moved and _as_left(saved, e))]
     tasks: list[Task] = []
     current: list[FileResult] = []
     for entry in entries:
-        if isinstance(generated.get(entry.rel), bytes):
+        if entry.rel in ours:
             continue  # ours supersedes the site's own copy; reported with the signal
         if mine is not None and str(entry.rel) not in mine:
             continue  # another shard's file
@@ -253,11 +282,14 @@ def _build(
             # replace it with a copy. Its target is stamped as a file of its own.
             skipped.append(Skipped(entry.rel, "symlink inside the site; its target is stamped"))
             continue
-        task = plan(site, entry, dry_run)
-        if saved.current(task.rel, task.src, task.dst):
-            current.append(FileResult(task.rel, task.kind, UNCHANGED))  # not even opened
+        rel = str(entry.rel)
+        kind = saved.known(rel, entry.path, out / entry.rel)
+        if kind is not None:
+            current.append(FileResult(rel, kind, UNCHANGED))  # not even opened, nor planned
         else:
-            tasks.append(task)
+            from optout_site.build.plan import plan
+
+            tasks.append(plan(site, entry, dry_run))
     # A folder that cannot be listed is an error: its pages go out untagged (in place)
     # or not at all (output mode).
     report.files.extend(
@@ -267,43 +299,26 @@ def _build(
         for s in skipped
     )
     report.files.extend(current)
-    progress.start(site.name, len(tasks) + len(generated) + len(elsewhere))
+    progress.start(site.name, len(tasks) + len(signals.files) + len(signals.elsewhere))
     by_rel = {t.rel: t for t in tasks}
     try:
-        for result in _run(tasks, jobs, journal):
+        for result in pool.run(tasks, jobs, journal):
             report.files.append(result)
             progress.advance(result)
             # Errors and skips are looked at again (and reported again) on every build.
             if result.action not in (ERROR, SKIPPED) and not dry_run:
                 task = by_rel[result.path]
-                saved.record(task.rel, task.src, task.dst)
-        own = {e.rel for e in entries}
-        for rel, data in generated.items():
-            if not isinstance(data, bytes):
-                # The site's own file (if any) is kept as it was, copied like any other.
-                result = FileResult(str(rel), "signal", ERROR, str(data))
-            else:
-                result = work.write_signal(out / rel, str(rel), data, dry_run)
-                said = [notes[rel]] if rel in notes else []
-                # In place, the site's copy is ours from the last build unless we change it.
-                if rel in own and (site.output is not None or result.action != UNCHANGED):
-                    said.insert(
-                        0,
-                        "merged with the site's own"
-                        if rel in MERGED
-                        else "replaces the site's own",
-                    )
-                if said and result.action != ERROR:  # an error keeps its own message
-                    result = FileResult(str(rel), "signal", result.action, "; ".join(said))
+                saved.record(task.rel, task.src, task.dst, task.kind)
+        written: list[FileResult] = []
+        for result in sitelevel.write(site, signals, {e.rel for e in entries}, dry_run):
+            written.append(result)
             report.files.append(result)
             progress.advance(result)
-        for path, data in elsewhere.items():
-            result = _write_outside(path, data, dry_run)
-            report.files.append(result)
-            progress.advance(result)
+        if not dry_run:
+            sitelevel.remember(site, signals, written, saved)
         # Everything the input holds counts as produced, in both modes: a file that is
         # still an input file is never withdrawn, whatever an older state says.
-        produced = {str(rel) for rel in generated} | {str(e.rel) for e in entries}
+        produced = {str(rel) for rel in signals.files} | {str(e.rel) for e in entries}
         produced |= {str(s.rel) for s in skipped}
         unread = tuple(str(s.rel) for s in skipped if s.unread)
         report.files.extend(_withdraw(out, saved, produced, dry_run, unread))
@@ -321,14 +336,6 @@ def _as_left(saved: state.State, entry: Entry) -> bool:
     """The input file is one this tool published and nobody has touched since."""
     was = saved.outputs.get(str(entry.rel))
     return was is not None and state.left(entry.path) == was
-
-
-def _write_outside(path: Path, data: bytes | Exception, dry_run: bool) -> FileResult:
-    """A host config in hosts_dir, reported under its full path (it is not in the site)."""
-    if not isinstance(data, bytes):
-        return FileResult(str(path), "signal", ERROR, str(data))
-    result = work.write_signal(path, path.name, data, dry_run)
-    return FileResult(str(path), result.kind, result.action, result.message)
 
 
 def _withdraw(
@@ -360,71 +367,10 @@ def _withdraw(
                 continue
             results.append(FileResult(rel, "file", REMOVED, "no longer produced by this build"))
     if not dry_run:
+        # Files found as recorded were stat-ed this build already, and not written since.
         saved.outputs = {
-            rel: now for rel in sorted(produced) if (now := state.left(out / rel)) is not None
+            rel: now
+            for rel in sorted(produced)
+            if (now := saved.seen.get(rel) or state.left(out / rel)) is not None
         }
     return results
-
-
-def _run(tasks: list[Task], jobs: int | None, journal: Path | None) -> Iterator[FileResult]:
-    jobs = jobs or os.cpu_count() or 1
-    if jobs == 1 or len(tasks) < 2:
-        yield from map(work.process, tasks)
-        return
-    chunk = max(1, len(tasks) // (jobs * 8))
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker, initargs=(journal,))
-    done = 0
-    try:
-        for result in pool.map(work.process, tasks, chunksize=chunk):
-            done += 1
-            yield result
-    except BrokenProcessPool:
-        # A worker was killed (the OOM killer, a signal to it alone): its files and the
-        # queued ones were not finished. Each is named; every write was atomic.
-        pool.shutdown(wait=False, cancel_futures=True)
-        for task in tasks[done:]:
-            message = "not processed: a worker process died (out of memory?); run again"
-            yield FileResult(task.rel, task.kind, ERROR, message)
-        return
-    except BaseException:
-        # Ctrl-C or SIGTERM in the parent: queued files are dropped, workers finish the
-        # file in hand (each write is atomic) and exit. A second signal while they do
-        # kills them and leaves at once; their temp files are swept by the next build.
-        with _second_signal_kills_workers():
-            pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-@contextlib.contextmanager
-def _second_signal_kills_workers() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop_now(signum: int, frame: object) -> None:
-        for child in multiprocessing.active_children():
-            child.kill()
-        name = "interrupted" if signum == signal.SIGINT else "terminated"
-        os.write(2, f"optout-site: {name} again; stopped the workers at once\n".encode())
-        # Not an exception: raising here, inside the pool's shutdown, is what hung.
-        os._exit(128 + signum)
-
-    previous = {s: signal.signal(s, stop_now) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def _worker(journal: Path | None) -> None:
-    _ignore_interrupts()
-    atomic.record_temps(journal)  # a spawned worker does not inherit the parent's setting
-
-
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group, and SIGTERM may too (a cancelled CI job):
-    # only the parent decides how to stop, so a worker never dies mid-pool.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)

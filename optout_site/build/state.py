@@ -4,8 +4,12 @@ A rebuild skips a file without opening it when its source and its output still h
 size, mtime, ctime and inode recorded here, and the site's fingerprint (config, registry,
 tool version) is unchanged. ctime cannot be set back by a tool (``exiftool -P`` and
 ``touch -r`` keep mtime, not ctime), so an edit that keeps size and mtime is still seen.
-Anything else falls through to the normal path, which compares contents before writing;
-so a stale or missing state file costs time, never correctness.
+The file's kind (page, image, file) is kept with it, so a skipped file is not even
+planned. Anything else falls through to the normal path, which compares contents before
+writing; so a stale or missing state file costs time, never correctness.
+
+``signals`` is the same promise for the site-level files (robots.txt, tdmrep.json, the
+host configs, ...): what their renders read and what we wrote, see ``build/sitelevel.py``.
 
 ``outputs`` remembers, across config changes, the files the tool itself published (every
 file in output mode, the site-level signals in place), so a later build can withdraw
@@ -30,10 +34,12 @@ from typing import Any
 from optout_site._version import __version__
 from optout_site.build import atomic
 
-FORMAT = 2
+FORMAT = 3
 # src size, mtime_ns, ctime_ns, inode; then the same of dst
 Stamp = tuple[int, int, int, int, int, int, int, int]
 Left = tuple[int, int, int]  # an output as we left it: size, mtime_ns, inode
+Mark = tuple[int, int, int, int]  # one file: size, mtime_ns, ctime_ns, inode
+KINDS = ("page", "image", "file")
 
 
 def _canonical(value: Any) -> Any:
@@ -69,28 +75,60 @@ class State:
     fingerprint: str
     files: dict[str, Stamp] = field(default_factory=dict)
     outputs: dict[str, Left] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    signals: dict[str, Any] | None = None  # build/sitelevel.py's record, JSON as saved
+    # Outputs found as recorded in this build, so withdrawal does not stat them again;
+    # whether the signals record was found current (not saved).
+    seen: dict[str, Left] = field(default_factory=dict, compare=False)
+    signals_current: bool | None = field(default=None, compare=False)
 
-    def current(self, rel: str, src: Path, dst: Path) -> bool:
+    def known(self, rel: str, src: Path, dst: Path) -> str | None:
+        """The file's kind when its source and output are exactly as recorded, else None."""
         recorded = self.files.get(rel)
-        return recorded is not None and recorded == stamp(src, dst)
+        if recorded is None:
+            return None
+        stats = _stats(src, dst)
+        if stats is None or recorded != _stamp(*stats):
+            return None
+        out = stats[1]
+        self.seen[rel] = (out.st_size, out.st_mtime_ns, out.st_ino)
+        return self.kinds.get(rel)
 
-    def record(self, rel: str, src: Path, dst: Path) -> None:
-        value = stamp(src, dst)
-        if value is None:
+    def record(self, rel: str, src: Path, dst: Path, kind: str) -> None:
+        stats = _stats(src, dst)
+        if stats is None or kind not in KINDS:
             self.files.pop(rel, None)
+            self.kinds.pop(rel, None)
         else:
-            self.files[rel] = value
+            self.files[rel] = _stamp(*stats)
+            self.kinds[rel] = kind
 
 
-def stamp(src: Path, dst: Path) -> Stamp | None:
+def _stats(src: Path, dst: Path) -> tuple[os.stat_result, os.stat_result] | None:
+    """One stat per path: in place the source is the output. The output is not followed
+    through a link: a link put in place of our file is not the file we wrote."""
     try:
-        a, b = os.stat(src), os.stat(dst)
+        b = os.stat(dst, follow_symlinks=False)
+        a = b if src == dst else os.stat(src)
     except OSError:
         return None
+    return a, b
+
+
+def _stamp(a: os.stat_result, b: os.stat_result) -> Stamp:
     return (
         *(a.st_size, a.st_mtime_ns, a.st_ctime_ns, a.st_ino),
         *(b.st_size, b.st_mtime_ns, b.st_ctime_ns, b.st_ino),
     )
+
+
+def mark(path: Path) -> Mark | None:
+    """One file as it is now (not followed through a link), None when there is none."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def left(path: Path) -> Left | None:
@@ -116,8 +154,24 @@ def load(path: Path, expected: str) -> State:
     outputs = {k: tuple(v) for k, v in _ints(data.get("outputs"), 3).items()}
     if data.get("fingerprint") != expected:
         return State(expected, outputs=outputs)  # type: ignore[arg-type]  # 3 ints each
-    files = {k: tuple(v) for k, v in _ints(data.get("files"), 8).items()}
-    return State(expected, files, outputs)  # type: ignore[arg-type]  # lengths checked
+    files: dict[str, Stamp] = {}
+    kinds: dict[str, str] = {}
+    raw = data.get("files")
+    for rel, value in (raw if isinstance(raw, dict) else {}).items():
+        # [kind, 8 integers], as save() wrote them
+        if isinstance(value, list) and len(value) == 9 and value[0] in KINDS:
+            numbers = value[1:]
+            if all(isinstance(n, int) for n in numbers):
+                files[rel] = tuple(numbers)
+                kinds[rel] = value[0]
+    signals = data.get("signals")
+    return State(
+        expected,
+        files,
+        outputs,  # type: ignore[arg-type]  # 3 ints each
+        kinds,
+        signals if isinstance(signals, dict) else None,
+    )
 
 
 def _ints(value: object, size: int) -> dict[str, list[int]]:
@@ -135,10 +189,15 @@ def save(path: Path, state: State) -> None:
     data = {
         "format": FORMAT,
         "fingerprint": state.fingerprint,
-        "files": state.files,
+        "files": {rel: [state.kinds.get(rel), *value] for rel, value in state.files.items()},
         "outputs": state.outputs,
+        "signals": state.signals,
     }
-    atomic.write_bytes(path, json.dumps(data, sort_keys=True).encode("utf-8"))
+    new = json.dumps(data, sort_keys=True).encode("utf-8")
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == new:
+            return  # a no-op rebuild: no write, no fsync
+    atomic.write_bytes(path, new)
     _sweep(path.parent)
 
 

@@ -46,7 +46,9 @@ ERRORS: tuple[tuple[type[OptoutSiteError], str | None, int], ...] = (
 _INTACT = "every file is either as it was or complete; run again to finish"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The command line; ``commands``: the subcommands to add (each one's module is
+    imported for it, so a command that is named needs only its own)."""
     parser = argparse.ArgumentParser(
         prog="optout-site",
         description=(
@@ -58,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         _command(name).add_parser(sub)
     return parser
 
@@ -102,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")
     ):
         args_list.insert(0, "build")
-    args = _parser().parse_args(args_list)
+    named = args_list[0] in COMMANDS
+    args = _parser((args_list[0],) if named else COMMANDS).parse_args(args_list)
     try:
         return _command(args.command).run(args)
     except OptoutSiteError as exc:

@@ -33,7 +33,10 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="worker processes (default: one per core)",
+        help=(
+            "worker processes (default: one per core; a few small files, up to 32 and "
+            "8 MB, are done in one process)"
+        ),
     )
     p.add_argument(
         "-q", "--quiet", action="store_true", help="print only problems (with --check: errors)"
@@ -95,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     from optout_site.build.report import printable
     from optout_site.build.shard import Shard
     from optout_site.cli import progress
-    from optout_site.cli.check import check_sites
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -141,6 +143,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.render(args.verbose))
     code = EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.check and not args.dry_run:
+        from optout_site.cli.check import check_sites
+
         sites = cfg.select(chosen)
         stream = sys.stderr if args.json else None
         code = max(code, check_sites(sites, stream=stream, quiet=args.quiet, html=args.html))
@@ -150,11 +154,12 @@ def run(args: argparse.Namespace) -> int:
 def _record_evidence(sites: tuple[Site, ...], report: BuildReport, jobs: int | None) -> None:
     """Append each site's evidence record; a failure is that site's problem, not a crash."""
     from optout_site.build.report import CHANGED, ERROR, UNCHANGED, FileResult
-    from optout_site.evidence import ledger
 
     for site, site_report in zip(sites, report.sites, strict=True):
         if not site.evidence.enabled or any(f.kind == "folder" for f in site_report.files):
             continue  # a site that was not built has nothing new to record
+        from optout_site.evidence import ledger  # only for a site that keeps a record
+
         try:
             outcome = ledger.record_build(site, site_report, jobs=jobs)
         except (EvidenceError, OSError) as exc:

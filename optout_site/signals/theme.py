@@ -16,12 +16,12 @@ import os
 import string
 import traceback
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import jinja2
 import yaml
 
-from optout_site.config import yamlnodes
+from optout_site.config import languages, yamlnodes
 from optout_site.errors import ConfigError, Problem
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -33,11 +33,7 @@ PLACEHOLDERS = frozenset({"holder", "site", "path", "date", "day", "month", "yea
 _MERGED = ("uses", "none")
 
 
-@functools.cache
-def shipped_texts() -> dict[str, dict[str, Any]]:
-    # Our own file, shipped with the package: language -> key -> text.
-    texts = yaml.safe_load((TEMPLATES / TEXTS_FILE).read_text(encoding="utf-8"))
-    return cast(dict[str, dict[str, Any]], texts)
+shipped_texts = languages.shipped_texts  # our own file, shipped with the package
 
 
 def texts(folder: Path | None) -> dict[str, dict[str, Any]]:

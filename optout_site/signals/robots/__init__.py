@@ -183,6 +183,8 @@ class _Plan:
         # The site's own groups: which keys each user-agent line names, and their records.
         self.site_names: dict[str, str] = {}
         self._cache: dict[tuple[str, tuple[bool, ...]], _Spec] = {}
+        # key → the names urllib compares (asked for every pair of groups: ~50,000 times)
+        self._known_as: dict[str, tuple[str, ...]] = {}
         self.unnamed: set[str] = set()
         self.site_lines: dict[str, list[Line]] = {}
         ua_keys: dict[int, str] = {}
@@ -244,8 +246,11 @@ class _Plan:
     def inside(self, token: str, key: str) -> bool:
         """Whether urllib would read ``token`` in the name of the agent ``key``: in its
         token or in a name it goes by (Sogou's "Sogou web spider" holds ``spider``)."""
-        agent = self.reg.get(key)
-        names = (key, *(a.casefold() for a in agent.aliases)) if agent else (key,)
+        names = self._known_as.get(key)
+        if names is None:
+            agent = self.reg.get(key)
+            names = (key, *(a.casefold() for a in agent.aliases)) if agent else (key,)
+            self._known_as[key] = names
         return any(token in name for name in names)
 
     def rank(self, key: str) -> tuple[int, str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from optout_site.config import yamlnodes
 from optout_site.errors import RegistryError
 from optout_site.spec import CATEGORIES, HONOURS, TOKEN_RE
 
@@ -157,14 +158,9 @@ def _packaged() -> Registry:
     return _parse(resource.read_text(encoding="utf-8"), str(resource))
 
 
-# libyaml's parser when PyYAML has it: every command that builds or checks reads the
-# packaged registry, and the pure-Python parser spends ~0.2 s on it.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _parse(text: str, name: str) -> Registry:
     # yaml.safe_load split in two, so that the node tree gives each record its line number.
-    loader = _LOADER(text)
+    loader = yamlnodes.LOADER(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
