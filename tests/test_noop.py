@@ -264,7 +264,7 @@ def test_a_no_op_rebuild_imports_no_renderer_parser_or_pool(make_config, tmp_pat
         f"code = main(['build', '-c', {str(cfg)!r}, '--quiet'])\n"
         f"print([m for m in sys.modules if m.startswith({heavy!r})])\n"
         # the reservation texts are not parsed either (their languages are read from lines)
-        "print(sys.modules['optout_site.config.keys'].shipped_texts.cache_info().currsize)\n"
+        "print(sys.modules['optout_site.config.languages'].shipped_texts.cache_info().currsize)\n"
         "sys.exit(code)\n"
     )
     env = {**os.environ, "CI": "true"}
