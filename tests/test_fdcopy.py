@@ -72,6 +72,9 @@ def test_an_error_that_is_not_a_refusal_is_raised(
 
     monkeypatch.setattr(os, "copy_file_range", full, raising=False)
     (tmp_path / "src").write_bytes(b"abc")
-    with (tmp_path / "src").open("rb") as src, (tmp_path / "dst").open("wb") as dst:
-        with pytest.raises(OSError, match="No space left"):
-            fdcopy.copy_range(src.fileno(), dst.fileno(), 0, 3)
+    with (
+        (tmp_path / "src").open("rb") as src,
+        (tmp_path / "dst").open("wb") as dst,
+        pytest.raises(OSError, match="No space left"),
+    ):
+        fdcopy.copy_range(src.fileno(), dst.fileno(), 0, 3)
