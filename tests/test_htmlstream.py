@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +24,7 @@ from optout_site.build.plan import Task
 from optout_site.build.report import CHANGED, UNCHANGED
 from optout_site.errors import HtmlError
 from optout_site.html import stream
-from optout_site.html.splice import FOOTER_CLASS, Wanted, splice
+from optout_site.html.splice import FOOTER_CLASS, SERVER_CODE_BYTES, Wanted, splice
 
 HREF = "https://a.example/ai-reservation/"
 WANTS = [
@@ -39,6 +40,8 @@ WANTS = [
     Wanted(metas=(("tdm-reservation", None),)),  # withdrawn: our footer link goes too
 ]
 OURS = f'<a class="{FOOTER_CLASS}" href="{HREF}">AI</a>'
+# Ours with a label longer than a window's margin, as a hand edit may leave it.
+LONG_OURS = f'<a class="{FOOTER_CLASS}" href="{HREF}">{"reserved " * 12}</a>'
 FRAGMENTS = [
     "<!doctype html>",
     "<html>",
@@ -58,6 +61,9 @@ FRAGMENTS = [
     "</body>",
     "</html>",
     OURS,
+    LONG_OURS,
+    "\r\n" + " " * 300,  # an indent longer than the first look back for a line break
+    "<?phpinfo",  # not PHP's opening tag: a name goes on
     "\n",
     "\r\n",
     "  ",
@@ -98,6 +104,7 @@ REASONS = ("a utf-16", "a utf-32", "a footer link wanted on a page with no end o
     wanted=st.sampled_from(WANTS),
     window=st.integers(1, 300),
     small_limit=st.booleans(),
+    chunk=st.integers(16, 200),
 )
 def test_stream_gives_splices_bytes(
     tmp_path_factory: pytest.TempPathFactory,
@@ -107,6 +114,7 @@ def test_stream_gives_splices_bytes(
     wanted: Wanted,
     window: int,
     small_limit: bool,
+    chunk: int,
 ) -> None:
     # A run of plain paragraphs somewhere, so windows fall inside a long body as well.
     text = "".join(parts[:5]) + "<p>é</p>\n" * filler + "".join(parts[5:])
@@ -117,7 +125,8 @@ def test_stream_gives_splices_bytes(
     path = tmp_path_factory.mktemp("stream") / "page.html"
     path.write_bytes(data)
     expected = _spliced_whole(data, wanted)
-    got = _spliced_stream(path, wanted, window, 512 if small_limit else 1 << 20)
+    with mock.patch.object(stream, "_CHUNK", chunk):  # searches and compares cross edges too
+        got = _spliced_stream(path, wanted, window, 512 if small_limit else 1 << 20)
     if isinstance(got, str) and got.startswith("unstreamed: "):
         reason = got.removeprefix("unstreamed: ")
         assert small_limit or reason.startswith(REASONS), reason
@@ -137,6 +146,13 @@ PAGES = {
         '<html><head>\n<meta name="tdm-reservation" content="1">\n</head><body>\n'
         + "<script>x = '</body>'</script>\n" * 20
         + f"<footer>\n  {OURS}\n</footer>\n</body></html>"
+    ),
+    "deep indent": (
+        "<html><head></head><body>\n<footer>\r\n"
+        + " " * 300
+        + f"{LONG_OURS}\r\n"
+        + " " * 300
+        + "</footer>\r\n</body>"
     ),
     "two links of ours": (
         f"<html><head></head><body>\n  {OURS}\n" + "<p>a</p>\n" * 30 + f"  {OURS}\n</body>"
@@ -169,6 +185,21 @@ def test_the_middle_is_copied_not_read(tmp_path: Path) -> None:
         assert new < 400 and max(length for _, length in ranges) > len(data) // 2
         again = stream.splice_stream(handle.fileno(), WANTS[0], window=64)
         assert isinstance(again, stream.Page)
+
+
+def test_searches_see_across_chunk_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PHP's opening tag is found wherever it falls, and a longer name (``<?phpinfo``, not
+    an opening tag) is never taken for one because a chunk ends after ``php``."""
+    monkeypatch.setattr(stream, "_CHUNK", 32)
+    path = tmp_path / "page.html"
+    for at in range(80):
+        for code, found in ((b"<?phpinfo", False), (b"<?php ", True), (b"<?=", True)):
+            path.write_bytes(b"x" * at + code + b"y" * 80)
+            with path.open("rb") as handle:
+                page = stream.Page.of(handle.fileno())
+                match = page.search(SERVER_CODE_BYTES, 16)
+                assert (match is not None) == found, (at, code)
+                assert page.contains(code) and not page.contains(code + b"z")
 
 
 def _task(src: Path, dst: Path, wanted: Wanted) -> Task:
