@@ -71,8 +71,14 @@ def rss(count: int) -> None:
         for footer in ("off", "on"):
             out = folder / f"out-{footer}.html"
             cmd = [sys.executable, "-c", _WORK, str(page), str(out), footer]
+            # From the page's folder: `python -c` puts the working folder first on sys.path,
+            # which would shadow the checkout PYTHONPATH names.
             probe = subprocess.run(
-                [sys.executable, "-c", _PROBE, *cmd], check=True, capture_output=True, text=True
+                [sys.executable, "-c", _PROBE, *cmd],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=folder,
             )
             *actions, cpu, peak = probe.stdout.split()
             print(

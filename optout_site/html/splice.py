@@ -14,7 +14,6 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from optout_site.errors import HtmlError
 from optout_site.html.encoding import (
@@ -23,8 +22,9 @@ from optout_site.html.encoding import (
     looks_binary,
     looks_wide,
 )
+from optout_site.html.footer import FOOTER_CLASS, BodyScan, WholeText, footer_edits
 from optout_site.html.skip import tokens_that_matter
-from optout_site.html.tokens import MARGIN, Cut, Tag, is_xml, tokens
+from optout_site.html.tokens import Tag, is_xml, line_before, tag_found_at, tokens
 
 # Elements that may stand in the head; any other start tag (or text) starts the body.
 _HEAD_CONTENT = {"meta", "link", "title", "style", "script", "base", "noscript", "template"}
@@ -129,7 +129,6 @@ class Wanted:
     footer_before: str = "body"  # the name of the element whose end tag the link precedes
 
 
-FOOTER_CLASS = "optout-site-reservation"
 # Marks the robots and link tags we own, so a later build can tell them from the
 # author's own and withdraw exactly what it added.
 MARK = "data-optout-site"
@@ -149,21 +148,6 @@ def _line_span(text: str, tag: Tag) -> tuple[int, int, str]:
     """Remove the tag plus the line break and indentation before it, so no gap is left."""
     line = line_before(text, tag.start)
     return line.start() if line else tag.start, tag.end, ""
-
-
-_LINE_BEFORE = re.compile(r"\r?\n[ \t]*$")
-
-
-def line_before(text: str, at: int) -> re.Match[str] | None:
-    """The line break and indentation right before ``at``, if only they stand there."""
-    # Only whitespace can take part in a match, so searching from the start of the run
-    # of whitespace before ``at`` finds what a search from 0 would, without reading the
-    # page (from 0, removing k duplicate tags cost k passes: 8000 took 12 s).
-    run = at
-    while run > 0 and text[run - 1] in " \t\r\n":
-        run -= 1
-    match = _LINE_BEFORE.search(text, run, at)
-    return match if match and match.end() == at else None
 
 
 Encoder = Callable[[str], str]
@@ -199,7 +183,7 @@ def edit(
         for token in body:
             scan.note(text, token)
         edits.extend(
-            footer_edits(scan, wanted.footer, value_of(encode), _WholeText(text, after, xml))
+            footer_edits(scan, wanted.footer, value_of(encode), WholeText(text, after, xml))
         )
     return _apply(text, edits)
 
@@ -272,7 +256,7 @@ def head_edits(
 
     if inserts:
         insertion = "".join(head.indent + t for t in inserts)
-        if not _tag_found_at(text, start, head.insert_at, insertion, xml):
+        if not tag_found_at(text, start, head.insert_at, insertion, xml):
             # Tags put there would not be found again: every build would add them anew.
             raise HtmlError(
                 "the head ends inside an unterminated tag, comment or declaration; left untouched"
@@ -281,142 +265,11 @@ def head_edits(
     return head, xml, edits
 
 
-class BodyScan:
-    """What the footer edit needs from a pass over the body, fed token by token: our
-    reservation links (start, end), the last ``</body>``, and the last ``</before>`` ahead
-    of the first ``</body>``. Offsets are the page's (``base``: where ``text`` starts)."""
-
-    def __init__(self, before: str) -> None:
-        self.found: list[tuple[int, int]] = []
-        self.body_end: int | None = None
-        self.target: int | None = None
-        self._target_re = re.compile(rf"</{re.escape(before)}[\s>]", re.I)
-
-    def note(
-        self, text: str, token: Tag | tuple[str, int, int], base: int = 0, final: bool = True
-    ) -> None:
-        if isinstance(token, Tag):
-            class_attr = token.get("class")
-            classes = (class_attr.value if class_attr else "").split()
-            if token.name == "a" and FOOTER_CLASS in classes:
-                # Ours is the start tag plus a plain-text label and its </a>. Searching on
-                # for any later </a> would swallow the author's markup in between.
-                lt = text.find("<", token.end)
-                if not final and not 0 <= lt <= text.find(">", lt) < len(text) - MARGIN:
-                    raise Cut(token.start)  # the label or its </a> may lie past the window
-                close = _A_CLOSE.match(text, lt) if lt >= 0 else None
-                self.found.append(
-                    (base + token.start, base + (close.end() if close else token.end))
-                )
-        elif token[0] == "end" and re.match(r"</body[\s>]", text[token[1] : token[2]], re.I):
-            self.body_end = base + token[1]
-        elif (
-            token[0] == "end"
-            and self.body_end is None
-            and self._target_re.match(text, token[1], token[2])
-        ):
-            self.target = base + token[1]
-
-
-class PageText(Protocol):
-    """The few reads the footer edit makes around the places a body scan found."""
-
-    def line_before(self, at: int) -> tuple[int, str] | None:
-        """Where the line break and indentation right before ``at`` start, and they."""
-
-    def slice(self, begin: int, end: int) -> str: ...
-
-    def blank(self, begin: int, end: int) -> bool:
-        """Whether only whitespace (``str.strip``'s) stands between the offsets."""
-
-    def unended(self, wanted: str) -> int | None:
-        """Where the link goes on a page with no end tag to put it before (None: nowhere
-        it would be found again)."""
-
-
-class _WholeText:
-    def __init__(self, text: str, after: int, xml: bool) -> None:
-        self.text, self.after, self.xml = text, after, xml
-
-    def line_before(self, at: int) -> tuple[int, str] | None:
-        line = line_before(self.text, at)
-        return (line.start(), line.group(0)) if line else None
-
-    def slice(self, begin: int, end: int) -> str:
-        return self.text[begin:end]
-
-    def blank(self, begin: int, end: int) -> bool:
-        return not self.text[begin:end].strip()
-
-    def unended(self, wanted: str) -> int | None:
-        at = len(self.text.rstrip())
-        # The page ends inside a tag, comment or raw-text element: a link appended there
-        # would not be found again, so every build would add one more. Leave it out.
-        return at if _tag_found_at(self.text, self.after, at, wanted, self.xml) else None
-
-
-def footer_edits(
-    scan: BodyScan,
-    footer: tuple[str, str] | None,
-    value: Callable[[str], str],
-    text: PageText,
-) -> list[tuple[int, int, str]]:
-    """Insert, update, move or remove our ``<a class="optout-site-reservation">``: just
-    before the last ``</before>`` of the body, else before </body>."""
-    end_at = scan.target if scan.target is not None else scan.body_end
-    wanted = None
-    if footer is not None:
-        href, label = footer
-        wanted = f'<a class="{FOOTER_CLASS}" href="{value(href)}">{value(label)}</a>'
-    drops: list[tuple[int, int, str]] = []
-
-    def line_start(at: int) -> int:  # our link goes with the line break before it
-        line = text.line_before(at)
-        return line[0] if line else at
-
-    if scan.found:
-        (start, end), extra = scan.found[0], scan.found[1:]
-        # Duplicates go in one pass; removing one per build would change pages every build.
-        drops = [(line_start(s), e, "") for s, e in extra]
-        in_place = end_at is None or (end <= end_at and text.blank(end, end_at))
-        if wanted is not None and in_place:
-            return drops if text.slice(start, end) == wanted else [(start, end, wanted), *drops]
-        # Gone, or wanted elsewhere (`before` changed): removed here, and put there below.
-        drops.append((line_start(start), end, ""))
-    if wanted is None:
-        return drops
-    if end_at is None:
-        at = text.unended(wanted)
-        return drops if at is None else [*drops, (at, at, wanted)]
-    line = text.line_before(end_at)
-    if line:
-        # The end tag on its own line: our link gets a line of its own above it, same indent.
-        return [*drops, (line[0], line[0], line[1] + wanted)]
-    return [*drops, (end_at, end_at, wanted)]
-
-
-_A_CLOSE = re.compile(r"</a\s*>", re.I)
 # PHP's opening tags (<?php, and <?= for echo): code the server runs, not markup. As
 # bytes too, for pages read in windows (latin-1: the same matches, byte for character).
 _SERVER_CODE_RE = r"<\?(?:php(?![A-Za-z0-9_-])|=)"
 SERVER_CODE = re.compile(_SERVER_CODE_RE, re.I)
 SERVER_CODE_BYTES = re.compile(_SERVER_CODE_RE.encode(), re.I)
-
-
-def _tag_found_at(text: str, start: int, at: int, insertion: str, xml: bool = False) -> bool:
-    """Whether ``insertion`` (optional whitespace, then tags) put at ``at`` would be read
-    back as a tag, rather than swallowed by an unterminated tag, comment or script."""
-    first = at + insertion.index("<")
-    probe = text[:at] + insertion + text[at:]
-    for token in tokens(probe, start, xml=xml):
-        begin, end = (token.start, token.end) if isinstance(token, Tag) else token[1:]
-        if end <= at:
-            continue
-        if isinstance(token, Tag):
-            return begin == first
-        if begin < at or end > first:
-            return False
-    return False
 
 
 def _set_attr(tag: Tag, name: str, value: str) -> list[tuple[int, int, str]]:

@@ -29,10 +29,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from optout_site.errors import HtmlError
+from optout_site.html import footer
 from optout_site.html import splice as whole
 from optout_site.html.encoding import detect_encoding, is_ascii_compatible
 from optout_site.html.skip import tokens_that_matter
-from optout_site.html.tokens import Cut, tokens
+from optout_site.html.tokens import Cut, line_before, tokens
 
 WINDOW = 1 << 20  # the first read of the head, and each read of the body
 LIMIT = 32 << 20  # the most one head or one token may take before the whole-file path
@@ -213,19 +214,19 @@ def _edits(
             if width >= limit:
                 raise _Whole(f"no end of the head in its first {limit} bytes") from None
             width *= 2
-    if wanted.footer is None and not page.contains(whole.FOOTER_CLASS.encode()):
+    if wanted.footer is None and not page.contains(footer.FOOTER_CLASS.encode()):
         return edits
     scan = _scan_body(page, head.insert_at, xml, wanted.footer_before, window, limit)
     text_at = _WindowText(page, limit)
-    return edits + whole.footer_edits(scan, wanted.footer, whole.value_of(encode), text_at)
+    return edits + footer.footer_edits(scan, wanted.footer, whole.value_of(encode), text_at)
 
 
 def _scan_body(
     page: Page, after: int, xml: bool, before: str, window: int, limit: int
-) -> whole.BodyScan:
+) -> footer.BodyScan:
     """splice.edit's pass over the body, a window at a time; each window starts where a
     token does (the first: the head's insertion point, where the whole pass starts)."""
-    scan = whole.BodyScan(before)
+    scan = footer.BodyScan(before)
     pos, width = after, window
     while True:
         data = page.read(pos, pos + width)
@@ -234,7 +235,7 @@ def _scan_body(
         body = (
             tokens(text, 0, xml=True, final=final)
             if xml
-            else tokens_that_matter(text, 0, before, whole.FOOTER_CLASS, final=final)
+            else tokens_that_matter(text, 0, before, footer.FOOTER_CLASS, final=final)
         )
         try:
             for token in body:
@@ -262,7 +263,7 @@ class _WindowText:
             text = self.page.read(begin, at).decode("latin-1")
             # Valid once the run of whitespace before ``at`` starts inside what was read.
             if begin == 0 or text.lstrip(" \t\r\n"):
-                line = whole.line_before(text, len(text))
+                line = line_before(text, len(text))
                 return (begin + line.start(), line.group(0)) if line else None
             if back >= self.limit:
                 raise _Whole(f"over {self.limit} bytes of whitespace before the footer link")

@@ -272,3 +272,34 @@ def _read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
         else:
             tag.attrs.append(Attr(attr.group(0).lower(), "", pos, pos, ""))
     return tag
+
+
+_LINE_BEFORE = re.compile(r"\r?\n[ \t]*$")
+
+
+def line_before(text: str, at: int) -> re.Match[str] | None:
+    """The line break and indentation right before ``at``, if only they stand there."""
+    # Only whitespace can take part in a match, so searching from the start of the run
+    # of whitespace before ``at`` finds what a search from 0 would, without reading the
+    # page (from 0, removing k duplicate tags cost k passes: 8000 took 12 s).
+    run = at
+    while run > 0 and text[run - 1] in " \t\r\n":
+        run -= 1
+    match = _LINE_BEFORE.search(text, run, at)
+    return match if match and match.end() == at else None
+
+
+def tag_found_at(text: str, start: int, at: int, insertion: str, xml: bool = False) -> bool:
+    """Whether ``insertion`` (optional whitespace, then tags) put at ``at`` would be read
+    back as a tag, rather than swallowed by an unterminated tag, comment or script."""
+    first = at + insertion.index("<")
+    probe = text[:at] + insertion + text[at:]
+    for token in tokens(probe, start, xml=xml):
+        begin, end = (token.start, token.end) if isinstance(token, Tag) else token[1:]
+        if end <= at:
+            continue
+        if isinstance(token, Tag):
+            return begin == first
+        if begin < at or end > first:
+            return False
+    return False
