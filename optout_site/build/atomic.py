@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from optout_site import fdcopy
+
 TEMP_PREFIX = ".optout-site-tmp-"
 _TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]{16}")
 # Where this process records the temp files it creates (see recording_temps).
@@ -182,32 +184,11 @@ def write_bytes(target: Path, data: bytes, mode_from: Path | None = None) -> Non
 
 
 def copy_file(source: Path, target: Path) -> None:
-    """Copy bytes atomically with the fastest path the OS offers (copy_file_range/sendfile)."""
+    """Copy bytes atomically with the fastest path the OS offers (``fdcopy``)."""
     with source.open("rb") as src, replace(target, mode_from=source) as dst:
-        if not _fast_copy(src, dst):
-            shutil.copyfileobj(src, dst, length=1 << 20)
+        size = os.fstat(src.fileno()).st_size
+        fdcopy.copy_range(src.fileno(), dst.fileno(), 0, size)
     shutil.copystat(source, target, follow_symlinks=False)
-
-
-def _fast_copy(src: BinaryIO, dst: BinaryIO) -> bool:
-    size = os.fstat(src.fileno()).st_size
-    copy_range = getattr(os, "copy_file_range", None)
-    if copy_range is None:
-        return False
-    try:
-        remaining = size
-        while remaining > 0:
-            sent = copy_range(src.fileno(), dst.fileno(), remaining)
-            if sent == 0:
-                break
-            remaining -= sent
-        return remaining == 0
-    except OSError:
-        # Some filesystems refuse copy_file_range across mounts; fall back to a plain copy.
-        src.seek(0)
-        dst.seek(0)
-        dst.truncate()
-        return False
 
 
 @contextlib.contextmanager

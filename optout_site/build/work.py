@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
-from optout_site import images
+from optout_site import fdcopy, images
 from optout_site.build import atomic
 from optout_site.build.plan import Task
 from optout_site.build.report import (
@@ -26,6 +26,7 @@ from optout_site.build.report import (
 )
 from optout_site.build.scan import TOO_LONG
 from optout_site.errors import CredentialsError, HtmlError, ImageError
+from optout_site.html import stream
 from optout_site.html.splice import splice
 
 
@@ -96,11 +97,56 @@ def _describe(exc: Exception) -> str:
 
 def _process_page(task: Task) -> FileResult:
     assert task.page is not None
-    data = task.src.read_bytes()
+    with task.src.open("rb") as handle:
+        # A page that fits in one window gains nothing from windows: read whole, as
+        # splice_stream's own answer for it would be (its tests hold the two equal).
+        if os.fstat(handle.fileno()).st_size > stream.WINDOW:
+            page = stream.splice_stream(handle.fileno(), task.page, window=stream.WINDOW)
+            if isinstance(page, stream.Page):
+                return FileResult(task.rel, task.kind, _write_page(task, page))
+        data = handle.read()
     new = splice(data, task.page)
     current = data if task.dst == task.src else _UNREAD
     action = _replace_if_changed(task.dst, new, task.dry_run, current=current, mode_from=task.src)
     return FileResult(task.rel, task.kind, action)
+
+
+def _write_page(task: Task, page: stream.Page) -> str:
+    """Write a streamed page unless the target holds its bytes already; CHANGED/UNCHANGED.
+
+    In place, a page no edit touched is unchanged without another read; in output mode
+    the target is compared a window at a time, and not at all when its size differs."""
+    if task.dst == task.src:
+        if page.same_as(stream.Page.of(page.fd)):
+            return UNCHANGED
+    elif _holds(task.dst, page):
+        return UNCHANGED
+    if not task.dry_run:
+        with atomic.replace(task.dst, mode_from=task.src) as out:
+            out.flush()  # raw fd writes from here: one notion of the file position
+            if fdcopy.write_plan(page.fd, page.pieces, out.fileno()) is not None:
+                raise HtmlError("the page changed while it was read; left untouched")
+    return CHANGED
+
+
+def _holds(target: Path, page: stream.Page) -> bool:
+    """Whether ``target`` is a regular file holding exactly the page's bytes."""
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symbolic link: replaced, never followed
+            return False
+        raise
+    try:
+        there = os.fstat(fd)
+        # A FIFO or a device at an output path would block or never end: replaced.
+        if not stat.S_ISREG(there.st_mode) or there.st_size != page.size:
+            return False
+        return page.same_as(stream.Page.of(fd))
+    finally:
+        os.close(fd)
 
 
 def _process_image(task: Task) -> FileResult:

@@ -19,7 +19,7 @@ import functools
 import re
 from collections.abc import Iterator
 
-from optout_site.html.tokens import Tag, next_token
+from optout_site.html.tokens import MARGIN, Cut, Tag, read_token
 
 
 def _ascii_ci(word: str) -> str:
@@ -64,11 +64,14 @@ def _skipper(before: str) -> re.Pattern[str]:
 
 
 def tokens_that_matter(
-    text: str, start: int, before: str, marker: str
+    text: str, start: int, before: str, marker: str, *, final: bool = True
 ) -> Iterator[Tag | tuple[str, int, int]]:
     """The tokens of ``tokens.tokens(text, start)`` (HTML mode) that are ``</body>``- or
     ``</before>``-like end tags or that contain ``marker``, in order, plus possibly some
-    others (whatever the fast pattern cannot vouch for)."""
+    others (whatever the fast pattern cannot vouch for).
+
+    ``final=False``: ``text`` is a window on a longer page, and :class:`tokens.Cut` says
+    where to read on with more of it (as :func:`tokens.tokens` does)."""
     pos, size = start, len(text)
     skip = _skipper(before.lower())
     while pos < size:
@@ -78,15 +81,18 @@ def tokens_that_matter(
         # every token it skips is exact but the last, which may have been cut short.
         skipped = skip.match(text, pos, limit)
         assert skipped is not None  # the pattern matches the empty string too
+        if not final and skipped.end() > size - MARGIN:
+            # So may the window's end have cut it (a marker there is not found at all).
+            raise Cut(skipped.start(1) if skipped.start(1) >= 0 else pos)
         pos = skipped.end()
         if mark >= 0 and pos == limit:
             if skipped.start(1) >= 0:
                 pos = skipped.start(1)
             while pos <= mark:  # the few tokens up to and over the marker, read one by one
-                token, pos = next_token(text, pos)
+                token, pos = read_token(text, pos, final=final)
                 yield token
             continue
         if pos >= size:
             return
-        token, pos = next_token(text, pos)
+        token, pos = read_token(text, pos, final=final)
         yield token

@@ -22,8 +22,9 @@ from optout_site.html.encoding import (
     looks_binary,
     looks_wide,
 )
+from optout_site.html.footer import FOOTER_CLASS, BodyScan, WholeText, footer_edits
 from optout_site.html.skip import tokens_that_matter
-from optout_site.html.tokens import Tag, is_xml, tokens
+from optout_site.html.tokens import Tag, is_xml, line_before, tag_found_at, tokens
 
 # Elements that may stand in the head; any other start tag (or text) starts the body.
 _HEAD_CONTENT = {"meta", "link", "title", "style", "script", "base", "noscript", "template"}
@@ -40,20 +41,21 @@ class Head:
     xhtml: bool
 
 
-def find_head(text: str, start: int = 0, xml: bool | None = None) -> Head:
+def find_head(text: str, start: int = 0, xml: bool | None = None, *, final: bool = True) -> Head:
     """Locate the head region: where to insert, and the meta/link tags already there.
 
     ``xml``: whether to read the page by XML's rules (see ``tokens.is_xml``); by default
-    the page decides."""
+    the page decides. ``final=False``: ``text`` is the page's beginning only, and
+    :class:`tokens.Cut` says the head may go on past it."""
     if xml is None:
-        xml = is_xml(text, start)
+        xml = is_xml(text, start, final=final)
     html_end = head_end = charset_end = None
     unsafe_seen = content_seen = False
     leading_end = start
     metas: list[Tag] = []
     links: list[Tag] = []
     xhtml = xml
-    for token in tokens(text, start, xml=xml):
+    for token in tokens(text, start, xml=xml, final=final):
         if isinstance(token, Tag):
             if token.name == "html":
                 html_end = token.end
@@ -127,7 +129,6 @@ class Wanted:
     footer_before: str = "body"  # the name of the element whose end tag the link precedes
 
 
-FOOTER_CLASS = "optout-site-reservation"
 # Marks the robots and link tags we own, so a later build can tell them from the
 # author's own and withdraw exactly what it added.
 MARK = "data-optout-site"
@@ -145,23 +146,8 @@ def _link_key(tag: Tag) -> tuple[str, str]:
 
 def _line_span(text: str, tag: Tag) -> tuple[int, int, str]:
     """Remove the tag plus the line break and indentation before it, so no gap is left."""
-    line = _line_before(text, tag.start)
+    line = line_before(text, tag.start)
     return line.start() if line else tag.start, tag.end, ""
-
-
-_LINE_BEFORE = re.compile(r"\r?\n[ \t]*$")
-
-
-def _line_before(text: str, at: int) -> re.Match[str] | None:
-    """The line break and indentation right before ``at``, if only they stand there."""
-    # Only whitespace can take part in a match, so searching from the start of the run
-    # of whitespace before ``at`` finds what a search from 0 would, without reading the
-    # page (from 0, removing k duplicate tags cost k passes: 8000 took 12 s).
-    run = at
-    while run > 0 and text[run - 1] in " \t\r\n":
-        run -= 1
-    match = _LINE_BEFORE.search(text, run, at)
-    return match if match and match.end() == at else None
 
 
 Encoder = Callable[[str], str]
@@ -180,23 +166,60 @@ def edit(
     ``encode`` turns an escaped attribute value into the text that stands in the page
     (the page's encoding seen through latin-1, for byte-exact splicing).
     """
-    server_code = _SERVER_CODE.search(text)
+    server_code = SERVER_CODE.search(text)
     if server_code:
-        # PHP (or similar) in a .html page runs on the server before any parser sees the
-        # page; where its code ends ("?>" inside a string, "->" …) no HTML or XML rule
-        # can tell, so tags spliced in could land inside the code.
-        raise HtmlError(
-            f"server-side code ({server_code.group(0)}) in the page; optout-site does not "
-            "edit it; left untouched"
+        refuse_server_code(server_code.group(0))
+    head, xml, edits = head_edits(text, wanted, start, encode, adopt=adopt)
+    if wanted.footer is not None or FOOTER_CLASS in text:
+        # XHTML keeps the full reader (CDATA, processing instructions and comments end by
+        # XML's rules there); HTML pages skip at regex speed to the tokens that matter.
+        scan = BodyScan(wanted.footer_before)
+        after = head.insert_at
+        body = (
+            tokens(text, after, xml=True)
+            if xml
+            else tokens_that_matter(text, after, wanted.footer_before, FOOTER_CLASS)
         )
-    xml = is_xml(text, start)
-    head = find_head(text, start, xml)
+        for token in body:
+            scan.note(text, token)
+        edits.extend(
+            footer_edits(scan, wanted.footer, value_of(encode), WholeText(text, after, xml))
+        )
+    return _apply(text, edits)
+
+
+def refuse_server_code(code: str) -> None:
+    # PHP (or similar) in a .html page runs on the server before any parser sees the
+    # page; where its code ends ("?>" inside a string, "->" …) no HTML or XML rule can
+    # tell, so tags spliced in could land inside the code.
+    raise HtmlError(
+        f"server-side code ({code}) in the page; optout-site does not edit it; left untouched"
+    )
+
+
+def value_of(encode: Encoder) -> Callable[[str], str]:
+    return lambda raw: encode(html.escape(raw, quote=True))
+
+
+def head_edits(
+    text: str,
+    wanted: Wanted,
+    start: int,
+    encode: Encoder,
+    *,
+    adopt: bool,
+    final: bool = True,
+) -> tuple[Head, bool, list[tuple[int, int, str]]]:
+    """The head, whether the page reads as XML, and the edits of our meta and link tags.
+
+    ``final=False``: ``text`` is the page's beginning only (:class:`tokens.Cut` if the
+    head may go on past it); every edit then lies inside it."""
+    xml = is_xml(text, start, final=final)
+    head = find_head(text, start, xml, final=final)
     close = " />" if head.xhtml else ">"
     edits: list[tuple[int, int, str]] = []
     inserts: list[str] = []
-
-    def value(raw: str) -> str:
-        return encode(html.escape(raw, quote=True))
+    value = value_of(encode)
 
     for name, content in wanted.metas:
         found = [t for t in head.metas if _meta_name(t) == name]
@@ -233,101 +256,20 @@ def edit(
 
     if inserts:
         insertion = "".join(head.indent + t for t in inserts)
-        if not _tag_found_at(text, start, head.insert_at, insertion, xml):
+        if not tag_found_at(text, start, head.insert_at, insertion, xml):
             # Tags put there would not be found again: every build would add them anew.
             raise HtmlError(
                 "the head ends inside an unterminated tag, comment or declaration; left untouched"
             )
         edits.append((head.insert_at, head.insert_at, insertion))
-    if wanted.footer is not None or FOOTER_CLASS in text:
-        edits.extend(
-            _edit_footer(text, wanted.footer, value, head.insert_at, xml, wanted.footer_before)
-        )
-    return _apply(text, edits)
+    return head, xml, edits
 
 
-def _edit_footer(
-    text: str,
-    footer: tuple[str, str] | None,
-    value: Callable[[str], str],
-    after: int,
-    xml: bool = False,
-    before: str = "body",
-) -> list[tuple[int, int, str]]:
-    """Insert, update, move or remove our ``<a class="optout-site-reservation">``: just
-    before the last ``</before>`` of the body, else before </body>."""
-    found: list[tuple[Tag, int]] = []
-    body_end = target = None
-    target_re = re.compile(rf"</{re.escape(before)}[\s>]", re.I)
-    # XHTML keeps the full reader (CDATA, processing instructions and comments end by
-    # XML's rules there); HTML pages skip at regex speed to the tokens that matter.
-    body = (
-        tokens(text, after, xml=True)
-        if xml
-        else tokens_that_matter(text, after, before, FOOTER_CLASS)
-    )
-    for token in body:
-        if isinstance(token, Tag):
-            class_attr = token.get("class")
-            classes = (class_attr.value if class_attr else "").split()
-            if token.name == "a" and FOOTER_CLASS in classes:
-                # Ours is the start tag plus a plain-text label and its </a>. Searching on
-                # for any later </a> would swallow the author's markup in between.
-                lt = text.find("<", token.end)
-                close = _A_CLOSE.match(text, lt) if lt >= 0 else None
-                found.append((token, close.end() if close else token.end))
-        elif token[0] == "end" and re.match(r"</body[\s>]", text[token[1] : token[2]], re.I):
-            body_end = token[1]
-        elif token[0] == "end" and body_end is None and target_re.match(text, token[1], token[2]):
-            target = token[1]
-    end_at = target if target is not None else body_end
-    wanted = None
-    if footer is not None:
-        href, label = footer
-        wanted = f'<a class="{FOOTER_CLASS}" href="{value(href)}">{value(label)}</a>'
-    drops: list[tuple[int, int, str]] = []
-    if found:
-        (tag, end), extra = found[0], found[1:]
-        # Duplicates go in one pass; removing one per build would change pages every build.
-        drops = [(_line_span(text, t)[0], e, "") for t, e in extra]
-        in_place = end_at is None or (end <= end_at and not text[end:end_at].strip())
-        if wanted is not None and in_place:
-            return drops if text[tag.start : end] == wanted else [(tag.start, end, wanted), *drops]
-        # Gone, or wanted elsewhere (`before` changed): removed here, and put there below.
-        drops.append((_line_span(text, tag)[0], end, ""))
-    if wanted is None:
-        return drops
-    at = end_at if end_at is not None else len(text.rstrip())
-    if end_at is None and not _tag_found_at(text, after, at, wanted, xml):
-        # The page ends inside a tag, comment or raw-text element: a link appended there
-        # would not be found again, so every build would add one more. Leave it out.
-        return drops
-    line = _line_before(text, at) if end_at is not None else None
-    if line:
-        # The end tag on its own line: our link gets a line of its own above it, same indent.
-        return [*drops, (line.start(), line.start(), line.group(0) + wanted)]
-    return [*drops, (at, at, wanted)]
-
-
-_A_CLOSE = re.compile(r"</a\s*>", re.I)
-# PHP's opening tags (<?php, and <?= for echo): code the server runs, not markup.
-_SERVER_CODE = re.compile(r"<\?(?:php(?![A-Za-z0-9_-])|=)", re.I)
-
-
-def _tag_found_at(text: str, start: int, at: int, insertion: str, xml: bool = False) -> bool:
-    """Whether ``insertion`` (optional whitespace, then tags) put at ``at`` would be read
-    back as a tag, rather than swallowed by an unterminated tag, comment or script."""
-    first = at + insertion.index("<")
-    probe = text[:at] + insertion + text[at:]
-    for token in tokens(probe, start, xml=xml):
-        begin, end = (token.start, token.end) if isinstance(token, Tag) else token[1:]
-        if end <= at:
-            continue
-        if isinstance(token, Tag):
-            return begin == first
-        if begin < at or end > first:
-            return False
-    return False
+# PHP's opening tags (<?php, and <?= for echo): code the server runs, not markup. As
+# bytes too, for pages read in windows (latin-1: the same matches, byte for character).
+_SERVER_CODE_RE = r"<\?(?:php(?![A-Za-z0-9_-])|=)"
+SERVER_CODE = re.compile(_SERVER_CODE_RE, re.I)
+SERVER_CODE_BYTES = re.compile(_SERVER_CODE_RE.encode(), re.I)
 
 
 def _set_attr(tag: Tag, name: str, value: str) -> list[tuple[int, int, str]]:
@@ -409,33 +351,53 @@ def splice(data: bytes, wanted: Wanted) -> bytes:
     raise HtmlError("the markup is too broken for our edits to settle; left untouched")
 
 
-def _splice_once(data: bytes, wanted: Wanted, adopt: bool = False) -> bytes:
-    encoding, bom = detect_encoding(data)
-    # Heuristics, so a page that already carries our tag (we accepted it before, and our
-    # own edits moved its bytes) is not refused on the next build.
-    guess = not bom and b'name="tdm-reservation"' not in data
-    if guess and looks_wide(data):
+# Our own tdm-reservation meta: a page that carries it was accepted by an earlier build.
+STAMPED = b'name="tdm-reservation"'
+
+
+def refuse_odd_bytes(head: bytes, bom: int, stamped: Callable[[], bool]) -> None:
+    """Refuse what only looks like a page, judged on its first bytes (``head``).
+
+    Heuristics, so a page that already carries our tag (we accepted it before, and our
+    own edits moved its bytes: ``stamped()``) is not refused on the next build."""
+    if bom or stamped():
+        return
+    if looks_wide(head):
         raise HtmlError(
             "page looks like UTF-16/UTF-32 without a byte order mark; left "
             "untouched (ASCII tags spliced in would garble it)"
         )
-    if guess and looks_binary(data):
+    if looks_binary(head):
         raise HtmlError(
             "not an HTML page: the file holds binary data (an image or archive "
             "under an .html name?); left untouched"
         )
+
+
+def encoder(encoding: str) -> Encoder:
+    """An escaped value in ``encoding`` seen through latin-1 (ASCII-compatible pages)."""
+
+    def encode(value: str) -> str:
+        return value.encode(encoding, "xmlcharrefreplace").decode("latin-1")
+
+    return encode
+
+
+def refuse_encoding_change() -> None:
+    # e.g. a "charset=" inside a robots value we rewrite: the next build would read the
+    # page in another encoding and rewrite our tags again, forever.
+    raise HtmlError("editing the head would change the page's detected encoding; left untouched")
+
+
+def _splice_once(data: bytes, wanted: Wanted, adopt: bool = False) -> bytes:
+    encoding, bom = detect_encoding(data)
+    refuse_odd_bytes(data, bom, lambda: STAMPED in data)
     if is_ascii_compatible(encoding):
         # latin-1 maps bytes 1:1 to code points, so offsets in text are offsets in bytes.
-        def encode(value: str) -> str:
-            return value.encode(encoding, "xmlcharrefreplace").decode("latin-1")
-
-        out = edit(data.decode("latin-1"), wanted, bom, encode, adopt=adopt).encode("latin-1")
+        text = data.decode("latin-1")
+        out = edit(text, wanted, bom, encoder(encoding), adopt=adopt).encode("latin-1")
         if out != data and detect_encoding(out) != (encoding, bom):
-            # e.g. a "charset=" inside a robots value we rewrite: the next build would
-            # read the page in another encoding and rewrite our tags again, forever.
-            raise HtmlError(
-                "editing the head would change the page's detected encoding; left untouched"
-            )
+            refuse_encoding_change()
         return out
     try:
         text = data.decode(encoding)

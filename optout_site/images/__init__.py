@@ -11,15 +11,14 @@ all. The plugins are imported on first use (:func:`plugins`), not with this pack
 
 from __future__ import annotations
 
-import errno
 import functools
-import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from optout_site import fdcopy
 from optout_site.errors import ImageError, TruncatedImage, Unsupported
 from optout_site.images.container import Container, Piece, Plugin, Source
 from optout_site.images.rights import Contact, ImageRights
@@ -188,42 +187,8 @@ def _execute(source: Source, plan: list[Piece], out: BinaryIO) -> None:
     # Raw fd writes only: mixing the buffered handle with copy_file_range would
     # interleave two notions of the file position.
     out.flush()
-    out_fd = out.fileno()
-    for piece in plan:
-        if isinstance(piece, bytes):
-            _write_all(out_fd, piece)
-        else:
-            _copy_range(source, out_fd, *piece)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-_NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM}
-CHUNK = 1 << 20
-
-
-def _copy_range(source: Source, out_fd: int, offset: int, length: int) -> None:
-    fast = hasattr(os, "copy_file_range")
-    while length > 0:
-        if fast:
-            try:
-                n = os.copy_file_range(source.fd, out_fd, min(length, 1 << 30), offset)
-            except OSError as exc:
-                if exc.errno not in _NO_COPY_RANGE:
-                    raise
-                fast = False  # e.g. across filesystems: fall back to a bounded copy loop
-                continue
-        else:
-            data = os.pread(source.fd, min(length, CHUNK), offset)
-            _write_all(out_fd, data)
-            n = len(data)
-        if n == 0:
-            raise ImageError(
-                "the file changed while it was read", f"nothing left at byte offset {offset}"
-            )
-        offset += n
-        length -= n
+    ended = fdcopy.write_plan(source.fd, plan, out.fileno())
+    if ended is not None:
+        raise ImageError(
+            "the file changed while it was read", f"nothing left at byte offset {ended}"
+        )
