@@ -16,28 +16,21 @@ import os
 import string
 import traceback
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import jinja2
 import yaml
 
 from optout_site.config import yamlnodes
+from optout_site.config.keys import TEXTS_FILE, shipped_texts
 from optout_site.errors import ConfigError, Problem
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE = "reservation.html.j2"
-TEXTS_FILE = "reservation_texts.yaml"
 # What reservation.context fills into a text with str.format.
 PLACEHOLDERS = frozenset({"holder", "site", "path", "date", "day", "month", "year"})
 # Mappings merged key by key, so a theme can change one word of them.
 _MERGED = ("uses", "none")
-
-
-@functools.cache
-def shipped_texts() -> dict[str, dict[str, Any]]:
-    # Our own file, shipped with the package: language -> key -> text.
-    texts = yaml.safe_load((TEMPLATES / TEXTS_FILE).read_text(encoding="utf-8"))
-    return cast(dict[str, dict[str, Any]], texts)
 
 
 def texts(folder: Path | None) -> dict[str, dict[str, Any]]:
