@@ -10,6 +10,7 @@ deduplicates, and a byte's cost does not depend on its value.
 
 from __future__ import annotations
 
+import argparse
 import io
 import random
 import struct
@@ -134,3 +135,16 @@ def build(folder: Path, fmt: Format, count: int) -> int:
         (folder / f"{fmt.name}-{i:05d}.{fmt.ext}").write_bytes(data)
         total += len(data)
     return total
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both image benchmarks take: which corpora, which source trees."""
+    names = ",".join(f.name for f in FORMATS)
+    parser.add_argument("--formats", default=names, help=f"comma-separated, of {names}")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--impl", action="append", default=[], metavar="NAME=PYTHONPATH")
+
+
+def impls(args: argparse.Namespace, checkout: Path) -> dict[str, str]:
+    """Name -> source tree to put first on PYTHONPATH (default: ``checkout`` as "ours")."""
+    return dict(item.split("=", 1) for item in args.impl) or {"ours": str(checkout)}

@@ -240,18 +240,14 @@ def exiftool_cmd(exe: str, argv: list[str], out: Path | None) -> Callable[[], ob
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    names = ",".join(f.name for f in imageformats.FORMATS)
-    parser.add_argument("--formats", default=names, help=f"comma-separated, of {names}")
+    imageformats.add_arguments(parser)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every corpus size")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--impl", action="append", default=[], metavar="NAME=PYTHONPATH")
     parser.add_argument("--exiftool-cache", type=Path, default=CACHE)
     parser.add_argument("--ci-durability", action="store_true")
     parser.add_argument("--c2pa", action="store_true", help="also stamp + sign (API)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
-    impls = {"ours": str(HERE.parent)} if not args.impl else {}
-    impls.update(item.split("=", 1) for item in args.impl)
+    impls = imageformats.impls(args, HERE.parent)
     found = find_exiftool(args.exiftool_cache)
     root = Path(tempfile.mkdtemp(prefix="optout-bench-", dir=os.environ.get("BENCH_DIR")))
     print(

@@ -1,6 +1,7 @@
 """Benchmark: one worker's CPU time per image, per format, no process start-up (not a test).
 
-    python benchmarks/imageworker.py [--impl NAME=PYTHONPATH ...] [--formats ...] [--repeat R]
+    python benchmarks/imageworker.py [--impl NAME=PYTHONPATH ...] [--formats ...] [--count N]
+        [--repeat R]
 
 What a build's worker process spends on one image (``build.work.stamp_image`` into a new
 folder: parse, merge and render the packet, copy the bytes, the atomic write), measured in
@@ -60,13 +61,10 @@ print(statistics.median(u for u, _ in runs[1:]), statistics.median(s for _, s in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    names = ",".join(f.name for f in imageformats.FORMATS)
-    parser.add_argument("--formats", default=names, help=f"comma-separated, of {names}")
+    imageformats.add_arguments(parser)
     parser.add_argument("--count", type=int, default=100, help="files per corpus")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--impl", action="append", default=[], metavar="NAME=PYTHONPATH")
     args = parser.parse_args()
-    impls = dict(item.split("=", 1) for item in args.impl) or {"ours": str(HERE.parent)}
+    impls = imageformats.impls(args, HERE.parent)
     root = Path(tempfile.mkdtemp(prefix="optout-worker-", dir=os.environ.get("BENCH_DIR")))
     print(
         f"CPU ms per image in one worker, user + system, median of {args.repeat} passes "
