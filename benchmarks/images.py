@@ -226,7 +226,9 @@ def build_cmd(cfg: Path, state: Path, pythonpath: str, **env: str) -> Callable[[
     drop = ("OPTOUT_SITE_DURABILITY", "PYTHONDONTWRITEBYTECODE")
     environ = {k: v for k, v in os.environ.items() if k not in drop}
     environ.update(CI="true", PYTHONPATH=pythonpath, **env)
-    return functools.partial(subprocess.run, cmd, check=True, env=environ)
+    # Started outside any checkout: `python -m` puts the working folder first on sys.path,
+    # ahead of PYTHONPATH, and would run whatever tree the benchmark was started from.
+    return functools.partial(subprocess.run, cmd, check=True, env=environ, cwd=cfg.parent)
 
 
 def exiftool_cmd(exe: str, argv: list[str], out: Path | None) -> Callable[[], object]:

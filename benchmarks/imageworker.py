@@ -85,6 +85,7 @@ def main() -> None:
                     capture_output=True,
                     text=True,
                     check=True,
+                    cwd=root,  # not a checkout: `-c` puts the working folder on sys.path first
                 )
                 user, system = map(float, run.stdout.split())
                 cells.append(f"{user:.2f} + {system:.2f}")
