@@ -1,21 +1,36 @@
-"""Benchmark: stamping a photo corpus vs ``cp -r`` vs exiftool (not a test).
+"""Benchmark: stamping images, one format at a time, vs ``cp -r`` and ExifTool 13.x (not a test).
 
-    python benchmarks/images.py [--count N] [--megapixels M] [--repeat R] [--keep] [--c2pa]
+    python benchmarks/images.py [--formats jpeg-web,png,...] [--scale S] [--repeat R]
+        [--impl NAME=PYTHONPATH ...] [--exiftool-cache DIR] [--ci-durability] [--c2pa] [--keep]
 
-Builds a corpus in a temp dir (``--count`` JPEGs of ``--megapixels`` MP with EXIF, a
-quarter of them with an existing XMP packet, plus ``count // 10`` PNGs and WebPs of a
-tenth of that size), then times, ``--repeat`` times each, with warm caches:
+ExifTool 13.x (Debian's 12.57 cannot write ``plus:DataMining``) comes from npm, into a
+cache folder of your choice (the default is the one below)::
 
-* ``cp -r`` of the corpus into a new folder (the floor: bytes must move at least once);
-* our stamping into a new folder (ProcessPoolExecutor, os.cpu_count() workers);
-* exiftool, one process in batch mode, ``-o NEWDIR/``;
-* in place: ours (temp file + fsync + rename per file) vs ``exiftool -overwrite_original``;
-* with ``--c2pa`` (needs ``optout-site[c2pa]``): ours stamping *and* signing Content
-  Credentials into a new folder, with a test certificate made in the temp dir.
+    npm install --prefix ~/.cache/optout-site-bench/exiftool exiftool-vendored.pl
 
-Only a few base images are encoded with Pillow; the rest are byte copies varied by a
-COM segment / text chunk carrying their index, so generation stays fast while every
-file is distinct. Prints a markdown table of medians, MB/s and ratios.
+The script looks for ``node_modules/exiftool-vendored.pl/bin/exiftool`` there, then for an
+``exiftool`` on PATH of version 13 or later; without one the ExifTool rows say "n/a".
+
+For each format of :mod:`imageformats` (JPEG camera-size and web-size, PNG, WebP, TIFF,
+GIF, AVIF; never a mixed corpus) it builds a corpus of N files and one of a single file,
+then times, ``--repeat`` times each with warm caches, whole processes as a user runs them:
+
+* ``cp -r`` of the corpus into a new folder (the floor: every byte moves once, no fsync);
+* ``optout-site build`` of a site holding only those images, into a new folder and in
+  place (a fresh state folder each run, so every image is stamped; in place, each
+  replaced file is fsynced, ``OPTOUT_SITE_DURABILITY`` unset; ``--ci-durability`` adds a
+  row with it set to ``ci``), with bytecode caches on as after a pip install;
+* ExifTool, one process in batch mode, ``-o NEWDIR/`` and ``-overwrite_original``,
+  writing the very fields and values our build wrote (read back from our output of the
+  single-file corpus), ``optout:Owned`` excepted (a namespace ExifTool does not know);
+* with ``--c2pa``: our stamping and signing through the Python API into a new folder.
+
+The marginal cost per image is ``(T(N) - T(1)) / (N - 1)`` for cp, our build and ExifTool
+into a new folder; the fixed cost is what one file costs beyond it. Each run's CPU time
+(user + system of the child processes) is reported next to its wall time: on a shared
+machine it is the figure other people's load disturbs least. ``--impl`` runs our
+rows once per named source tree (``before=/tmp/old-checkout``), in the same run, so a
+before/after comparison shares the machine's load. Prints markdown tables of medians.
 """
 
 from __future__ import annotations
@@ -23,23 +38,23 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import functools
-import io
+import json
 import os
-import random
+import resource
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-from PIL import Image  # noqa: E402
+import imageformats  # noqa: E402
 
 from optout_site.build.work import stamp_image as stamp  # noqa: E402
 from optout_site.c2pa.signing import Signing  # noqa: E402  (imports c2pa only when signing)
@@ -55,81 +70,25 @@ RIGHTS = ImageRights(
     creator="Jane Doe",
     contact=Contact(name="Jane Doe", email="licensing@jane.example", url="https://jane.example"),
 )
-SMALL_XMP = (
-    b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta '
-    b'xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
-    b'syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"'
-    b' xmp:Rating="4" xmp:CreatorTool="Camera FW 1.2"/></rdf:RDF></x:xmpmeta>'
-    b'<?xpacket end="w"?>'
-)
-
-
-def _photo(megapixels: float, seed: int) -> Image.Image:
-    """Gradient + noise: compresses like a photo (a few MB per 12 MP at q90)."""
-    w = int((megapixels * 1e6 * 4 / 3) ** 0.5)
-    h = int(w * 3 / 4)
-    small = Image.frombytes(
-        "RGB", (w // 8, h // 8), random.Random(seed).randbytes((w // 8) * (h // 8) * 3)
-    )
-    base = small.resize((w, h), Image.Resampling.BICUBIC)
-    grain = Image.frombytes("RGB", (w, h), random.Random(seed + 1).randbytes(w * h * 3))
-    return Image.blend(base, grain, 0.12)
-
-
-def _exif(seed: int) -> bytes:
-    exif = Image.Exif()
-    exif[0x010F], exif[0x0110], exif[0x0112] = "BenchCam", f"Model {seed}", 1
-    exif.get_ifd(0x8769)[0x9003] = "2024:05:01 10:00:00"
-    return exif.tobytes()
-
-
-def _encode(im: Image.Image, fmt: str, **params: object) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **params)
-    return buf.getvalue()
-
-
-def _vary_jpeg(data: bytes, index: int) -> bytes:
-    com = f"corpus file {index}".encode()
-    return data[:2] + b"\xff\xfe" + struct.pack(">H", len(com) + 2) + com + data[2:]
-
-
-def _vary_png(data: bytes, index: int) -> bytes:
-    body = b"Comment\x00" + f"corpus file {index}".encode()
-    chunk = (
-        struct.pack(">I", len(body))
-        + b"tEXt"
-        + body
-        + struct.pack(">I", zlib.crc32(b"tEXt" + body))
-    )
-    return data[:33] + chunk + data[33:]  # right after IHDR
+CACHE = Path.home() / ".cache" / "optout-site-bench" / "exiftool"
 
 
 def build_corpus(folder: Path, count: int, megapixels: float) -> int:
+    """A mixed photo folder for benchmarks/site.py: ``count`` camera JPEGs (a quarter with
+    XMP) plus ``count // 10`` PNGs and WebPs of a tenth of the size."""
     folder.mkdir(parents=True)
-    bases = []
-    for seed in range(4):
-        im = _photo(megapixels, seed)
-        params: dict[str, object] = {"quality": 90, "exif": _exif(seed)}
-        if seed == 3:
-            params["xmp"] = SMALL_XMP
-        bases.append(_encode(im, "JPEG", **params))
-    small = _photo(max(megapixels / 10, 0.1), 9)
-    png = _encode(small, "PNG", compress_level=6)
-    webp = _encode(small, "WEBP", quality=85)
-    total = 0
-    for i in range(count):
-        data = _vary_jpeg(bases[i % 4], i)
-        (folder / f"img{i:05d}.jpg").write_bytes(data)
-        total += len(data)
+    camera = imageformats.BY_NAME["jpeg-camera"]
+    bases = [camera.encode(imageformats.photo(megapixels, seed), seed) for seed in range(4)]
+    small = imageformats.photo(max(megapixels / 10, 0.1), 9)
+    png = imageformats.encode(small, "PNG", compress_level=6)
+    webp = imageformats.encode(small, "WEBP", quality=85)
+    files = [(f"img{i:05d}.jpg", imageformats.vary_jpeg(bases[i % 4], i)) for i in range(count)]
     for i in range(count // 10):
-        for ext, data in (("png", _vary_png(png, i)), ("webp", webp)):
-            if ext == "webp":  # RIFF: append a distinct unknown chunk, fix the size
-                extra = b"JUNK" + struct.pack("<I", 4) + struct.pack("<I", i)
-                data = data[:4] + struct.pack("<I", len(data) - 8 + len(extra)) + data[8:] + extra
-            (folder / f"small{i:05d}.{ext}").write_bytes(data)
-            total += len(data)
-    return total
+        files.append((f"small{i:05d}.png", imageformats.vary_png(png, i)))
+        files.append((f"small{i:05d}.webp", imageformats.vary_webp(webp, i)))
+    for name, data in files:
+        (folder / name).write_bytes(data)
+    return sum(len(data) for _, data in files)
 
 
 def _stamp_one(pair: tuple[str, str]) -> str:
@@ -146,6 +105,7 @@ def _sign_one(signing: Signing, pair: tuple[str, str]) -> str:
 
 
 def ours(src: Path, dst: Path, signing: Signing | None = None) -> None:
+    """Stamp every file of ``src`` into ``dst`` through the Python API, a process pool."""
     dst.mkdir(exist_ok=True)
     pairs = [(str(p), str(dst / p.name)) for p in sorted(src.iterdir())]
     one = _stamp_one if signing is None else functools.partial(_sign_one, signing)
@@ -156,8 +116,6 @@ def ours(src: Path, dst: Path, signing: Signing | None = None) -> None:
 
 def c2pa_signing(folder: Path) -> Signing:
     """A Signing with a test certificate and the photographer's reservation."""
-    import json
-
     from optout_site.c2pa import certs, statement
     from optout_site.config import C2paConfig
     from optout_site.policy import ALL_USES, Decision
@@ -169,6 +127,7 @@ def c2pa_signing(folder: Path) -> Signing:
 
 
 def exiftool_args() -> tuple[list[str], str]:
+    """ExifTool arguments writing :data:`RIGHTS` (for benchmarks/site.py's API comparison)."""
     version = subprocess.run(
         ["exiftool", "-ver"], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -189,121 +148,233 @@ def exiftool_args() -> tuple[list[str], str]:
 
 
 def timed(fn: Callable[[], object], prepare: Callable[[], object], repeat: int) -> list[float]:
+    return [wall for wall, _cpu in timed_cpu(fn, prepare, repeat)]
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed_cpu(
+    fn: Callable[[], object], prepare: Callable[[], object], repeat: int
+) -> list[tuple[float, float]]:
+    """(wall s, CPU s of the child processes) per run. On a shared machine the CPU time
+    is the figure other people's load disturbs least; the wall time is what a user waits."""
     runs = []
     for _ in range(repeat):
         prepare()
         subprocess.run(["sync"], check=True)
+        cpu = _children_cpu()
         start = time.perf_counter()
         fn()
-        runs.append(time.perf_counter() - start)
+        runs.append((time.perf_counter() - start, _children_cpu() - cpu))
     return runs
+
+
+def find_exiftool(cache: Path) -> tuple[str, str] | None:
+    """(path, version) of an ExifTool 13.x or later, or None."""
+    vendored = cache / "node_modules" / "exiftool-vendored.pl" / "bin" / "exiftool"
+    for exe in (str(vendored), shutil.which("exiftool")):
+        if exe is None or not os.access(exe, os.X_OK):
+            continue
+        version = subprocess.run([exe, "-ver"], capture_output=True, text=True).stdout.strip()
+        if version and int(version.split(".")[0]) >= 13:
+            return exe, version
+    return None
+
+
+def same_fields(exe: str, stamped: Path) -> list[str]:
+    """ExifTool arguments that write what our build wrote into ``stamped`` (raw values,
+    ``#``: no print conversion; structures by ExifTool's flattened tag names), our own
+    ``optout:Owned`` record excepted."""
+    out = subprocess.run(
+        [exe, "-j", "-n", "-G1", "-XMP:all", str(stamped)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    args = []
+    for tag, value in json.loads(out.stdout)[0].items():
+        group = tag.split(":")[0]
+        if not group.startswith("XMP-") or group in ("XMP-x", "XMP-optout"):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            args.append(f"-{tag}#={item}")
+    return args
+
+
+def write_config(root: Path, name: str, site: Path, output: Path | None) -> Path:
+    cfg = root / f"sites-{name}.yaml"
+    out = f"    output: {output}\n" if output is not None else ""
+    cfg.write_text(
+        "sites:\n"
+        f"  - name: bench\n    url: https://jane.example\n    input: {site}\n{out}"
+        "    reserve: [tdm, train, ai-input]\n"
+        "    rightsholder: {name: Jane Doe, email: licensing@jane.example,"
+        " url: 'https://jane.example'}\n",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def build_cmd(cfg: Path, state: Path, pythonpath: str, **env: str) -> Callable[[], object]:
+    cmd = [sys.executable, "-m", "optout_site", "build", "-c", str(cfg), "--quiet"]
+    cmd += ["--state-dir", str(state)]
+    # Bytecode caches on, as a pip install leaves them (a sandbox's PYTHONDONTWRITEBYTECODE
+    # would compile every module at each start and time the compiler).
+    drop = ("OPTOUT_SITE_DURABILITY", "PYTHONDONTWRITEBYTECODE")
+    environ = {k: v for k, v in os.environ.items() if k not in drop}
+    environ.update(CI="true", PYTHONPATH=pythonpath, **env)
+    # Started outside any checkout: `python -m` puts the working folder first on sys.path,
+    # ahead of PYTHONPATH, and would run whatever tree the benchmark was started from.
+    return functools.partial(subprocess.run, cmd, check=True, env=environ, cwd=cfg.parent)
+
+
+def exiftool_cmd(exe: str, argv: list[str], out: Path | None) -> Callable[[], object]:
+    def run() -> None:
+        if out is not None:
+            out.mkdir(exist_ok=True)
+        subprocess.run([exe, "-q", "-q", *argv], check=True, stdout=subprocess.DEVNULL)
+
+    return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=300)
-    parser.add_argument("--megapixels", type=float, default=12.0)
-    parser.add_argument("--repeat", type=int, default=3)
+    imageformats.add_arguments(parser)
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every corpus size")
+    parser.add_argument("--exiftool-cache", type=Path, default=CACHE)
+    parser.add_argument("--ci-durability", action="store_true")
+    parser.add_argument("--c2pa", action="store_true", help="also stamp + sign (API)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
-    parser.add_argument("--c2pa", action="store_true", help="also stamp + sign (C2PA)")
     args = parser.parse_args()
-    if not shutil.which("exiftool"):
-        sys.exit("exiftool is required for the comparison")
+    impls = imageformats.impls(args, HERE.parent)
+    found = find_exiftool(args.exiftool_cache)
     root = Path(tempfile.mkdtemp(prefix="optout-bench-", dir=os.environ.get("BENCH_DIR")))
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
+        f"ExifTool: {found[1] if found else 'n/a (none of version 13 or later)'}; "
+        f"warm cache; median of {args.repeat}\n"
+    )
+    summary = []
     try:
-        run(root, args)
+        for name in args.formats.split(","):
+            fmt = imageformats.BY_NAME[name]
+            count = max(2, round(fmt.count * args.scale))
+            summary += run_format(root / name, fmt, count, impls, found, args)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-
-
-def run(root: Path, args: argparse.Namespace) -> None:
-    corpus = root / "corpus"
-    t0 = time.perf_counter()
-    size = build_corpus(corpus, args.count, args.megapixels)
-    files = len(list(corpus.iterdir()))
+    print("## Summary\n")
     print(
-        f"corpus: {files} files, {size / 1e6:.1f} MB, built in {time.perf_counter() - t0:.1f} s"
-        f" ({os.cpu_count()} CPUs)\n",
-        file=sys.stderr,
+        "| format | impl | files | MB | cp s | ours new s (CPU) | ExifTool new s (CPU) | "
+        "ExifTool/ours new | ours in place s | same, durability ci | ExifTool in place s | "
+        "ExifTool/ours in place | marginal ms/image cp / ours / ExifTool | marginal CPU "
+        "ms/image cp / ours / ExifTool | ours/cp marginal |"
     )
-    out = root / "out"
-    work = root / "work"
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
+    print("\n".join(summary))
 
-    def fresh_out() -> None:
-        shutil.rmtree(out, ignore_errors=True)
 
-    def fresh_work() -> None:
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.copytree(corpus, work)
+def run_format(
+    root: Path,
+    fmt: imageformats.Format,
+    count: int,
+    impls: dict[str, str],
+    found: tuple[str, str] | None,
+    args: argparse.Namespace,
+) -> list[str]:
+    t0 = time.perf_counter()
+    corpus, one = root / "corpus", root / "one"
+    size = imageformats.build(corpus, fmt, count)
+    imageformats.build(one, fmt, 1)
+    print(f"### {fmt.name}: {count} files, {size / 1e6:.1f} MB", end="")
+    print(f" (built in {time.perf_counter() - t0:.1f} s)\n")
+    out, work, state = root / "out", root / "work", root / "state"
 
-    ex_args, fields = exiftool_args()
-    cases = {
-        "cp -r (new folder)": (
-            lambda: subprocess.run(["cp", "-r", str(corpus), str(out)], check=True),
-            fresh_out,
-        ),
-        "ours (new folder)": (lambda: ours(corpus, out), fresh_out),
-        "exiftool -o (new folder)": (
-            lambda: _exiftool(["-o", f"{out}/", *ex_args, str(corpus)], out),
-            fresh_out,
-        ),
-        "ours (in place)": (lambda: ours(work, work), fresh_work),
-        "exiftool -overwrite_original (in place)": (
-            lambda: _exiftool(["-overwrite_original", *ex_args, str(work)], None),
-            fresh_work,
-        ),
-    }
+    def fresh(*folders: Path, copy: Path | None = None) -> Callable[[], None]:
+        def prepare() -> None:
+            for folder in (*folders, state):
+                shutil.rmtree(folder, ignore_errors=True)
+            if copy is not None:
+                shutil.copytree(copy, work)
+
+        return prepare
+
+    for impl, path in impls.items():  # warm-up: bytecode caches written, files in page cache
+        build_cmd(write_config(root, f"warm-{impl}", one, out), state, path)()
+        fresh(out)()
+    cases: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {}
+    for label, src in (("", corpus), (" ×1", one)):
+        cp = functools.partial(subprocess.run, ["cp", "-r", str(src), str(out)], check=True)
+        cases[f"cp -r{label}"] = (cp, fresh(out))
+    for impl, path in impls.items():
+        for label, src in (("", corpus), (" ×1", one)):
+            cfg = write_config(root, f"{impl}{label.strip()}", src, out)
+            cases[f"{impl} build, new folder{label}"] = (build_cmd(cfg, state, path), fresh(out))
+        cfg = write_config(root, f"{impl}-in-place", work, None)
+        run_ip = build_cmd(cfg, state, path)
+        cases[f"{impl} build, in place"] = (run_ip, fresh(work, copy=corpus))
+        if args.ci_durability:
+            run_ci = build_cmd(cfg, state, path, OPTOUT_SITE_DURABILITY="ci")
+            cases[f"{impl} build, in place, durability ci"] = (run_ci, fresh(work, copy=corpus))
+    if found is not None:
+        exe = found[0]
+        first = next(iter(impls.values()))
+        build_cmd(write_config(root, "probe", one, out), state, first)()
+        fields = same_fields(exe, out / next(one.iterdir()).name)
+        for label, src in (("", corpus), (" ×1", one)):
+            run_ex = exiftool_cmd(exe, ["-o", f"{out}/", *fields, str(src)], out)
+            cases[f"ExifTool -o{label}"] = (run_ex, fresh(out))
+        run_ex = exiftool_cmd(exe, ["-overwrite_original", *fields, str(work)], None)
+        cases["ExifTool -overwrite_original"] = (run_ex, fresh(work, copy=corpus))
     if args.c2pa:
         signing = c2pa_signing(root / "cert")
-        cases["ours + C2PA signing (new folder)"] = (
+        cases["API stamp + C2PA sign, new folder"] = (
             lambda: ours(corpus, out, signing),
-            fresh_out,
+            fresh(out),
         )
-    medians = {}
-    rows = []
+    med: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    print("| operation | median s | CPU s | runs (s) |\n|---|---:|---:|---|")
     for name, (fn, prepare) in cases.items():
-        runs = timed(fn, prepare, args.repeat)
-        medians[name] = statistics.median(runs)
+        runs = timed_cpu(fn, prepare, args.repeat)
+        med[name] = statistics.median(wall for wall, _ in runs)
+        cpu[name] = statistics.median(used for _, used in runs)
+        shown_runs = ", ".join(f"{wall:.3f}" for wall, _ in runs)
+        print(f"| {name} | {med[name]:.3f} | {cpu[name]:.3f} | {shown_runs} |")
+    if found is not None:
+        shown = ", ".join(a.split("#=")[0].lstrip("-") for a in fields)
+        print(f"\nExifTool {found[1]} writes: {shown}")
+    print()
+
+    def marginal(table: dict[str, float], name: str) -> float | None:
+        if name not in table:
+            return None
+        return (table[name] - table[f"{name} ×1"]) / (count - 1) * 1000
+
+    def show(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    def ratio(a: float | None, b: float | None) -> str:
+        return "n/a" if a is None or b is None or b <= 0 else f"{a / b:.2f}"
+
+    rows = []
+    ex_new, ex_ip = med.get("ExifTool -o"), med.get("ExifTool -overwrite_original")
+    for impl in impls:
+        new, ip = f"{impl} build, new folder", f"{impl} build, in place"
+        ci = med.get(f"{ip}, durability ci")
+        walls = [marginal(med, n) for n in ("cp -r", new, "ExifTool -o")]
+        cpus = [marginal(cpu, n) for n in ("cp -r", new, "ExifTool -o")]
         rows.append(
-            f"| {name} | {medians[name]:.2f} | {size / 1e6 / medians[name]:,.0f} | "
-            + ", ".join(f"{r:.2f}" for r in runs)
-            + " |"
+            f"| {fmt.name} | {impl} | {count} | {size / 1e6:.1f} | {med['cp -r']:.2f} | "
+            f"{med[new]:.2f} ({cpu[new]:.2f}) | {show(ex_new)} ({show(cpu.get('ExifTool -o'))}) | "
+            f"{ratio(ex_new, med[new])} | {med[ip]:.2f} | {show(ci)} | {show(ex_ip)} | "
+            f"{ratio(ex_ip, med[ip])} | {' / '.join(map(show, walls))} | "
+            f"{' / '.join(map(show, cpus))} | {ratio(walls[1], walls[0])} |"
         )
-    print(
-        f"{files} files, {size / 1e6:.1f} MB ({args.count} JPEGs of {args.megapixels:g} MP "
-        f"with EXIF + {args.count // 10} PNG + {args.count // 10} WebP); "
-        f"{os.cpu_count()} workers; warm cache; median of {args.repeat}\n"
-    )
-    print("| operation | median s | MB/s | runs (s) |")
-    print("|---|---:|---:|---|")
-    print("\n".join(rows))
-    cp, new, ex = (
-        medians[k] for k in ("cp -r (new folder)", "ours (new folder)", "exiftool -o (new folder)")
-    )
-    ours_ip = medians["ours (in place)"]
-    ex_ip = medians["exiftool -overwrite_original (in place)"]
-    print(
-        f"\n| ratio | value |\n|---|---:|\n| ours / cp (new folder) | {new / cp:.2f} |\n"
-        f"| exiftool / ours (new folder) | {ex / new:.2f} |\n"
-        f"| exiftool / ours (in place) | {ex_ip / ours_ip:.2f} |"
-    )
-    if args.c2pa:
-        signed = medians["ours + C2PA signing (new folder)"]
-        print(
-            f"| ours + C2PA / cp (new folder) | {signed / cp:.2f} |\n"
-            f"| ours + C2PA / ours (new folder) | {signed / new:.2f} |"
-        )
-    print(
-        f"\nexiftool fields written: {fields}. Ours: plus:DataMining, plus:Licensor, dc:rights, "
-        "dc:creator, xmpRights:Marked/WebStatement/UsageTerms, Iptc4xmpCore:CreatorContactInfo."
-    )
-
-
-def _exiftool(argv: list[str], out: Path | None) -> None:
-    if out is not None:
-        out.mkdir(exist_ok=True)
-    subprocess.run(["exiftool", "-q", "-q", *argv], check=True, stdout=subprocess.DEVNULL)
+    return rows
 
 
 if __name__ == "__main__":

@@ -58,6 +58,21 @@ class _Stream:
 
     def sub_blocks(self, what: str) -> None:
         while True:
+            # Image data is a chain of sub-blocks of up to 255 bytes (a thousand per
+            # 300 KB frame): those wholly inside the window are hopped over here, without
+            # slicing each; the one that crosses the window's end goes through take(),
+            # which refills the window or says where the file ends early.
+            buf, rel = self.buf, self.pos - self.base
+            end = len(buf)
+            while rel < end:
+                n = buf[rel]
+                if n == 0:
+                    self.pos = self.base + rel + 1
+                    return
+                if rel + 1 + n > end:
+                    break
+                rel += 1 + n
+            self.pos = self.base + rel
             n = self.take(1, what)[0]
             if n == 0:
                 return

@@ -25,6 +25,7 @@ any packet that declares a DOCTYPE or ENTITY is refused outright, never expanded
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -233,6 +234,21 @@ def stamp_packet(
     ``padding`` is the whitespace reserved for in-place edits by other tools; it is
     shrunk (never below zero) when the container can hold at most ``limit`` bytes.
     """
+    return _stamp_cached(tuple(existing), rights, tuple(authors), padding, limit)
+
+
+# The packet is a pure function of these arguments, and a gallery repeats them: every
+# image without XMP, or with the packet its export tool writes, gets the same one. Parsing,
+# merging and rendering it again cost more per web-size image than copying its bytes.
+# An error is not cached (raised again, the same). Bounded: a key holds the packets.
+@functools.lru_cache(maxsize=64)
+def _stamp_cached(
+    existing: tuple[bytes, ...],
+    rights: ImageRights,
+    authors: tuple[str, ...],
+    padding: int,
+    limit: int | None,
+) -> tuple[bytes, str, bool]:
     root = combine(existing)
     rdf = _rdf(root)
     descs = _descriptions(root)

@@ -21,19 +21,16 @@ from typing import Any
 import jinja2
 import yaml
 
-from optout_site.config import languages, yamlnodes
+from optout_site.config import yamlnodes
+from optout_site.config.languages import TEXTS_FILE, shipped_texts
 from optout_site.errors import ConfigError, Problem
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE = "reservation.html.j2"
-TEXTS_FILE = "reservation_texts.yaml"
 # What reservation.context fills into a text with str.format.
 PLACEHOLDERS = frozenset({"holder", "site", "path", "date", "day", "month", "year"})
 # Mappings merged key by key, so a theme can change one word of them.
 _MERGED = ("uses", "none")
-
-
-shipped_texts = languages.shipped_texts  # our own file, shipped with the package
 
 
 def texts(folder: Path | None) -> dict[str, dict[str, Any]]:
