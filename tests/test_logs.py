@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import random
+import signal
 
 import pytest
 import zstandard
@@ -22,6 +23,7 @@ from logtraffic import (
 )
 from support import JANE_SITE, run_cli
 
+from optout_site.logs import audit as audit_module
 from optout_site.logs import source
 
 
@@ -232,6 +234,33 @@ def test_pieces_of_one_file_read_in_parallel(env, capsys, monkeypatch):
     assert cut["lines"] == len(lines) == whole["lines"]
     assert summary(cut) == summary(whole)
     assert agents(cut)["GPTBot"]["hits"] == 8 * 40
+
+
+_READ_PIECE = audit_module.read_piece
+
+
+def _read_piece_noting_sigterm(piece):
+    # Module level, so the pool can pickle it by name; the forked worker inherits the path.
+    with open(os.environ["OPTOUT_TEST_SIGTERM_NOTES"], "a", encoding="utf-8") as notes:
+        notes.write(f"{signal.getsignal(signal.SIGTERM) == signal.SIG_DFL}\n")
+    return _READ_PIECE(piece)
+
+
+def test_log_workers_die_on_sigterm_whatever_the_parent_does_with_it(env, capsys, monkeypatch):
+    """The CLI's SIGTERM handler raises (a cancelled job unwinds); a forked worker that
+    kept it would unwind on Pool.terminate() instead of dying, which hung the pool."""
+    notes = env / "notes"
+    monkeypatch.setenv("OPTOUT_TEST_SIGTERM_NOTES", str(notes))
+    monkeypatch.setattr(audit_module, "read_piece", _read_piece_noting_sigterm)
+    monkeypatch.setattr(source, "CHUNK", 1000)
+    path = write(env / "big.log", [combined(r) for r in TRAFFIC] * 40)
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        audit(env, capsys, path, extra=("--jobs", "2"))
+        assert signal.getsignal(signal.SIGTERM) != signal.SIG_DFL  # the CLI's, when it forked
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert notes.read_text(encoding="utf-8").split() == ["True"] * 4
 
 
 def test_piece_boundaries_own_each_line_once(tmp_path):

@@ -15,6 +15,7 @@ import functools
 import multiprocessing
 import os
 import re
+import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -284,6 +285,15 @@ def _count(tally: Tally, judge: Judge, hit: Hit) -> None:
     )
 
 
+def _worker_signals() -> None:
+    # Forked from a process whose SIGTERM handler raises (the CLI's, so a cancelled build
+    # unwinds): Pool.terminate() stops workers with SIGTERM, and a worker that unwinds
+    # instead of dying can leave the pool's queue locked and the parent waiting. A worker
+    # only reads, so it may die at any instruction; Ctrl-C is the parent's to handle.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run(files: list[str], judge: Judge, options: Options, jobs: int | None = None) -> Tally:
     """Audit ``files`` (``-`` is stdin) with up to ``jobs`` processes (default: all cores)."""
     global _STATE
@@ -309,7 +319,7 @@ def run(files: list[str], judge: Judge, options: Options, jobs: int | None = Non
     remote = [p for p in parts if p.name != source.STDIN]
     if jobs > 1 and len(remote) > 1:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(remote))) as pool:
+        with context.Pool(min(jobs, len(remote)), initializer=_worker_signals) as pool:
             for tally in pool.imap_unordered(read_piece, remote):
                 total.merge(tally)
     else:
