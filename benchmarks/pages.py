@@ -131,7 +131,7 @@ def _build(cfg: Path, state: Path, env: dict[str, str] | None) -> None:
     cmd += ["--state-dir", str(state)]
     # From the config's folder: `python -m` puts the working folder first on sys.path,
     # which would shadow the checkout PYTHONPATH names.
-    environ = {**(env or os.environ), "CI": "true"}
+    environ = bench.child_env(env)
     subprocess.run(cmd, check=True, env=environ, cwd=cfg.parent)
 
 
