@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-import idna
-
 from optout_site import paths
 from optout_site.config.yamlnodes import Invalid
 
@@ -26,6 +24,8 @@ def to_ascii(url: str) -> str:
     netloc = parts.netloc
     host = parts.hostname or ""
     if not host.isascii():
+        import idna  # only for a non-ASCII host: ~5 ms of every command's start-up
+
         try:
             ascii_host = idna.encode(host, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
