@@ -19,9 +19,29 @@ from optout_site import paths
 # repeats; locally each run explores new examples (HYPOTHESIS_PROFILE=ci to reproduce CI).
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
-settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+# tests/mutation.py runs each property once per mutant on a shared machine: few examples, the
+# same ones every time (a verdict must not depend on the draw), no deadline (the load varies).
+MUTATION_EXAMPLES = 10
+settings.register_profile(
+    "mutation", derandomize=True, database=None, deadline=None, max_examples=MUTATION_EXAMPLES
 )
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(PROFILE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under the mutation profile, cap the examples of properties that ask for more.
+
+    A test's own ``@settings(max_examples=...)`` outranks any profile, so the cap is put on
+    the settings each ``@given`` test reads when it is called."""
+    if PROFILE != "mutation":
+        return
+    for item in items:
+        function = getattr(item, "obj", None)
+        test = getattr(function, "__func__", function)  # a method's settings sit on its function
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if own is not None and own.max_examples > MUTATION_EXAMPLES:
+            test._hypothesis_internal_use_settings = settings(own, max_examples=MUTATION_EXAMPLES)
 
 
 @pytest.fixture
