@@ -54,6 +54,8 @@ def test_new_packet_has_every_property() -> None:
     d = "//rdf:Description/"
     assert texts(root, d + "@plus:DataMining") == [f.DMI]
     assert texts(root, d + "plus:OtherConstraints/rdf:Alt/rdf:li/text()") == ["See terms"]
+    # The item readers show is the one tagged x-default, spelt as XMP and our reader spell it.
+    assert texts(root, d + "plus:OtherConstraints/rdf:Alt/rdf:li/@xml:lang") == ["x-default"]
     assert texts(root, d + "@xmpRights:Marked") == ["True"]
     assert texts(root, d + "@xmpRights:WebStatement") == ["https://j.example/terms"]
     assert texts(root, d + "xmpRights:UsageTerms/rdf:Alt/rdf:li/text()") == ["No AI training"]
@@ -81,6 +83,14 @@ def test_packet_wrapper_and_padding() -> None:
     assert packet.startswith(b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>')
     assert packet.endswith(b'<?xpacket end="w"?>')
     assert packet.count(b" " * 99 + b"\n") >= 20
+
+
+def test_merge_passes_the_container_limit_on() -> None:
+    bare = xmp.merge(None, BASE, 0, None)
+    # 2048 bytes of padding asked for, room for 150: the 150 are given.
+    assert len(xmp.merge(None, BASE, 2048, len(bare) + 150)) == len(bare) + 150
+    with pytest.raises(ImageError, match=f"is {len(bare)} bytes; .* at most {len(bare) - 1}"):
+        xmp.merge(None, BASE, 0, len(bare) - 1)
 
 
 def test_merge_keeps_foreign_properties_and_namespaces() -> None:
