@@ -195,6 +195,17 @@ def test_summary_reads_every_data_mining_form() -> None:
     assert xmp.summary(attr)["data_mining"] == [f.DMI]
 
 
+def test_summary_gives_an_empty_value_as_empty() -> None:
+    # An empty DataMining or creator is shown to `check` as it is, not made up.
+    packet = (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+        f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}" xmlns:dc="{xmp.NS_DC}">'
+        "<plus:DataMining/><dc:creator><rdf:Seq><rdf:li/><rdf:li>Jane</rdf:li></rdf:Seq>"
+        "</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+    assert xmp.summary(packet) == {"data_mining": [""], "creator": ["", "Jane"]}
+
+
 @pytest.mark.parametrize(
     "bad", [b"<x:xmpmeta", b"not xml at all", b"<foo/>", b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>']
 )
