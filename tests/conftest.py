@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 from support import EXAMPLE, apache_server, caddy_server, nginx_server, world_readable_dir
 
 from optout_site import paths
@@ -20,10 +20,16 @@ from optout_site import paths
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 # tests/mutation.py runs each property once per mutant on a shared machine: few examples, the
-# same ones every time (a verdict must not depend on the draw), no deadline (the load varies).
+# same ones every time (a verdict must not depend on the draw), no deadline (the load varies),
+# and no shrinking: the first failing example kills the mutant, a minimal one is not needed.
 MUTATION_EXAMPLES = 10
 settings.register_profile(
-    "mutation", derandomize=True, database=None, deadline=None, max_examples=MUTATION_EXAMPLES
+    "mutation",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=MUTATION_EXAMPLES,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 settings.load_profile(PROFILE)
