@@ -81,6 +81,12 @@ def test_new_packet_has_every_property() -> None:
 def test_packet_wrapper_and_padding() -> None:
     packet = xmp.merge(None, BASE, 2048, None)
     assert packet.startswith(b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>')
+    # The prefixes every XMP example uses (some readers search for "<x:xmpmeta" as text) and
+    # the toolkit that wrote the packet.
+    assert packet.split(b"?>", 1)[1].startswith(
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="optout-site">'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    )
     assert packet.endswith(b'<?xpacket end="w"?>')
     assert packet.count(b" " * 99 + b"\n") >= 20
 
@@ -193,6 +199,28 @@ def test_summary_reads_every_data_mining_form() -> None:
         f"</rdf:RDF></x:xmpmeta>"
     ).encode()
     assert xmp.summary(attr)["data_mining"] == [f.DMI]
+
+
+def test_summary_names_each_value_and_reads_only_top_level_descriptions() -> None:
+    rights = dataclasses.replace(BASE, other_constraints="See terms")
+    assert xmp.summary(xmp.merge(None, rights, 0, None)) == {
+        "data_mining": [f.DMI],
+        "other_constraints": ["See terms"],
+        "copyright": ["(c) Jane"],
+        "creator": ["Jane"],
+        "marked": ["True"],
+        "web_statement": ["https://j.example/terms"],
+        "usage_terms": ["No AI training"],
+    }
+    # A typed node beside the description is no description of the resource: merge
+    # leaves it alone, and summary does not read it either.
+    typed = (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+        f'<plus:Other xmlns:plus="{xmp.NS_PLUS}" plus:DataMining="{f.DMI}"/>'
+        f'<rdf:Description rdf:about="" xmlns:xmp="{NS["xmp"]}" xmp:Rating="1"/>'
+        "</rdf:RDF></x:xmpmeta>"
+    ).encode()
+    assert xmp.summary(typed) == {}
 
 
 def test_summary_gives_an_empty_value_as_empty() -> None:
