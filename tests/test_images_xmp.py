@@ -57,6 +57,8 @@ def test_new_packet_has_every_property() -> None:
     # The item readers show is the one tagged x-default, spelt as XMP and our reader spell it.
     assert texts(root, d + "plus:OtherConstraints/rdf:Alt/rdf:li/@xml:lang") == ["x-default"]
     assert texts(root, d + "@xmpRights:Marked") == ["True"]
+    assert texts(root, d + "dc:creator/rdf:Seq/rdf:li/text()") == ["Jane"]
+    assert texts(root, d + "dc:creator/rdf:Seq/rdf:li/@xml:lang") == []  # a Seq: no language
     assert texts(root, d + "@xmpRights:WebStatement") == ["https://j.example/terms"]
     assert texts(root, d + "xmpRights:UsageTerms/rdf:Alt/rdf:li/text()") == ["No AI training"]
     assert texts(root, d + "dc:rights/rdf:Alt/rdf:li[@xml:lang='x-default']/text()") == ["(c) Jane"]
@@ -130,6 +132,32 @@ def test_overwrite_without_values_keeps_file_values() -> None:
     rights = dataclasses.replace(BASE, overwrite=True, copyright=None, creator=None)
     root = tree(xmp.merge(f.FOREIGN_XMP, rights, 0, None))
     assert texts(root, "//dc:rights//rdf:li/text()") == ["(c) Foreign Owner"]
+
+
+def test_a_setting_taken_out_of_the_config_takes_our_value_out() -> None:
+    before = xmp.merge(None, BASE, 0, None)
+    after = tree(xmp.merge(before, dataclasses.replace(BASE, web_statement=None), 0, None))
+    assert texts(after, "//@xmpRights:WebStatement | //xmpRights:WebStatement") == []
+    assert texts(after, "//xmpRights:UsageTerms/rdf:Alt/rdf:li/text()") == ["No AI training"]
+
+
+def test_a_property_in_the_wrong_form_is_rewritten_in_the_right_one() -> None:
+    # dc:rights is a language alternative, dc:creator a Seq, WebStatement a URI (XMP part 2).
+    wrong = (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+        f'<rdf:Description rdf:about="" xmlns:dc="{xmp.NS_DC}" xmlns:xmpRights="{xmp.NS_RIGHTS}">'
+        "<dc:rights>old</dc:rights>"
+        "<dc:creator><rdf:Bag><rdf:li>Jane Doe</rdf:li></rdf:Bag></dc:creator>"
+        "<xmpRights:WebStatement><rdf:Bag><rdf:li>https://old.example/</rdf:li></rdf:Bag>"
+        "</xmpRights:WebStatement></rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+    root = tree(xmp.merge(wrong, dataclasses.replace(BASE, overwrite=True), 0, None))
+    assert texts(root, "//dc:rights/text() | //dc:rights/*[not(self::rdf:Alt)]") == []
+    assert texts(root, "//dc:rights/rdf:Alt/rdf:li[@xml:lang='x-default']/text()") == ["(c) Jane"]
+    assert texts(root, "//dc:creator/*[not(self::rdf:Seq)]") == []
+    assert texts(root, "//dc:creator/rdf:Seq/rdf:li/text()") == ["Jane"]
+    assert texts(root, "//@xmpRights:WebStatement") == ["https://j.example/terms"]
+    assert texts(root, "//xmpRights:WebStatement") == []
 
 
 def test_stale_other_constraints_removed_and_data_mining_replaced() -> None:
