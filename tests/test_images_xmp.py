@@ -35,6 +35,20 @@ def texts(root: etree._Element, path: str) -> list[str]:
     return [str(v) for v in root.xpath(path, namespaces=NS)]
 
 
+def rdf(inner: str) -> bytes:
+    """A packet whose rdf:RDF holds ``inner``."""
+    return (
+        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">{inner}'
+        "</rdf:RDF></x:xmpmeta>"
+    ).encode()
+
+
+def described(body: str, attrs: str = "") -> bytes:
+    """A packet of one rdf:Description holding ``body``, with the namespaces of NS declared."""
+    spaces = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items() if prefix != "rdf")
+    return rdf(f'<rdf:Description rdf:about="" {spaces} {attrs}>{body}</rdf:Description>')
+
+
 def test_new_packet_has_every_property() -> None:
     rights = dataclasses.replace(
         BASE,
@@ -89,14 +103,19 @@ def test_packet_wrapper_and_padding() -> None:
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="optout-site">'
         b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
     )
-    assert packet.endswith(b'<?xpacket end="w"?>')
-    assert packet.count(b" " * 99 + b"\n") >= 20
+    # 2048 bytes of padding: lines of 99 spaces and a newline, then the rest in spaces.
+    assert packet.endswith((b" " * 99 + b"\n") * 20 + b" " * 48 + b'<?xpacket end="w"?>')
+    # UTF-8 as XMP asks, a value outside ASCII written as itself.
+    assert "© 2025 Jané".encode() in xmp.merge(
+        None, dataclasses.replace(BASE, copyright="© 2025 Jané"), 0, None
+    )
 
 
 def test_merge_passes_the_container_limit_on() -> None:
     bare = xmp.merge(None, BASE, 0, None)
     # 2048 bytes of padding asked for, room for 150: the 150 are given.
     assert len(xmp.merge(None, BASE, 2048, len(bare) + 150)) == len(bare) + 150
+    assert xmp.merge(None, BASE, 2048, len(bare)) == bare  # no room: no padding, no error
     with pytest.raises(ImageError, match=f"is {len(bare)} bytes; .* at most {len(bare) - 1}"):
         xmp.merge(None, BASE, 0, len(bare) - 1)
 
@@ -136,21 +155,54 @@ def test_overwrite_without_values_keeps_file_values() -> None:
 
 def test_a_setting_taken_out_of_the_config_takes_our_value_out() -> None:
     before = xmp.merge(None, BASE, 0, None)
-    after = tree(xmp.merge(before, dataclasses.replace(BASE, web_statement=None), 0, None))
+    fewer = dataclasses.replace(BASE, web_statement=None, creator=None)
+    after = tree(xmp.merge(before, fewer, 0, None))
     assert texts(after, "//@xmpRights:WebStatement | //xmpRights:WebStatement") == []
+    assert texts(after, "//dc:creator | //@dc:creator") == []  # gone, not left empty
     assert texts(after, "//xmpRights:UsageTerms/rdf:Alt/rdf:li/text()") == ["No AI training"]
+
+
+def test_a_record_from_an_earlier_build_is_read_as_ours() -> None:
+    # optout:Owned as builds write it: the first 8 hex digits of SHA-256 ("Jane": 4f23798d).
+    # Images keep it for years, so the format may not drift: a renamed creator is updated.
+    earlier = described(
+        "<dc:creator><rdf:Seq><rdf:li>Jane</rdf:li></rdf:Seq></dc:creator>",
+        'xmlns:optout="urn:optout-site:xmp:1/" optout:Owned="c=4f23798d"',
+    )
+    root = tree(xmp.merge(earlier, dataclasses.replace(BASE, creator="Jane Doe"), 0, None))
+    assert texts(root, "//dc:creator/rdf:Seq/rdf:li/text()") == ["Jane Doe"]
+
+
+def test_language_alternatives_keep_one_default_first() -> None:
+    def rights(alt: str) -> bytes:
+        return described(f"<dc:rights><rdf:Alt>{alt}</rdf:Alt></dc:rights>")
+
+    ours = dataclasses.replace(BASE, overwrite=True)
+    items = "//dc:rights/rdf:Alt/rdf:li"
+    # A lone untagged item is the default readers show: it is replaced, not joined.
+    root = tree(xmp.merge(rights("<rdf:li>old</rdf:li>"), ours, 0, None))
+    assert texts(root, f"{items}/text()") == ["(c) Jane"]
+    assert texts(root, f"{items}/@xml:lang") == ["x-default"]
+    # Only other languages: ours is added as the default, first (XMP part 1), theirs kept.
+    root = tree(xmp.merge(rights("<rdf:li xml:lang='de'>Rechte</rdf:li>"), ours, 0, None))
+    assert texts(root, f"{items}/@xml:lang") == ["x-default", "de"]
+    assert texts(root, f"{items}/text()") == ["(c) Jane", "Rechte"]
+
+
+def test_a_foreign_empty_property_stays_empty() -> None:
+    empty = described("<xmpRights:WebStatement/>")
+    root = tree(xmp.merge(empty, dataclasses.replace(BASE, web_statement=None), 0, None))
+    assert texts(root, "//@xmpRights:WebStatement") == [""]
 
 
 def test_a_property_in_the_wrong_form_is_rewritten_in_the_right_one() -> None:
     # dc:rights is a language alternative, dc:creator a Seq, WebStatement a URI (XMP part 2).
-    wrong = (
-        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
-        f'<rdf:Description rdf:about="" xmlns:dc="{xmp.NS_DC}" xmlns:xmpRights="{xmp.NS_RIGHTS}">'
+    wrong = described(
         "<dc:rights>old</dc:rights>"
         "<dc:creator><rdf:Bag><rdf:li>Jane Doe</rdf:li></rdf:Bag></dc:creator>"
         "<xmpRights:WebStatement><rdf:Bag><rdf:li>https://old.example/</rdf:li></rdf:Bag>"
-        "</xmpRights:WebStatement></rdf:Description></rdf:RDF></x:xmpmeta>"
-    ).encode()
+        "</xmpRights:WebStatement>"
+    )
     root = tree(xmp.merge(wrong, dataclasses.replace(BASE, overwrite=True), 0, None))
     assert texts(root, "//dc:rights/text() | //dc:rights/*[not(self::rdf:Alt)]") == []
     assert texts(root, "//dc:rights/rdf:Alt/rdf:li[@xml:lang='x-default']/text()") == ["(c) Jane"]
@@ -215,17 +267,8 @@ def test_summary_reads_every_data_mining_form() -> None:
         f"<plus:DataMining>{f.DMI}</plus:DataMining>",
         f'<plus:DataMining rdf:resource="{f.DMI}"/>',
     ):
-        packet = (
-            f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
-            f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}">{body}'
-            f"</rdf:Description></rdf:RDF></x:xmpmeta>"
-        ).encode()
-        assert xmp.summary(packet)["data_mining"] == [f.DMI]
-    attr = (
-        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
-        f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}" plus:DataMining="{f.DMI}"/>'
-        f"</rdf:RDF></x:xmpmeta>"
-    ).encode()
+        assert xmp.summary(described(body))["data_mining"] == [f.DMI]
+    attr = described("", f'plus:DataMining="{f.DMI}"')
     assert xmp.summary(attr)["data_mining"] == [f.DMI]
 
 
@@ -242,23 +285,22 @@ def test_summary_names_each_value_and_reads_only_top_level_descriptions() -> Non
     }
     # A typed node beside the description is no description of the resource: merge
     # leaves it alone, and summary does not read it either.
-    typed = (
-        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
+    typed = rdf(
         f'<plus:Other xmlns:plus="{xmp.NS_PLUS}" plus:DataMining="{f.DMI}"/>'
         f'<rdf:Description rdf:about="" xmlns:xmp="{NS["xmp"]}" xmp:Rating="1"/>'
-        "</rdf:RDF></x:xmpmeta>"
-    ).encode()
+    )
     assert xmp.summary(typed) == {}
+    merged = tree(xmp.merge(typed, BASE, 0, None))
+    assert texts(merged, "//plus:Other/@plus:DataMining") == [f.DMI]
+    assert texts(merged, "//rdf:Description/@plus:DataMining") == [f.DMI]
 
 
 def test_summary_gives_an_empty_value_as_empty() -> None:
     # An empty DataMining or creator is shown to `check` as it is, not made up.
-    packet = (
-        f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="{xmp.NS_RDF}">'
-        f'<rdf:Description rdf:about="" xmlns:plus="{xmp.NS_PLUS}" xmlns:dc="{xmp.NS_DC}">'
+    packet = described(
         "<plus:DataMining/><dc:creator><rdf:Seq><rdf:li/><rdf:li>Jane</rdf:li></rdf:Seq>"
-        "</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>"
-    ).encode()
+        "</dc:creator>"
+    )
     assert xmp.summary(packet) == {"data_mining": [""], "creator": ["", "Jane"]}
 
 
