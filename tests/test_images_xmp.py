@@ -13,7 +13,7 @@ from PIL import PngImagePlugin
 from support import BASE, HASH_SEEDS, outputs_across_processes
 
 from optout_site.build.work import stamp_image as stamp
-from optout_site.images import Contact, ImageError, read_xmp, xmp
+from optout_site.images import Contact, ImageError, ImageRights, read_xmp, xmp
 
 NS = {
     "rdf": xmp.NS_RDF,
@@ -173,13 +173,86 @@ def test_a_record_from_an_earlier_build_is_read_as_ours() -> None:
     assert texts(root, "//dc:creator/rdf:Seq/rdf:li/text()") == ["Jane Doe"]
 
 
+OWNED = 'xmlns:optout="urn:optout-site:xmp:1/" optout:Owned="{}"'
+
+
+def test_our_values_in_another_form_are_still_ours_and_follow_the_config() -> None:
+    # WebStatement as rdf:resource, the rights' x-default item after another language: a
+    # tool rewrote our values; they are read as ours, recorded, and updated on a change.
+    found = described(
+        '<xmpRights:WebStatement rdf:resource="https://j.example/terms"/><dc:rights><rdf:Alt>'
+        '<rdf:li xml:lang="de">Rechte</rdf:li><rdf:li xml:lang="x-default">(c) Jane</rdf:li>'
+        "</rdf:Alt></dc:rights>"
+    )
+    first = xmp.merge(found, BASE, 0, None)
+    changed = dataclasses.replace(BASE, web_statement="https://j.example/new", copyright="(c) J")
+    root = tree(xmp.merge(first, changed, 0, None))
+    statement = "//@xmpRights:WebStatement | //xmpRights:WebStatement/@rdf:resource"
+    assert texts(root, statement) == ["https://j.example/new"]
+    assert texts(root, "//dc:rights/rdf:Alt/rdf:li/text()") == ["Rechte", "(c) J"]
+
+
+def said(found: list[bytes], rights: ImageRights) -> tuple[str, bool]:
+    """stamp_packet's note and whether it kept the file's author."""
+    _packet, note, kept = xmp.stamp_packet(found, rights, (), 0, None)
+    return note, kept
+
+
+def test_creators_read_item_by_item() -> None:
+    def creators(*items: str) -> bytes:
+        return described(f"<dc:creator><rdf:Seq>{''.join(items)}</rdf:Seq></dc:creator>")
+
+    # An empty Seq names nobody: ours goes in. An empty item is nobody else.
+    root = tree(xmp.merge(creators(), BASE, 0, None))
+    assert texts(root, "//dc:creator/rdf:Seq/rdf:li/text()") == ["Jane"]
+    assert said([creators("<rdf:li/>", "<rdf:li>Jane</rdf:li>")], BASE) == ("", False)
+    # Each item is a name of its own; the note names the other author.
+    two = creators("<rdf:li>Jane</rdf:li>", "<rdf:li>Ross</rdf:li>")
+    assert said([two], BASE) == (
+        "kept the author named in the file (Ross); wrote the reservation only",
+        True,
+    )
+    overwrite = dataclasses.replace(BASE, overwrite=True)
+    assert said([two], overwrite) == (
+        "replaced the author named in the file (Ross) (images.overwrite)",
+        False,
+    )
+    # Our own name already in the file is no other author.
+    lea = dataclasses.replace(BASE, creator="Léa Moreau", copyright="(c) Léa Moreau")
+    assert said([creators("<rdf:li>Léa Moreau</rdf:li>")], lea) == ("", False)
+
+
+def test_our_earlier_name_outside_xmp_is_no_other_author_after_a_rename() -> None:
+    # EXIF still names Jane, whom the record shows we wrote; the site is now Léa's.
+    lea = dataclasses.replace(BASE, creator="Léa Moreau", copyright="(c) Léa Moreau")
+    by_creator = described(
+        "<dc:creator><rdf:Seq><rdf:li>Jane</rdf:li></rdf:Seq></dc:creator>",
+        OWNED.format("c=4f23798d"),
+    )
+    out, note, kept = xmp.stamp_packet([by_creator], lea, ("Jane",), 0, None)
+    assert (note, kept) == ("", False)
+    assert texts(tree(out), "//dc:creator/rdf:Seq/rdf:li/text()") == ["Léa Moreau"]
+    by_rights = described(
+        '<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">(c) Jane</rdf:li></rdf:Alt></dc:rights>',
+        OWNED.format("r=61a65acf"),
+    )
+    out, note, kept = xmp.stamp_packet([by_rights], lea, ("(c) Jane",), 0, None)
+    assert (note, kept) == ("", False)
+    assert texts(tree(out), "//dc:rights/rdf:Alt/rdf:li/text()") == ["(c) Léa Moreau"]
+    # A new packet: nothing to say.
+    assert said([], BASE) == ("", False)
+
+
 def test_language_alternatives_keep_one_default_first() -> None:
     def rights(alt: str) -> bytes:
         return described(f"<dc:rights><rdf:Alt>{alt}</rdf:Alt></dc:rights>")
 
     ours = dataclasses.replace(BASE, overwrite=True)
     items = "//dc:rights/rdf:Alt/rdf:li"
-    # A lone untagged item is the default readers show: it is replaced, not joined.
+    # A lone untagged item is the default readers show: someone else's, it is kept...
+    kept = tree(xmp.merge(rights("<rdf:li>old</rdf:li>"), BASE, 0, None))
+    assert texts(kept, f"{items}/text()") == ["old"]
+    # ... and with overwrite it is replaced, not joined.
     root = tree(xmp.merge(rights("<rdf:li>old</rdf:li>"), ours, 0, None))
     assert texts(root, f"{items}/text()") == ["(c) Jane"]
     assert texts(root, f"{items}/@xml:lang") == ["x-default"]
