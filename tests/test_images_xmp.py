@@ -331,8 +331,9 @@ def test_bare_rdf_root_nul_padding_and_utf16_are_accepted() -> None:
     )
     root = tree(xmp.merge(bare + b"\x00" * 64, BASE, 0, None))
     assert texts(root, "//@xmp:Rating") == ["3"]
-    utf16 = f.FOREIGN_XMP.decode().replace("\ufeff", "").encode("utf-16")
-    assert texts(tree(xmp.merge(utf16, BASE, 0, None)), "//@crs:Version") == ["16.0"]
+    text = f.FOREIGN_XMP.decode().replace("\ufeff", "")
+    for utf16 in (text.encode("utf-16"), text.encode("utf-16-le"), text.encode("utf-16-be")):
+        assert texts(tree(xmp.merge(utf16, BASE, 0, None)), "//@crs:Version") == ["16.0"]
 
 
 def test_summary_reads_every_data_mining_form() -> None:
@@ -378,11 +379,33 @@ def test_summary_gives_an_empty_value_as_empty() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [b"<x:xmpmeta", b"not xml at all", b"<foo/>", b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>']
+    ("bad", "says"),
+    [
+        (b"<x:xmpmeta", "existing XMP packet is not well-formed XML: "),
+        (b"not xml at all", "existing XMP packet is not well-formed XML: "),
+        (b"<foo/>", "existing XMP packet has no rdf:RDF (root element 'foo')"),
+        (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>', "existing XMP packet has no rdf:RDF"),
+        # Bytes no encoding can read are a broken packet too, never a crash.
+        (b"<x:xmpmeta>\xff</x:xmpmeta>", "existing XMP packet is not well-formed XML: "),
+        (b"\xff\xfe" + "<x:xmpmeta/>".encode("utf-16-le") + b"\x00", "not well-formed"),
+        ("<x:xmpmeta/>".encode("utf-16-le") + b"\x00", "not well-formed"),
+        ("<x:xmpmeta/>".encode("utf-16-be") + b"<", "not well-formed"),
+    ],
 )
-def test_malformed_packets_raise(bad: bytes) -> None:
-    with pytest.raises(ImageError):
+def test_malformed_packets_raise(bad: bytes, says: str) -> None:
+    with pytest.raises(ImageError) as raised:
         xmp.merge(bad, BASE, 0, None)
+    assert str(raised.value).startswith(says) or says in str(raised.value)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+def test_a_doctype_is_refused_before_parsing_in_every_encoding(encoding: str, bom: str) -> None:
+    packet = (bom + EXTERNAL.decode()).encode(encoding)
+    refused = "XMP packet declares a DOCTYPE/ENTITY; refused (never expanded)"
+    with pytest.raises(ImageError) as raised:
+        xmp.merge(packet, BASE, 0, None)
+    assert str(raised.value) == refused
 
 
 LAUGHS = b"""<?xml version="1.0"?>
