@@ -111,6 +111,23 @@ def test_packet_wrapper_and_padding() -> None:
     )
 
 
+def test_our_description_takes_the_files_about_and_our_prefixes() -> None:
+    assert texts(tree(xmp.merge(None, BASE, 0, None)), "//rdf:Description/@rdf:about") == [""]
+    about = described("<xmp:Label>x</xmp:Label>").replace(b'rdf:about=""', b'rdf:about="uuid:1"')
+    root = tree(xmp.merge(about, BASE, 0, None))
+    assert texts(root, "//rdf:Description/@rdf:about") == ["uuid:1", "uuid:1"]
+    unmarked = dataclasses.replace(BASE, marked=False)
+    bare = (  # a bare rdf:RDF, its description without rdf:about
+        f'<rdf:RDF xmlns:rdf="{xmp.NS_RDF}"><rdf:Description xmlns:xmp="{NS["xmp"]}"'
+        ' xmp:Rating="1"/></rdf:RDF>'
+    ).encode()
+    packet = xmp.merge(bare, unmarked, 0, None)
+    assert b'<x:xmpmeta xmlns:x="adobe:ns:meta/"' in packet  # a bare rdf:RDF gets wrapped
+    assert b'xmpRights:Marked="False"' in packet
+    assert b"<dc:creator><rdf:Seq><rdf:li>Jane</rdf:li></rdf:Seq></dc:creator>" in packet
+    assert texts(tree(packet), "//rdf:Description/@rdf:about") == [""]
+
+
 def test_merge_passes_the_container_limit_on() -> None:
     bare = xmp.merge(None, BASE, 0, None)
     # 2048 bytes of padding asked for, room for 150: the 150 are given.
