@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase, settings
 from support import (
     EXAMPLE,
     FAST_EXAMPLES,
@@ -29,6 +29,19 @@ from optout_site import paths
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.register_profile("fast", max_examples=FAST_EXAMPLES, print_blob=True)
+# tests/mutation.py runs each property once per mutant on a shared machine: few examples, the
+# same ones every time (a verdict must not depend on the draw), no deadline (the load varies),
+# and no shrinking: the first failing example kills the mutant, a minimal one is not needed.
+MUTATION_EXAMPLES = 10
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=MUTATION_EXAMPLES,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+)
+PROFILE = "dev"  # the one pytest_configure loads
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,7 +49,24 @@ def pytest_configure(config: pytest.Config) -> None:
     # @settings inherit from the loaded profile, are imported after this runs.
     fast = config.getoption("markexpr", "").strip() == "not slow"
     default = "ci" if os.environ.get("CI") else ("fast" if fast else "dev")
-    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or default)
+    global PROFILE
+    PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or default
+    settings.load_profile(PROFILE)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under the mutation profile, cap the examples of properties that ask for more.
+
+    A test's own ``@settings(max_examples=...)`` outranks any profile, so the cap is put on
+    the settings each ``@given`` test reads when it is called."""
+    if PROFILE != "mutation":
+        return
+    for item in items:
+        function = getattr(item, "obj", None)
+        test = getattr(function, "__func__", function)  # a method's settings sit on its function
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if own is not None and own.max_examples > MUTATION_EXAMPLES:
+            test._hypothesis_internal_use_settings = settings(own, max_examples=MUTATION_EXAMPLES)
 
 
 @pytest.fixture

@@ -141,6 +141,65 @@ def test_two_packets_become_one_with_both(kind: str, tmp_path: Path) -> None:
         assert im.tobytes() == pixels
 
 
+def test_a_later_packets_attribute_replaces_the_earlier_one_and_no_other() -> None:
+    # Both in attribute form (the containers above carry elements): the earlier packet's
+    # Label goes, its Rating stays.
+    first = packet("", 'xmp:Label="first" xmp:Rating="1"')
+    second = packet("", 'xmp:Label="second"')
+    out = xmp.merge([first, second], BASE, 0, None)
+    assert texts(out, "//xmp:Label/text() | //@xmp:Label") == ["second"]
+    assert texts(out, "//xmp:Rating/text() | //@xmp:Rating") == ["1"]
+
+
+# A struct's fields may also sit on an rdf:Description inside the property (XMP part 1),
+# as attributes or as elements.
+NESTED = packet(
+    "<Iptc4xmpCore:CreatorContactInfo><rdf:Description Iptc4xmpCore:CiAdrCity='Porto'"
+    " Iptc4xmpCore:CiAdrRegion='Norte'><Iptc4xmpCore:CiTelWork>+351 22 1</Iptc4xmpCore:CiTelWork>"
+    "</rdf:Description></Iptc4xmpCore:CreatorContactInfo>"
+)
+
+
+def test_a_contact_written_as_a_nested_description_is_read_as_theirs() -> None:
+    info = "//Iptc4xmpCore:CreatorContactInfo"
+    kept = xmp.merge(NESTED, FULL, 0, None)
+    assert texts(kept, f"{info}//@Iptc4xmpCore:CiAdrCity") == ["Porto"]
+    email = f"{info}//Iptc4xmpCore:CiEmailWork | {info}//@Iptc4xmpCore:CiEmailWork"
+    assert texts(kept, email) == []  # theirs: none of our fields is added to it
+    assert texts(kept, f"{info}//Iptc4xmpCore:CiTelWork/text()") == ["+351 22 1"]
+    # overwrite: our fields go in, theirs stay, in the one parseType="Resource" form.
+    replaced = xmp.merge(NESTED, dataclasses.replace(FULL, overwrite=True), 0, None)
+    assert texts(replaced, f"{info}/Iptc4xmpCore:CiAdrCity/text()") == ["Lisbon"]
+    assert texts(replaced, f"{info}/Iptc4xmpCore:CiAdrRegion/text()") == ["Norte"]
+    assert texts(replaced, f"{info}/Iptc4xmpCore:CiTelWork/text()") == ["+351 21 000 0000"]
+    assert texts(replaced, f"{info}/rdf:Description | {info}//@Iptc4xmpCore:CiAdrCity") == []
+    assert texts(replaced, f"{info}/@rdf:parseType") == ["Resource"]  # RDF spells it so
+
+
+@pytest.mark.parametrize(
+    "licensor", ["<plus:Licensor/>", "<plus:Licensor><rdf:Seq/></plus:Licensor>"]
+)
+def test_a_licensor_without_an_item_gets_ours(licensor: str) -> None:
+    out = xmp.merge(packet(licensor), FULL, 0, None)
+    lic = "//plus:Licensor/rdf:Seq/rdf:li/plus:"
+    assert texts(out, lic + "LicensorName/text()") == ["Jane"]
+    assert texts(out, lic + "LicensorEmail/text()") == ["jane@j.example"]
+    assert len(texts(out, "//plus:Licensor/rdf:Seq/rdf:li")) == 1  # one item, ours
+    assert texts(out, "//plus:Licensor/rdf:Seq/rdf:li/@rdf:parseType") == ["Resource"]
+
+
+def test_a_second_licensor_in_attribute_form_is_kept() -> None:
+    seq = (
+        "<plus:Licensor><rdf:Seq><rdf:li rdf:parseType='Resource'/>"
+        "<rdf:li plus:LicensorName='Agency'/>"
+        "<rdf:li><rdf:Description plus:LicensorName='Press'/></rdf:li></rdf:Seq></plus:Licensor>"
+    )
+    out = xmp.merge(packet(seq), FULL, 0, None)
+    lic = "//plus:Licensor/rdf:Seq/rdf:li"
+    assert texts(out, f"{lic}/plus:LicensorName/text()") == ["Jane"]  # the first, empty: ours
+    assert texts(out, f"{lic}//@plus:LicensorName") == ["Agency", "Press"]
+
+
 # --- item 2: someone else's photo ------------------------------------------------------
 
 

@@ -275,7 +275,8 @@ def _fields(el: etree._Element, form: str) -> etree._Element:
 def prune(el: etree._Element, leaf: Leaf) -> bool:
     """Drop empty items; True when the whole property is now empty (to be removed)."""
     if leaf.form == "text":
-        return False
+        # Only write() empties it, and only to take our earlier value out.
+        return not el.text
     if leaf.form in ("alt", "seq", "item"):
         for container in [c for c in el if c.tag in (RDF_ALT, RDF_SEQ, RDF_BAG)]:
             for li in [li for li in container if li.tag == RDF_LI]:
