@@ -23,7 +23,7 @@ from optout_site.html.encoding import (
     looks_wide,
 )
 from optout_site.html.footer import FOOTER_CLASS, BodyScan, WholeText, footer_edits
-from optout_site.html.skip import tokens_that_matter
+from optout_site.html.skip import head_tokens, tokens_that_matter
 from optout_site.html.tokens import Tag, is_xml, line_before, tag_found_at, tokens
 
 # Elements that may stand in the head; any other start tag (or text) starts the body.
@@ -55,7 +55,12 @@ def find_head(text: str, start: int = 0, xml: bool | None = None, *, final: bool
     metas: list[Tag] = []
     links: list[Tag] = []
     xhtml = xml
-    for token in tokens(text, start, xml=xml, final=final):
+    # HTML pages read whole jump over the head's scripts, styles and whitespace at regex
+    # speed; XHTML and a page's first window keep the full reader.
+    read = (
+        tokens(text, start, xml=xml, final=final) if xml or not final else head_tokens(text, start)
+    )
+    for token in read:
         if isinstance(token, Tag):
             if token.name == "html":
                 html_end = token.end
@@ -79,6 +84,9 @@ def find_head(text: str, start: int = 0, xml: bool | None = None, *, final: bool
                 break
             continue
         kind, begin, end = token
+        if kind in ("seen", "skipped"):
+            content_seen = content_seen or kind == "seen"
+            continue
         if kind == "text" and text[begin:end].strip():
             break
         # HTML's "in head" mode: </head>, and </body>, </html>, </br> too, end the head
