@@ -11,6 +11,9 @@ mode), until it reaches one that may matter; only that one is read by ``tokens``
 Whatever the pattern does not know exactly (a DOCTYPE with an internal subset, the
 tokens around an occurrence of our class name) stops it, so the slow reader decides; the
 equivalence with a full ``tokens`` pass is a property test (tests/test_htmlskip.py).
+
+``head_tokens`` does the same for ``splice.find_head``, read on every pass over every page:
+it jumps over the head's whitespace, scripts, styles and titles (tests/test_headskip.py).
 """
 
 from __future__ import annotations
@@ -38,10 +41,18 @@ _ATTRS = (
 _RAW = ("script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes")
 _NAME_END = r"(?=[\s/>]|\Z)"
 _RAW_INITIALS = "".join(sorted({c for name in _RAW for c in (name[0], name[0].upper())}))
-# tokens._raw_text_end matches the end tag with re.I, so this does too.
-_RAW_ELEMENTS = "|".join(
-    f"{_ascii_ci(name)}{_NAME_END}{_ATTRS}(?:[^<]++|<(?!/(?i:{name})[\\s/>]))*+" for name in _RAW
-)
+
+
+def _raw_elements(names: tuple[str, ...]) -> str:
+    """After '<': a start tag of one of ``names`` and its raw text, up to its end tag."""
+    # tokens._raw_text_end matches the end tag with re.I, so this does too.
+    return "|".join(
+        f"{_ascii_ci(name)}{_NAME_END}{_ATTRS}(?:[^<]++|<(?!/(?i:{name})[\\s/>]))*+"
+        for name in names
+    )
+
+
+_RAW_ELEMENTS = _raw_elements(_RAW)
 # After '<': comments, simple DOCTYPEs (one with '[' before its '>' has an internal subset,
 # left to the slow reader) and other bogus comments.
 _DOCTYPE = _ascii_ci("doctype")
@@ -95,4 +106,33 @@ def tokens_that_matter(
         if pos >= size:
             return
         token, pos = read_token(text, pos, final=final)
+        yield token
+
+
+# In the head, runs that change nothing find_head keeps but "an element that belongs in
+# the head was seen": whitespace, <script>, <style> and <title> with their raw text, and
+# end tags other than the four that end the head (find_head's own test, with its re.I).
+_HEAD_RUN = re.compile(
+    r"(?:\s++|<(?:(?=[sStT])(?:"
+    + _raw_elements(("script", "style", "title"))
+    + r")|/(?!(?i:head|body|html|br)[\s/>])[A-Za-z][^>]*+>))*+"
+)
+_START_TAG = re.compile("<[A-Za-z]")
+
+
+def head_tokens(text: str, start: int) -> Iterator[Tag | tuple[str, int, int]]:
+    """The tokens of ``tokens.tokens(text, start)`` (HTML mode) that may matter to
+    ``splice.find_head``; each run of those that cannot is one ``("seen", begin, end)``
+    (a head element among them) or ``("skipped", begin, end)``."""
+    pos, size = start, len(text)
+    while pos < size:
+        run = _HEAD_RUN.match(text, pos)
+        assert run is not None  # the pattern matches the empty string too
+        if run.end() > pos:
+            seen = _START_TAG.search(text, pos, run.end()) is not None
+            yield ("seen" if seen else "skipped", pos, run.end())
+            pos = run.end()
+            if pos >= size:
+                return
+        token, pos = read_token(text, pos)
         yield token

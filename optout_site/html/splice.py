@@ -23,7 +23,7 @@ from optout_site.html.encoding import (
     looks_wide,
 )
 from optout_site.html.footer import FOOTER_CLASS, BodyScan, WholeText, footer_edits
-from optout_site.html.skip import tokens_that_matter
+from optout_site.html.skip import head_tokens, tokens_that_matter
 from optout_site.html.tokens import Tag, is_xml, line_before, tag_found_at, tokens
 
 # Elements that may stand in the head; any other start tag (or text) starts the body.
@@ -55,7 +55,12 @@ def find_head(text: str, start: int = 0, xml: bool | None = None, *, final: bool
     metas: list[Tag] = []
     links: list[Tag] = []
     xhtml = xml
-    for token in tokens(text, start, xml=xml, final=final):
+    # HTML pages read whole jump over the head's scripts, styles and whitespace at regex
+    # speed; XHTML and a page's first window keep the full reader.
+    read = (
+        tokens(text, start, xml=xml, final=final) if xml or not final else head_tokens(text, start)
+    )
+    for token in read:
         if isinstance(token, Tag):
             if token.name == "html":
                 html_end = token.end
@@ -79,6 +84,9 @@ def find_head(text: str, start: int = 0, xml: bool | None = None, *, final: bool
                 break
             continue
         kind, begin, end = token
+        if kind in ("seen", "skipped"):
+            content_seen = content_seen or kind == "seen"
+            continue
         if kind == "text" and text[begin:end].strip():
             break
         # HTML's "in head" mode: </head>, and </body>, </html>, </br> too, end the head
@@ -337,18 +345,24 @@ def splice(data: bytes, wanted: Wanted) -> bytes:
 
     The result is verified to be a fixed point, so the next build changes nothing. On
     broken markup one edit can uncover another (removing a misplaced link of ours lets
-    the head scan reach tags it stopped short of); a second pass settles that.
+    the head scan reach tags it stopped short of); another pass settles that.
     """
     # An unmarked "noai, noimageai" robots tag on a page we stamped before (it carries our
     # tdm-reservation meta) is the one earlier builds wrote: ours to update or withdraw.
     adopt = b'<meta name="tdm-reservation" content="' in data
-    out = _splice_once(data, wanted, adopt)
-    for _ in range(3):
-        again = _splice_once(out, wanted, adopt)
-        if again == out:
+    page, found = data, detect_encoding(data)
+    for _ in range(_PASSES):
+        out, found = _splice_once(page, wanted, adopt, found)
+        # A pass is a function of (page, wanted, adopt) alone: one that changes nothing
+        # proves the fixed point; running it again on the same bytes could add nothing.
+        if out == page:
             return out
-        out = again
+        page = out
     raise HtmlError("the markup is too broken for our edits to settle; left untouched")
+
+
+# The edits, then at most three more passes for what they uncover (the last must be a no-op).
+_PASSES = 4
 
 
 # Our own tdm-reservation meta: a page that carries it was accepted by an earlier build.
@@ -389,16 +403,20 @@ def refuse_encoding_change() -> None:
     raise HtmlError("editing the head would change the page's detected encoding; left untouched")
 
 
-def _splice_once(data: bytes, wanted: Wanted, adopt: bool = False) -> bytes:
-    encoding, bom = detect_encoding(data)
+def _splice_once(
+    data: bytes, wanted: Wanted, adopt: bool, found: tuple[str, int]
+) -> tuple[bytes, tuple[str, int]]:
+    """One pass over ``data``, whose ``detect_encoding`` answer is ``found``: the page, and
+    the answer for it (checked to be ``found`` again where an edit could change it)."""
+    encoding, bom = found
     refuse_odd_bytes(data, bom, lambda: STAMPED in data)
     if is_ascii_compatible(encoding):
         # latin-1 maps bytes 1:1 to code points, so offsets in text are offsets in bytes.
         text = data.decode("latin-1")
         out = edit(text, wanted, bom, encoder(encoding), adopt=adopt).encode("latin-1")
-        if out != data and detect_encoding(out) != (encoding, bom):
+        if out != data and detect_encoding(out) != found:
             refuse_encoding_change()
-        return out
+        return out, found
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -408,4 +426,6 @@ def _splice_once(data: bytes, wanted: Wanted, adopt: bool = False) -> bytes:
     if text.encode(encoding) != data:
         raise HtmlError(f"page does not round-trip through {encoding}; left untouched")
     start = 1 if text.startswith("\ufeff") else 0
-    return edit(text, wanted, start, adopt=adopt).encode(encoding)
+    # Only a BOM gives a page an encoding that is not ASCII-compatible, and our edits
+    # all lie past it (past ``start``): the page as edited is read as this one is.
+    return edit(text, wanted, start, adopt=adopt).encode(encoding), found

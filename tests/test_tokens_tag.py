@@ -1,0 +1,148 @@
+"""tokens._read_tag, one compiled match per attribute, reads every tag as the stepwise
+reader it replaced did (a copy of that one is kept here): name, offsets, values, quotes,
+self-closing, and where an unterminated tag ends."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optout_site.html.tokens import Attr, Tag, _read_tag, tokens
+
+_TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
+_ATTR_NAME = re.compile(r"[^\s/>][^\s/>=]*")
+_SPACE = re.compile(r"[\s/]*")
+_WS = re.compile(r"\s*")
+_UNQUOTED = re.compile(r"[^\s>]*")
+
+
+def _end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    match = pattern.match(text, pos)
+    assert match is not None
+    return match.end()
+
+
+def old_read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
+    """tokens._read_tag as it was (commit d646ae9)."""
+    tag = Tag(name.group(0).lower(), start, len(text))
+    pos, size = name.end(), len(text)
+    while pos < size:
+        pos = _end(_SPACE, text, pos)
+        if pos >= size:
+            break
+        if text[pos] == ">":
+            tag.end = pos + 1
+            tag.self_closing = text[pos - 1] == "/"
+            return tag
+        attr = _ATTR_NAME.match(text, pos)
+        if not attr:
+            pos += 1
+            continue
+        pos = attr.end()
+        after = _end(_WS, text, pos)
+        if after < size and text[after] == "=":
+            pos = _end(_WS, text, after + 1)
+            if pos < size and text[pos] in "\"'":
+                quote = text[pos]
+                close = text.find(quote, pos + 1)
+                close = size if close < 0 else close
+                tag.attrs.append(
+                    Attr(attr.group(0).lower(), text[pos + 1 : close], pos + 1, close, quote)
+                )
+                pos = close + 1
+            else:
+                end = _end(_UNQUOTED, text, pos)
+                tag.attrs.append(Attr(attr.group(0).lower(), text[pos:end], pos, end, ""))
+                pos = end
+        else:
+            tag.attrs.append(Attr(attr.group(0).lower(), "", pos, pos, ""))
+    return tag
+
+
+# What tags are made of, and what unsettles them: every kind of space (Unicode ones too,
+# which \s matches), quotes, '=', '/', '>', case, a second '<'.
+PIECES = st.sampled_from(
+    [
+        " ",
+        "\t",
+        "\n",
+        "\x0c",
+        "\u00a0",
+        "\u2028",
+        "/",
+        "=",
+        ">",
+        '"',
+        "'",
+        "<",
+        "a",
+        "B",
+        "name",
+        "CONTENT",
+        "x-y",
+        "é",
+        "İ",
+        "data-optout-site",
+        '="v"',
+        "='w'",
+        "=u",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=14), st.sampled_from(["a", "META", "br", "link"]))
+def test_property_the_compiled_reader_reads_tags_as_the_stepwise_one(
+    parts: list[str], name: str
+) -> None:
+    text = "x<" + name + "".join(parts)
+    match = _TAG_NAME.match(text, 2)
+    assert match is not None
+    assert _read_tag(text, 1, match) == old_read_tag(text, 1, match)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<meta name=\"a\" content='b' data-x / >",
+        "<br/>",
+        "<a b= >",
+        "<a b=",
+        '<a b="unterminated',
+        "<a b='unterminated",
+        "<a b='x'c>",
+        '<a b="x"c=d>',
+        "<a =x>",
+        "<a\u00a0b=c>",
+    ],
+)
+def test_the_compiled_reader_on_odd_tags(text: str) -> None:
+    match = _TAG_NAME.match(text, 1)
+    assert match is not None
+    assert _read_tag(text, 0, match) == old_read_tag(text, 0, match)
+
+
+def test_a_whole_head_reads_the_same() -> None:
+    head = (
+        '<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <meta charset="utf-8" />\n'
+        '    <title>t &#8212; x</title>\n    <link rel="stylesheet" href="a.css?v=1" />\n'
+        '    <script src="a.js"></script>\n  </head><body><p class=x>y</p></body></html>'
+    )
+    tags = [t for t in tokens(head) if isinstance(t, Tag)]
+    assert [t.name for t in tags] == [
+        "html",
+        "head",
+        "meta",
+        "title",
+        "link",
+        "script",
+        "body",
+        "p",
+    ]
+    for tag in tags:
+        match = _TAG_NAME.match(head, tag.start + 1)
+        assert match is not None
+        assert tag == old_read_tag(head, tag.start, match)
