@@ -46,9 +46,26 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "atomic": (["optout_site/build/atomic.py"], ["tests/test_atomic_access.py"]),
+    # The page splice as rewritten on 2 December: the passes, the footer link, the windowed
+    # path for large pages, and the two readers (tokens, the regex skips) they share.
     "html": (
-        ["optout_site/html/splice.py", "optout_site/html/tokens.py"],
-        ["tests/test_htmlsplice.py", "tests/test_footer.py"],
+        [
+            "optout_site/html/splice.py",
+            "optout_site/html/footer.py",
+            "optout_site/html/stream.py",
+            "optout_site/html/tokens.py",
+            "optout_site/html/skip.py",
+        ],
+        [
+            "tests/test_htmlsplice.py",
+            "tests/test_footer.py",
+            "tests/test_html_withdraw.py",
+            "tests/test_splice_passes.py",
+            "tests/test_htmlstream.py",
+            "tests/test_htmlskip.py",
+            "tests/test_headskip.py",
+            "tests/test_tokens_tag.py",
+        ],
     ),
     # The merge's own tests; test_images_merge_props.py (slow) and the exiftool/exiv2 readers
     # (slow) stay out: each mutant would wait for them.
