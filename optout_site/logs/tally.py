@@ -3,7 +3,8 @@
 Every collection here has a cap (IP addresses per agent, distinct unknown clients,
 violation records, malformed samples), so memory does not grow with the log; the counts
 themselves stay exact. Tallies of different pieces of a log merge into one (:meth:`merge`),
-in any order, which is what lets processes read pieces in parallel.
+in any order, which is what lets processes read pieces in parallel. The violation records a
+piece keeps can move to a file (:mod:`optout_site.logs.spill`); a tally then names its runs.
 """
 
 from __future__ import annotations
