@@ -188,3 +188,34 @@ def csv_export(traffic: list[Req]) -> str:
     for r in traffic:
         writer.writerow([r.when.isoformat(), r.ip, r.path, r.status, r.size, r.ua])
     return out.getvalue()
+
+
+def crawl(count: int, seed: int) -> list[Req]:
+    """``count`` requests, one per second in time order (so any cut of the log keeps its
+    earliest disallowed requests first): GPTBot from OpenAI's range and from elsewhere,
+    CCBot (unverifiable), and people, on disallowed and allowed paths; fewer than
+    ``tally.MAX_IPS`` addresses per agent, whose cap would differ between pieces."""
+    import random
+
+    rng = random.Random(seed)
+    start = _t(27, 0)
+    agents = [("20.171.206.{}", GPTBOT), ("45.9.9.{}", GPTBOT), ("3.3.3.{}", CCBOT)]
+    agents.append(("192.0.2.{}", FIREFOX))
+    paths = ["/gallery/{}.jpg", "/about/{}", "/press/{}.jpg", "/blog/{}/"]
+    out = []
+    for i in range(count):
+        ip, ua = rng.choice(agents)
+        path = rng.choice(paths).format(rng.randrange(1000))
+        status = rng.choice((200, 200, 200, 304, 404))
+        size = rng.randrange(100_000) if status == 200 else 0
+        out.append(
+            Req(
+                ip.format(rng.randrange(1, 60)),
+                start + dt.timedelta(seconds=i),
+                path,
+                status,
+                size,
+                ua,
+            )
+        )
+    return out

@@ -71,7 +71,7 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from optout_site import config
-    from optout_site.logs import audit, formats, ranges, report
+    from optout_site.logs import audit, formats, ranges, report, spill
     from optout_site.signals.robots import agents
 
     site = None
@@ -94,18 +94,21 @@ def run(args: argparse.Namespace) -> int:
         history = evidence_history.load(site)
     judge = audit.Judge(agents.registry_for(site), ranges.load(args.ranges), site, history=history)
     opts = audit.Options(args.format, mapping, args.since)
-    tally = audit.run(args.files, judge, opts, args.jobs)
-    data = report.data(tally, judge, args.files, args.since)
-    if args.json:
-        report.write_json(data, sys.stdout)
-    elif args.csv:
-        sys.stdout.write(report.to_csv(data))
-    else:
-        sys.stdout.write(report.to_text(data))
-    if args.html is not None:
-        from optout_site.logs import charts
+    # The kept violation records wait in a private folder until the report is written;
+    # it goes when the report is done, or on an error or Ctrl-C.
+    with spill.folder() as where:
+        tally = audit.run(args.files, judge, opts, args.jobs, where)
+        data = report.data(tally, judge, args.files, args.since)
+        if args.json:
+            report.write_json(data, sys.stdout)
+        elif args.csv:
+            report.write_csv(data, sys.stdout)
+        else:
+            sys.stdout.write(report.to_text(data))
+        if args.html is not None:
+            from optout_site.logs import charts
 
-        charts.write(data, args.html)
-        if not (args.json or args.csv):
-            print(f"HTML report: {args.html}")
+            charts.write(data, args.html)
+            if not (args.json or args.csv):
+                print(f"HTML report: {args.html}")
     return EXIT_PROBLEMS if data["violations_total"] else EXIT_OK

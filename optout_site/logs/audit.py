@@ -23,13 +23,14 @@ from optout_site.build import plan
 from optout_site.build.report import printable
 from optout_site.config import Site
 from optout_site.errors import UsageError
-from optout_site.logs import formats, source
+from optout_site.logs import formats, source, spill
 from optout_site.logs.formats import Hit
 from optout_site.logs.ranges import SPOOFED, UNVERIFIABLE, Ranges
 from optout_site.logs.recorded import History, Recorded
 from optout_site.logs.tally import (
     MAX_IPS,
     MAX_UNKNOWN,
+    MAX_VIOLATIONS,
     AgentStats,
     ClientStats,
     Tally,
@@ -156,9 +157,12 @@ class Options:
     format: str = "auto"
     mapping: Mapping[str, str] | None = None
     since: str | None = None  # ISO date
+    keep: int = MAX_VIOLATIONS  # violation records kept (tests make it small)
 
 
-_STATE: tuple[Judge, Options] | None = None  # inherited by forked workers
+# Inherited by forked workers: the judge, the options, and the folder where each piece
+# spills its kept violation records (None: they stay in memory, in the tally).
+_STATE: tuple[Judge, Options, str | None] | None = None
 
 
 def _parser(fmt: str, options: Options, first: str) -> Callable[[str], Hit | None]:
@@ -177,8 +181,8 @@ def _parser(fmt: str, options: Options, first: str) -> Callable[[str], Hit | Non
 def read_piece(piece: source.Piece) -> Tally:
     """Audit one piece of a log (in a worker process, or here for stdin)."""
     assert _STATE is not None
-    judge, options = _STATE
-    tally = Tally()
+    judge, options, spill_to = _STATE
+    tally = Tally(keep=options.keep)
     parse: Callable[[str], Hit | None] | None = None
     where = piece.name if piece.start == 0 else f"{piece.name} (from byte {piece.start})"
     for number, raw in source.lines(piece):
@@ -205,6 +209,8 @@ def read_piece(piece: source.Piece) -> Tally:
             tally.skipped += 1
             continue
         _count(tally, judge, hit)
+    if spill_to is not None:
+        spill.park(tally, spill_to)
     return tally
 
 
@@ -285,17 +291,19 @@ def _count(tally: Tally, judge: Judge, hit: Hit) -> None:
     )
 
 
-def _worker_signals() -> None:
-    # Forked from a process whose SIGTERM handler raises (the CLI's, so a cancelled build
-    # unwinds): Pool.terminate() stops workers with SIGTERM, and a worker that unwinds
-    # instead of dying can leave the pool's queue locked and the parent waiting. A worker
-    # only reads, so it may die at any instruction; Ctrl-C is the parent's to handle.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def run(
+    files: list[str],
+    judge: Judge,
+    options: Options,
+    jobs: int | None = None,
+    where: str | None = None,
+) -> Tally:
+    """Audit ``files`` (``-`` is stdin) with up to ``jobs`` processes (default: all cores).
 
-
-def run(files: list[str], judge: Judge, options: Options, jobs: int | None = None) -> Tally:
-    """Audit ``files`` (``-`` is stdin) with up to ``jobs`` processes (default: all cores)."""
+    With ``where`` (a private folder, :func:`spill.folder`), each piece's kept violation
+    records go to a sorted file there and the tally holds only counts and the files' names,
+    so no process holds more than one piece's records; read them with
+    :class:`spill.Kept` while ``where`` exists."""
     global _STATE
     jobs = jobs or os.cpu_count() or 1
     for name in files:
@@ -313,17 +321,34 @@ def run(files: list[str], judge: Judge, options: Options, jobs: int | None = Non
             )
     splittable = options.format != "csv"
     parts = source.pieces(files, jobs if splittable else 1)
-    _STATE = (judge, options)
-    total = Tally()
+    _STATE = (judge, options, where)
+    total = Tally(keep=options.keep)
     local = [p for p in parts if p.name == source.STDIN]
     remote = [p for p in parts if p.name != source.STDIN]
     if jobs > 1 and len(remote) > 1:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(remote)), initializer=_worker_signals) as pool:
-            for tally in pool.imap_unordered(read_piece, remote):
-                total.merge(tally)
+        with context.Pool(min(jobs, len(remote)), ) as pool:
+            # In piece order (imap, not imap_unordered): the report's ties (addresses with
+            # as many requests) then come out as with one process. A tally waiting for its
+            # turn is small: its records are in its run.
+            for tally in pool.imap(read_piece, remote):
+                _add(total, tally, where)
     else:
         local = remote + local
     for piece in local:
-        total.merge(read_piece(piece))
+        _add(total, read_piece(piece), where)
     return total
+
+
+def _worker() -> None:
+    # The pool stops its workers with SIGTERM; a worker must die of it then, not raise
+    # the CLI's Terminated (optout_site.cli) mid-queue, which leaves the pool waiting
+    # forever. Ctrl-C is the parent's to handle.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _add(total: Tally, tally: Tally, where: str | None) -> None:
+    total.merge(tally)
+    if where is not None:
+        spill.compact(total, where)

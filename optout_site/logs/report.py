@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from optout_site.build.report import printable
+from optout_site.logs import spill
 from optout_site.logs.audit import Judge
 from optout_site.logs.tally import KINDS, Tally, Violation
 
@@ -50,7 +51,8 @@ VIOLATION_COLUMNS = (
 
 def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) -> dict[str, Any]:
     """The audit as data for :func:`write_json`, :func:`to_csv` and :func:`to_text` (schema:
-    docs/logs.md); ``violations`` holds the tally's records, turned into JSON as written."""
+    docs/logs.md); ``violations`` is a :class:`spill.Kept`: the tally's records, read
+    (from the spilled runs) and turned into JSON only as they are written."""
     agents = []
     for token, s in sorted(tally.agents.items(), key=lambda kv: (-kv[1].hits, kv[0].casefold())):
         agent = judge.registry.get(token)
@@ -105,9 +107,9 @@ def data(tally: Tally, judge: Judge, files: Iterable[str], since: str | None) ->
         "bytes": tally.bytes,
         "malformed": {"count": tally.malformed, "samples": tally.samples},
         "agents": agents,
-        # The records themselves (up to MAX_VIOLATIONS): write_json turns each into its JSON
-        # object only while writing it; 100 000 dicts at once would cost ~65 MB.
-        "violations": tally.violations,
+        # Not a list: the records (up to MAX_VIOLATIONS) are streamed from their runs while
+        # written; 100 000 records held at once cost ~30 MB, as dicts ~65 MB.
+        "violations": spill.Kept.of(tally),
         "violations_total": tally.violation_count,
         "unknown_clients": [
             {
@@ -140,19 +142,47 @@ def violation_json(v: Violation, records: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def _pretty(value: object, depth: int) -> str:
+    """What ``json.dump(indent=2)`` writes for ``value`` nested ``depth`` levels deep.
+
+    Not json.dumps(indent=2) per record: each such call builds a cycle of closures that
+    only the garbage collector frees, so 100 000 calls pile up garbage between collections.
+    """
+    pad = "\n" + "  " * (depth + 1)
+    end = "\n" + "  " * depth
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = (
+            f"{json.dumps(key, ensure_ascii=False)}: {_pretty(item, depth + 1)}"
+            for key, item in value.items()
+        )
+        return "{" + pad + ("," + pad).join(items) + end + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        return "[" + pad + ("," + pad).join(_pretty(item, depth + 1) for item in value) + end + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def write_json(report: dict[str, Any], out: TextIO) -> None:
-    # json.dump writes as it encodes; json.dumps with an indent would first collect a list
-    # of every fragment (over a hundred MB with 100 000 violations).
+    """The report as ``json.dump(report, indent=2)`` would write it, the violation records
+    streamed one at a time (json.dump can only write a list it holds whole)."""
     evidence = report["evidence"]
     records = {r["id"]: r for r in evidence["records"]} if evidence else {}
-
-    def encode(value: object) -> dict[str, Any]:
-        if isinstance(value, Violation):
-            return violation_json(value, records)
-        raise TypeError(f"{type(value).__name__} is not JSON")
-
-    json.dump(report, out, indent=2, ensure_ascii=False, default=encode)
-    out.write("\n")
+    out.write("{")
+    for i, (key, value) in enumerate(report.items()):
+        out.write(("\n" if i == 0 else ",\n") + f"  {json.dumps(key, ensure_ascii=False)}: ")
+        if key != "violations":
+            out.write(_pretty(value, 1))
+            continue
+        empty = True
+        for v in value:
+            out.write(("[\n" if empty else ",\n") + "    ")
+            out.write(_pretty(violation_json(v, records), 2))
+            empty = False
+        out.write("[]" if empty else "\n  ]")
+    out.write("\n}\n")
 
 
 def _agent_row(a: dict[str, Any]) -> list[Any]:
@@ -176,9 +206,14 @@ def _agent_row(a: dict[str, Any]) -> list[Any]:
 
 
 def to_csv(report: dict[str, Any]) -> str:
-    """One table: a ``record`` column says ``agent`` or ``violation``; each record fills
-    its own columns (docs/logs.md)."""
     out = io.StringIO()
+    write_csv(report, out)
+    return out.getvalue()
+
+
+def write_csv(report: dict[str, Any], out: TextIO) -> None:
+    """One table: a ``record`` column says ``agent`` or ``violation``; each record fills
+    its own columns (docs/logs.md). Written row by row."""
     writer = csv.writer(out, lineterminator="\n")
     # The violation's own size is "request_bytes": "bytes" is the agent's total.
     violation_header = ["request_bytes" if c == "bytes" else c for c in VIOLATION_COLUMNS]
@@ -189,7 +224,6 @@ def to_csv(report: dict[str, Any]) -> str:
     blank_a = [""] * len(AGENT_COLUMNS)
     for v in report["violations"]:  # judged_by: the record's id ("": the current policy)
         writer.writerow(["violation", *blank_a, *(getattr(v, c) for c in VIOLATION_COLUMNS)])
-    return out.getvalue()
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:

@@ -3,7 +3,8 @@
 Every collection here has a cap (IP addresses per agent, distinct unknown clients,
 violation records, malformed samples), so memory does not grow with the log; the counts
 themselves stay exact. Tallies of different pieces of a log merge into one (:meth:`merge`),
-in any order, which is what lets processes read pieces in parallel.
+in any order, which is what lets processes read pieces in parallel. The violation records a
+piece keeps can move to a file (:mod:`optout_site.logs.spill`); a tally then names its runs.
 """
 
 from __future__ import annotations
@@ -97,8 +98,17 @@ class Violation:
     judged_by: str  # the id of the evidence record it was judged by ("": the current policy)
 
 
+@dataclass(frozen=True)
+class Run:
+    """Kept violation records written to a file, sorted (:mod:`optout_site.logs.spill`)."""
+
+    path: str
+    count: int
+
+
 @dataclass
 class Tally:
+    keep: int = MAX_VIOLATIONS  # violation records kept (tests make it small)
     lines: int = 0
     requests: int = 0  # parsed lines (after --since)
     skipped: int = 0  # parsed lines before --since
@@ -109,6 +119,7 @@ class Tally:
     clients_dropped: int = 0  # requests of unknown clients beyond MAX_UNKNOWN
     per_day: Counter[tuple[str, str]] = field(default_factory=Counter)  # (day, category)
     violations: list[Violation] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)  # records spilled to disk, each run sorted
     violation_count: int = 0
     violations_per_day: Counter[tuple[str, str]] = field(default_factory=Counter)  # (day, kind)
     bytes: int = 0
@@ -121,7 +132,7 @@ class Tally:
     def violation(self, record: Violation) -> None:
         self.violation_count += 1
         self.violations_per_day[(record.time[:10], record.kind)] += 1
-        if len(self.violations) < MAX_VIOLATIONS:
+        if len(self.violations) < self.keep:
             self.violations.append(record)
 
     def merge(self, other: Tally) -> None:
@@ -144,4 +155,6 @@ class Tally:
         self.per_day.update(other.per_day)
         self.violations_per_day.update(other.violations_per_day)
         # Keep the earliest records when there are too many: the first breach is evidence.
-        self.violations = sorted(self.violations + other.violations)[:MAX_VIOLATIONS]
+        self.violations = sorted(self.violations + other.violations)[: self.keep]
+        # Spilled records stay on disk: the report merges the runs as sorted streams.
+        self.runs += other.runs
