@@ -327,7 +327,7 @@ def run(
     remote = [p for p in parts if p.name != source.STDIN]
     if jobs > 1 and len(remote) > 1:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(remote)), ) as pool:
+        with context.Pool(min(jobs, len(remote)), initializer=_worker) as pool:
             # In piece order (imap, not imap_unordered): the report's ties (addresses with
             # as many requests) then come out as with one process. A tally waiting for its
             # turn is small: its records are in its run.
