@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_site.html.tokens import Attr, Tag, _read_tag, tokens
+from optout_site.html.tokens import Attr, Tag, _read_tag, next_token, tokens
 
 _TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
 _ATTR_NAME = re.compile(r"[^\s/>][^\s/>=]*")
@@ -146,3 +146,26 @@ def test_a_whole_head_reads_the_same() -> None:
         match = _TAG_NAME.match(head, tag.start + 1)
         assert match is not None
         assert tag == old_read_tag(head, tag.start, match)
+
+
+# Where a comment ends, by the WHATWG tokenizer (HTML) and XML 1.0 §2.5 (XHTML): the same
+# end markers may stand before the comment, in text, and after its end, in later text.
+COMMENT_ENDS = [
+    # (text, the comment's offset, xml, where the next token starts)
+    ("a --> b --!> <!-- c --> d", 13, False, 23),
+    ("a --!> b <!-- c --!> d --!> e", 9, False, 20),
+    ("<!-- c --!> d --> e --!>", 0, False, 11),
+    ("<!-- c --> d --!> e", 0, False, 10),
+    ("<!--> x -->", 0, False, 5),
+    ("<!---> x -->", 0, False, 6),
+    ("<!-- never closed", 0, False, 17),
+    ("a --> <!-- c --> d", 6, True, 16),
+    ("<!-- c --!> d --> e", 0, True, 17),  # XML knows no --!>
+    ("<!--> x -->", 0, True, 11),  # nor an empty <!-->
+]
+
+
+@pytest.mark.parametrize(("text", "lt", "xml", "end"), COMMENT_ENDS)
+def test_a_comment_ends_at_its_own_first_end_marker(text, lt, xml, end):
+    token, after = next_token(text, lt, xml=xml)
+    assert (token, after) == (("other", lt, end), end)
