@@ -169,3 +169,21 @@ COMMENT_ENDS = [
 def test_a_comment_ends_at_its_own_first_end_marker(text, lt, xml, end):
     token, after = next_token(text, lt, xml=xml)
     assert (token, after) == (("other", lt, end), end)
+
+
+RAW_TEXT = [
+    # The end tag's name in any case (WHATWG: an "appropriate end tag" compares ASCII
+    # case-insensitively), and with a space or '/' after it.
+    ("<script>a</SCRIPT><p>", ["script", ("end", 9, 18), "p"]),
+    ("<style>x</Style >y", ["style", ("end", 8, 17), ("text", 17, 18)]),
+    ("<title>a</title/>b", ["title", ("end", 8, 17), ("text", 17, 18)]),
+    # Never closed: the rest of the page is the element's text, no tag in it is read.
+    ("<script>never closed <p>", ["script"]),
+    ("<script>a</scriptx><p>", ["script"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), RAW_TEXT)
+def test_raw_text_runs_to_its_own_end_tag(text, expected):
+    read = [t.name if isinstance(t, Tag) else t for t in tokens(text)]
+    assert read == expected
