@@ -124,6 +124,15 @@ def test_noarchive_joins_our_tag_and_leaves_the_authors_alone():
     assert splice(out, RELEASE).replace(b'<meta name="tdm-reservation" content="0">', b"") == page
 
 
+def test_an_authors_robots_meta_without_content_says_nothing_and_is_left_alone():
+    """A robots meta with no content attribute holds no directive: ours says them all."""
+    page = b'<html><head><meta name="robots"><title>t</title></head><body></body></html>'
+    out = splice(page, RESERVE)
+    assert b'<meta name="robots"><title>' in out
+    assert b'<meta name="robots" content="noai, noimageai" data-optout-site="">' in out
+    assert splice(out, RESERVE) == out
+
+
 def test_our_tag_from_before_the_mark_is_recognised():
     """Builds before the data-optout-site mark wrote exactly this tag beside our meta."""
     legacy = (
