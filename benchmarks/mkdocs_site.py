@@ -112,43 +112,22 @@ def run(root: Path, site: Path, args: argparse.Namespace) -> str:
     trees = [("after", None)] + ([("before", args.old)] if args.old else [])
     figures = {tag: pages.measure(root, site, args.repeat, tree, tag) for tag, tree in trees}
     load_after = os.getloadavg()
-    fmt, ratio, runs = bench.fmt, bench.ratio, bench._runs
     lines = [
         "## A real page-heavy site: Python-Markdown's docs by MkDocs (`benchmarks/mkdocs_site.py`)",
         "",
         f"Command: `python benchmarks/mkdocs_site.py --markdown {args.markdown} "
         f"--repeat {args.repeat}" + (" --old OLD`" if args.old else "`"),
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {bench.machine()}. "
-        f"Load average {load[0]:.1f} before the builds, {load_after[0]:.1f} after (a machine "
-        "shared with other work: absolute times are inflated, the ratios compare runs taken "
-        "side by side).",
+        f"Load average {load[0]:.1f} before the builds, {load_after[0]:.1f} after (on a "
+        "shared machine absolute times are inflated; the ratios compare runs taken side by "
+        "side).",
         f"Site: Python-Markdown {args.markdown}'s documentation built by MkDocs "
         f"({', '.join(GENERATOR)}), without the API reference: {len(files)} files, "
         f"{html} pages, {size / 1e6:.1f} MB.",
         "",
-        "| measurement | median s | runs (s) |",
-        "|---|---:|---|",
-        f"| `cp -r` site | {fmt(cp_times)} | {runs(cp_times)} |",
-        f"| `rsync -a` no-op | {fmt(rsync_times)} | {runs(rsync_times)} |",
+        *pages.tables(trees, figures, cp_times, rsync_times),
+        "",
     ]
-    for tag, _ in trees:
-        for footer in (False, True):
-            name = "footer link on" if footer else "footer link off"
-            build, noop = figures[tag][f"build {footer}"], figures[tag][f"noop {footer}"]
-            lines.append(f"| {tag}: full build, {name} | {fmt(build)} | {runs(build)} |")
-            lines.append(f"| {tag}: no-op rebuild, {name} | {fmt(noop)} | {runs(noop)} |")
-    lines += ["", "| ratio | value | target |", "|---|---:|---|"]
-    for tag, _ in trees:
-        for footer in (False, True):
-            name = "footer on" if footer else "footer off"
-            build, noop = figures[tag][f"build {footer}"], figures[tag][f"noop {footer}"]
-            lines.append(
-                f"| {tag}: full build / `cp -r`, {name} | {ratio(build, cp_times)} | ≤ 1.5 |"
-            )
-            lines.append(
-                f"| {tag}: no-op / `rsync -a` no-op, {name} | {ratio(noop, rsync_times)} | ≤ 3 |"
-            )
-    lines.append("")
     return "\n".join(lines)
 
 

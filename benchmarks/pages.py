@@ -156,6 +156,40 @@ def measure(root: Path, site: Path, repeat: int, tree: str | None, tag: str) -> 
     return figures
 
 
+def tables(
+    trees: list[tuple[str, str | None]],
+    figures: dict[str, dict[str, Any]],
+    cp_times: list[float] | None,
+    rsync_times: list[float] | None,
+) -> list[str]:
+    """The timings and the ratios to the goals, per tree, footer link off and on."""
+    fmt, ratio, runs = bench.fmt, bench.ratio, bench._runs
+    lines = [
+        "| measurement | median s | runs (s) |",
+        "|---|---:|---|",
+        f"| `cp -r` site | {fmt(cp_times)} | {runs(cp_times)} |",
+        f"| `rsync -a` no-op | {fmt(rsync_times)} | {runs(rsync_times)} |",
+    ]
+    for tag, _ in trees:
+        for footer in (False, True):
+            name = "footer link on" if footer else "footer link off"
+            build, noop = figures[tag][f"build {footer}"], figures[tag][f"noop {footer}"]
+            lines.append(f"| {tag}: full build, {name} | {fmt(build)} | {runs(build)} |")
+            lines.append(f"| {tag}: no-op rebuild, {name} | {fmt(noop)} | {runs(noop)} |")
+    lines += ["", "| ratio | value | target |", "|---|---:|---|"]
+    for tag, _ in trees:
+        for footer in (False, True):
+            name = "footer on" if footer else "footer off"
+            build, noop = figures[tag][f"build {footer}"], figures[tag][f"noop {footer}"]
+            lines.append(
+                f"| {tag}: full build / `cp -r`, {name} | {ratio(build, cp_times)} | ≤ 1.5 |"
+            )
+            lines.append(
+                f"| {tag}: no-op / `rsync -a` no-op, {name} | {ratio(noop, rsync_times)} | ≤ 3 |"
+            )
+    return lines
+
+
 def big_page_rss(root: Path, megabytes: int) -> str:
     site = root / "big-site"
     site.mkdir()
@@ -210,40 +244,19 @@ def run(root: Path, args: argparse.Namespace) -> str:
     figures = {tag: measure(root, site, args.repeat, tree, tag) for tag, tree in trees}
     rss = big_page_rss(root, args.page_mb) if args.page_mb else "not measured"
     load_after = os.getloadavg()
-    fmt, ratio, runs = bench.fmt, bench.ratio, bench._runs
     lines = [
         "## A page-heavy site (`benchmarks/pages.py`)",
         "",
         f"Command: `python benchmarks/pages.py --pages {args.pages} --repeat {args.repeat} "
         f"--page-mb {args.page_mb}" + (" --old OLD`" if args.old else "`"),
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {bench.machine()}. "
-        f"Load average {load[0]:.1f} before the builds, {load_after[0]:.1f} after: a loaded "
-        "machine shared with other work, so absolute times are inflated; the ratios compare "
-        "runs taken side by side.",
+        f"Load average {load[0]:.1f} before the builds, {load_after[0]:.1f} after (on a "
+        "shared machine absolute times are inflated; the ratios compare runs taken side by "
+        "side).",
         f"Site: {args.pages} generated pages of Sphinx's HTML structure, {size / 1e6:.0f} MB.",
         "",
-        "| measurement | median s | runs (s) |",
-        "|---|---:|---|",
-        f"| `cp -r` site | {fmt(cp_times)} | {runs(cp_times)} |",
-        f"| `rsync -a` no-op | {fmt(rsync_times)} | {runs(rsync_times)} |",
+        *tables(trees, figures, cp_times, rsync_times),
     ]
-    for tag, _ in trees:
-        for footer in (False, True):
-            name = "footer link on" if footer else "footer link off"
-            build, noop = figures[tag][f"build {footer}"], figures[tag][f"noop {footer}"]
-            lines.append(f"| {tag}: full build, {name} | {fmt(build)} | {runs(build)} |")
-            lines.append(f"| {tag}: no-op rebuild, {name} | {fmt(noop)} | {runs(noop)} |")
-    lines += ["", "| ratio | value | target |", "|---|---:|---|"]
-    for tag, _ in trees:
-        for footer in (False, True):
-            name = "footer on" if footer else "footer off"
-            build, noop = figures[tag][f"build {footer}"], figures[tag][f"noop {footer}"]
-            lines.append(
-                f"| {tag}: full build / `cp -r`, {name} | {ratio(build, cp_times)} | ≤ 1.5 |"
-            )
-            lines.append(
-                f"| {tag}: no-op / `rsync -a` no-op, {name} | {ratio(noop, rsync_times)} | ≤ 3 |"
-            )
     lines += [
         f"| peak RSS, build with a {args.page_mb} MB page (footer on) | {rss} | ≤ 150 MB |",
         "",
