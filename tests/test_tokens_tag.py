@@ -187,3 +187,39 @@ RAW_TEXT = [
 def test_raw_text_runs_to_its_own_end_tag(text, expected):
     read = [t.name if isinstance(t, Tag) else t for t in tokens(text)]
     assert read == expected
+
+
+# Where a DOCTYPE with an internal subset ends (XML 1.0 §2.8): a ']' or '>' inside a quoted
+# literal, a comment or a processing instruction of the subset closes nothing. Each page
+# ends in '<z>', the first token after the DOCTYPE; 'end' is None where the subset never
+# closes and the DOCTYPE runs to the end of the text.
+DOCTYPE_SUBSETS = [
+    '<!DOCTYPE x [<!ENTITY a "]>">]><z>',
+    "<!DOCTYPE x [<!ENTITY a ']>'>]><z>",
+    '<!DOCTYPE x [""]><z>',
+    "<!DOCTYPE x [<!-- ]> -->]><z>",
+    "<!DOCTYPE x [<!---->]><z>",
+    "<!DOCTYPE x [<?pi ]> ?>]><z>",
+    "<!DOCTYPE x [<??>]><z>",
+    "<!DOCTYPE x [ ]><z>",
+]
+UNCLOSED_SUBSETS = [
+    '<!DOCTYPE x [<!ENTITY a "x">',
+    '<!DOCTYPE x [<!ENTITY a "]>',
+    "<!DOCTYPE x [<!-- ]>",
+    "<!DOCTYPE x [<? ]>",
+]
+
+
+@pytest.mark.parametrize("xml", [False, True])
+@pytest.mark.parametrize("text", DOCTYPE_SUBSETS)
+def test_a_doctype_subset_ends_at_its_own_bracket(text, xml):
+    token, after = next_token(text, 0, xml=xml)
+    assert (token, after) == (("other", 0, len(text) - 3), len(text) - 3)
+    assert text[after:] == "<z>"
+
+
+@pytest.mark.parametrize("xml", [False, True])
+@pytest.mark.parametrize("text", UNCLOSED_SUBSETS)
+def test_an_unclosed_doctype_subset_runs_to_the_end(text, xml):
+    assert next_token(text, 0, xml=xml) == (("other", 0, len(text)), len(text))
