@@ -78,6 +78,35 @@ def test_moving_the_link_leaves_one_link_in_the_new_place():
     assert _without_link(moved) == PAGE
 
 
+LINK = f'<a class="{FOOTER_CLASS}" href="{HREF}">AI rights</a>'
+# Pages with no end tag to put the link before: it goes after the last non-blank byte,
+# unless the page ends inside a comment, a tag or raw text, where it would never be found
+# again (every build would add one more): then the page is left as it is.
+UNENDED = [
+    (
+        "<!doctype html><title>t</title><p>x</p>\n\n",
+        f"<!doctype html><title>t</title><p>x</p>{LINK}\n\n",
+    ),
+    ("<p>x</p>", f"<p>x</p>{LINK}"),
+    ("<p>x</p><!-- a --!> b\n", f"<p>x</p><!-- a --!> b{LINK}\n"),  # HTML ends it at --!>
+    ("<p>x</p><!-- never closed\n", None),
+    ("<p>x</p><script>var a\n", None),
+    ("<p>x</p><img alt='x\n", None),
+    # XML knows no --!>: the comment runs on.
+    (
+        '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><p>x</p><!-- a --!> b',
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(("page", "expected"), UNENDED)
+def test_a_page_with_no_end_tag_gets_the_link_after_its_last_text(page, expected):
+    out = _spliced(page)
+    assert out == (page if expected is None else expected)
+    assert _spliced(out) == out
+
+
 @given(st.sampled_from(["footer", "main", "body", "nav", "article"]), st.text(min_size=1))
 def test_placing_is_a_fixed_point_and_touches_no_other_byte(before, label):
     label = "".join(ch for ch in label if ch.isprintable()).strip() or "x"

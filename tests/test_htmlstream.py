@@ -178,6 +178,40 @@ def test_pages_stream_at_every_window_size(tmp_path: Path, name: str, wanted: Wa
         assert _spliced_stream(path, wanted, window, 1 << 20) == expected, window
 
 
+# Pages the stream hands back to splice(), and the reason it gives (window 64 bytes).
+HANDED_BACK = [
+    ("\ufeff<p>x</p>".encode("utf-16-le"), WANTS[1], 1 << 20, "a utf-16-le page is decoded whole"),
+    ("\ufeff<p>x</p>".encode("utf-16-be"), WANTS[0], 1 << 20, "a utf-16-be page is decoded whole"),
+    (
+        b"<p>x</p>\n" * 50,
+        WANTS[2],
+        1 << 20,
+        "a footer link wanted on a page with no end of its body",
+    ),
+    (
+        b"<html><head>" + b"<meta name=a>" * 100 + b"</head><body></body>",
+        WANTS[0],
+        256,
+        "no end of the head in its first 256 bytes",
+    ),
+    (
+        b"<?xml version='1.0'" + b" " * 5000 + b"?><html/>",
+        WANTS[0],
+        1 << 20,
+        "an XML declaration longer than its first bytes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "wanted", "limit", "reason"), HANDED_BACK)
+def test_a_page_handed_back_says_why(
+    tmp_path: Path, data: bytes, wanted: Wanted, limit: int, reason: str
+) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(data)
+    assert _spliced_stream(path, wanted, 64, limit) == f"unstreamed: {reason}"
+
+
 def test_the_middle_is_copied_not_read(tmp_path: Path) -> None:
     """Only the head and the footer's surroundings are new bytes; the rest is one range."""
     data = PAGES["crlf"].encode()

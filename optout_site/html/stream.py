@@ -51,9 +51,7 @@ class Unstreamed:
 
 
 class _Whole(Exception):  # noqa: N818 (not an error: it never leaves this module)
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    """The page is handed back to splice(); its one argument says why."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +164,7 @@ def splice_stream(
                 return out
             out = again
     except _Whole as exc:
-        return Unstreamed(exc.reason)
+        return Unstreamed(str(exc))
     raise HtmlError("the markup is too broken for our edits to settle; left untouched")
 
 
