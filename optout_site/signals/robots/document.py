@@ -43,7 +43,7 @@ DISALLOW_FIELDS = frozenset(
 _KNOWN = USER_AGENT_FIELDS | ALLOW_FIELDS | DISALLOW_FIELDS | GLOBAL_FIELDS
 _LINE_RE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
 FIELD_RE = re.compile(r"^[a-z][a-z0-9_-]*$")  # a field name worth copying
-_TOKEN_PREFIX_RE = re.compile(r"[A-Za-z_-]*")
+_TOKEN_PREFIX_RE = re.compile(r"[A-Za-z_-]+")
 
 
 @dataclass(frozen=True)
