@@ -487,3 +487,49 @@ def test_rights_reject_text_xml_cannot_carry() -> None:
         dataclasses.replace(BASE, copyright="bad \x01 char")
     with pytest.raises(ValueError, match="not allowed in XML"):
         Contact(name="x\x00")
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-le", "utf-32-be"])
+def test_a_utf32_packet_declaring_a_doctype_is_refused_after_parsing(encoding: str) -> None:
+    # The text scan reads UTF-8 and UTF-16 only; libxml2 reads UTF-32 and reports the
+    # DOCTYPE, which is refused there (lxml neither loads nor expands it).
+    packet = ('<?xml version="1.0" encoding="UTF-32"?><!DOCTYPE x>' + rdf("").decode()).encode(
+        encoding
+    )
+    with pytest.raises(ImageError) as raised:
+        xmp.merge(packet, BASE, 0, None)
+    assert str(raised.value) == "XMP packet declares a DOCTYPE; refused"
+
+
+def test_a_packet_nested_past_libxml2s_depth_limit_is_refused() -> None:
+    # 300 levels: over libxml2's 256, which huge_tree would lift to 2048.
+    packet = rdf("<a>" * 300 + "</a>" * 300)
+    with pytest.raises(ImageError) as raised:
+        xmp.merge(packet, BASE, 0, None)
+    assert str(raised.value).startswith(
+        "existing XMP packet is not well-formed XML: Excessive depth in document: 256"
+    )
+
+
+def test_a_build_that_owns_no_field_leaves_no_record_of_an_earlier_one() -> None:
+    before = xmp.merge(None, BASE, 0, None)
+    assert b"optout:Owned=" in before
+    bare = dataclasses.replace(
+        BASE, web_statement=None, usage_terms=None, copyright=None, creator=None, contact=None
+    )
+    assert b"Owned" not in xmp.merge(before, bare, 0, None)
+    # A file whose author is now someone else: we write the reservation only, and own nothing.
+    packet, _note, kept_author = xmp.stamp_packet([before], BASE, ["Someone Else"], 0, None)
+    assert kept_author
+    assert b"Owned" not in packet
+
+
+def test_our_description_takes_the_about_of_a_description_that_stays() -> None:
+    # Two rdf:about values (XMP wants one): the first description holds only a field we
+    # take, so it is emptied and dropped; ours takes the about of the one that stays.
+    packet = rdf(
+        f'<rdf:Description rdf:about="urn:a" xmlns:plus="{xmp.NS_PLUS}" plus:DataMining="x"/>'
+        f'<rdf:Description rdf:about="urn:b" xmlns:crs="{NS["crs"]}" crs:Exposure="1"/>'
+    )
+    root = tree(xmp.merge(packet, BASE, 0, None))
+    assert texts(root, "//rdf:Description/@rdf:about") == ["urn:b", "urn:b"]
