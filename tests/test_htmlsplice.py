@@ -584,3 +584,37 @@ def test_property_our_tags_land_in_the_head_and_nothing_else_moves(case):
         names = xml_head_meta_names(out)
         assert names.count("tdm-reservation") == 1, out
         assert xml_events(out) == xml_events(page), out
+
+
+# Our own tags carrying a charset declaration (a hand edit, a theme merging attributes):
+# rewriting or removing them would change the encoding the next build detects, and the
+# build after would rewrite the page again, forever. Refused, the page left as it is.
+ON = Wanted(metas=(("tdm-reservation", "1"),), robots_add=("noai", "noimageai"))
+OFF = Wanted(metas=(("tdm-reservation", None),))
+ENCODING_CHANGES = [
+    (
+        b'<html><head><meta name="robots" content="charset=windows-1252" data-optout-site=""'
+        b' http-equiv="content-type"></head><body>\xe9</body>',
+        ON,
+    ),
+    (
+        b'<html><head><meta name="tdm-reservation" content="charset=windows-1252"'
+        b' http-equiv="content-type"></head><body>\xe9</body>',
+        ON,
+    ),
+    (
+        b'<html><head><meta name="tdm-reservation" content="1" charset="windows-1252"></head>'
+        b"<body>\xe9</body>",
+        OFF,
+    ),
+]
+
+
+@pytest.mark.parametrize(("page", "wanted"), ENCODING_CHANGES)
+def test_an_edit_that_would_change_the_detected_encoding_is_refused(page, wanted):
+    assert detect_encoding(page)[0] == "cp1252"
+    with pytest.raises(HtmlError) as raised:
+        splice(page, wanted)
+    assert str(raised.value) == (
+        "editing the head would change the page's detected encoding; left untouched"
+    )

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import examples
+from test_htmlsplice import ENCODING_CHANGES
 
 from optout_site.build import work
 from optout_site.build.plan import Task
@@ -210,6 +211,18 @@ def test_a_page_handed_back_says_why(
     path = tmp_path / "page.html"
     path.write_bytes(data)
     assert _spliced_stream(path, wanted, 64, limit) == f"unstreamed: {reason}"
+
+
+@pytest.mark.parametrize(("page", "wanted"), ENCODING_CHANGES)
+def test_the_stream_refuses_an_encoding_change_as_splice_does(
+    tmp_path: Path, page: bytes, wanted: Wanted
+) -> None:
+    data = page.replace(b"<body>", b"<body>" + b"<p>x</p>\n" * 40)  # longer than the window
+    path = tmp_path / "page.html"
+    path.write_bytes(data)
+    refused = "error: editing the head would change the page's detected encoding; left untouched"
+    assert _spliced_whole(data, wanted) == refused
+    assert _spliced_stream(path, wanted, 64, 1 << 20) == refused
 
 
 def test_the_middle_is_copied_not_read(tmp_path: Path) -> None:
