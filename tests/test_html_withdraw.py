@@ -113,6 +113,30 @@ def test_our_link_from_before_the_mark_is_withdrawn():
     assert rsl_links(splice(authors, wanted(rsl=False))) == [LICENSE]
 
 
+# On a page stamped before the mark, only the exact link builds wrote is ours: any other
+# shape is the author's and stays when RSL is off (a <link> with no rel is read too).
+NOT_LEGACY = [
+    b'<link rel="license" type="application/rsl+xml" href="https://x.example/l.xml" title="t">',
+    b'<link rel=license type="application/rsl+xml" href="https://x.example/l.xml">',
+    b"<link rel='license' type='application/rsl+xml' href='https://x.example/l.xml'>",
+    b'<link type="application/rsl+xml" rel="license" href="https://x.example/l.xml">',
+    b'<link rel="license" type="application/rsl+xml" href="/l.xml">',
+]
+
+
+@pytest.mark.parametrize("link", NOT_LEGACY)
+def test_only_the_exact_legacy_link_is_adopted_as_ours(link):
+    page = PAGE.replace(
+        b"<title>",
+        b'<meta name="tdm-reservation" content="1">\n    <link href="/s.css">\n    '
+        + link
+        + b"\n    <title>",
+    )
+    off = splice(page, wanted(rsl=False))
+    assert link in off and b'<link href="/s.css">' in off
+    assert len(rsl_links(off)) == 1
+
+
 # A page of ours must not contain tags only the author can have written.
 def _untagged(page: bytes) -> bool:
     lowered = page.lower()

@@ -223,3 +223,57 @@ def test_a_doctype_subset_ends_at_its_own_bracket(text, xml):
 @pytest.mark.parametrize("text", UNCLOSED_SUBSETS)
 def test_an_unclosed_doctype_subset_runs_to_the_end(text, xml):
     assert next_token(text, 0, xml=xml) == (("other", 0, len(text)), len(text))
+
+
+# XHTML (XML 1.0): a raw-text element's end tag inside a CDATA section or a comment ends
+# nothing. In each page that closes, the end tag is the last '</script>', before '<z>'.
+RAW_TEXT_XML = [
+    '<script><![CDATA[ x = "</script>"; ]]></script><z>',
+    "<script><![CDATA[]]></script><z>",
+    "<script><!-- </script> --></script><z>",
+    "<script><!----></script><z>",
+    "<script>]]><![CDATA[</script>]]></script><z>",
+    "<script>--><!-- </script> --></script><z>",
+    "<script>a<</script><z>",
+    "<script>a < b</script><z>",
+]
+NEVER_CLOSED_XML = [
+    "<script><![CDATA[ never closed </script>",
+    "<script><!-- never closed </script>",
+]
+
+
+@pytest.mark.parametrize("text", RAW_TEXT_XML)
+def test_xhtml_raw_text_ends_outside_cdata_and_comments(text):
+    end = text.rindex("</script>")
+    script, end_tag, z = tokens(text, xml=True)
+    assert isinstance(script, Tag) and script.name == "script"
+    assert end_tag == ("end", end, end + 9)
+    assert isinstance(z, Tag) and z.name == "z"
+
+
+@pytest.mark.parametrize("text", NEVER_CLOSED_XML)
+def test_xhtml_raw_text_never_closed_runs_to_the_end(text):
+    assert [t.name if isinstance(t, Tag) else t for t in tokens(text, xml=True)] == ["script"]
+
+
+# A DOCTYPE without a subset: in HTML it ends at the first '>' (WHATWG), quotes or not; in
+# XML a quoted literal may hold '>'. A '[' after the DOCTYPE's end, or before it, opens
+# no subset.
+DOCTYPE_ENDS = [
+    ('<!DOCTYPE html PUBLIC "a>b"><p>[</p>', False, 25),
+    ('<!DOCTYPE html PUBLIC "a>b"><p>[</p>', True, 28),
+    ('<!DOCTYPE x SYSTEM "a>b"><z>', True, 25),
+    ("<!DOCTYPE x SYSTEM 'a>b'><z>", True, 25),
+    ('<!DOCTYPE"a>b"><z>', True, 15),
+    ('<!DOCTYPE"a>b"><z>', False, 12),
+    ("<!doctype html><p>]></p>", False, 15),
+    ("<!DOCTYPE x", True, 11),
+    ('<p>[</p><!DOCTYPE html PUBLIC "a>b"><z>', False, 33),  # a '[' before it opens none
+]
+
+
+@pytest.mark.parametrize(("text", "xml", "end"), DOCTYPE_ENDS)
+def test_a_doctype_ends_where_its_language_says(text, xml, end):
+    lt = text.index("<!")
+    assert next_token(text, lt, xml=xml) == (("other", lt, end), end)
