@@ -280,8 +280,36 @@ def test_global_records_go_before_the_first_group(make_site):
         site, reg, OWN_ROBOTS, records=["License: https://jane.example/license.xml"]
     ).decode()
     assert text.index("License: https://") < text.index("User-agent:")
-    with pytest.raises(SignalError):
-        robots.render(site, reg, None, records=["License: a\nUser-agent: x"])
+
+
+@pytest.mark.parametrize("record", ["License: a\nUser-agent: x", "License: a\rUser-agent: x"])
+def test_a_record_of_more_than_one_line_is_refused(make_site, record):
+    site, reg = make_site()
+    with pytest.raises(SignalError) as raised:
+        robots.render(site, reg, None, records=[record])
+    assert str(raised.value) == "each record must be a single line"
+
+
+def test_the_note_on_taken_over_lines_comes_only_with_such_lines(make_site):
+    site, reg = make_site()
+    note = (
+        f'# Lines starting with "{rt.MERGED.strip()}" are the site\'s own, taken over by\n'
+        "# the groups in this block. To undo: delete this block and that prefix.\n"
+    )
+    taken_over = robots.render(site, reg, OWN_ROBOTS).decode()
+    assert rt.MERGED in taken_over and note in taken_over
+    plain = robots.render(site, reg, b"User-agent: FooBot\nDisallow: /foo/\n").decode()
+    assert rt.MERGED not in plain and note not in plain
+
+
+def test_a_block_at_the_end_has_no_blank_line_after_it(make_site):
+    site, reg = make_site()
+    alone = robots.render(site, reg, None)
+    assert alone.startswith(rt.BEGIN.encode()) and alone.endswith(f"\n{rt.END}\n".encode())
+    # Moved below the site's lines by hand: it stays there, and still ends the file.
+    own = b"User-agent: FooBot\nDisallow: /foo/\n"
+    moved = robots.render(site, reg, own + alone)
+    assert moved == own + alone
 
 
 # --- merging -----------------------------------------------------------------------------------
@@ -368,6 +396,26 @@ def test_size_limit(make_site):
     big = huge[:100_000]  # ~5,500 rules of the site's, copied into each group standing for '*'
     out = robots.render(site, reg, big[: big.rindex(b"\n") + 1])
     assert len(out) <= robots.MAX_BYTES
+
+
+def test_size_limits_at_their_edges(make_site, monkeypatch):
+    site, reg = make_site()
+    own = b"User-agent: FooBot\nDisallow: /foo/\n"
+    size = len(robots.render(site, reg, own))
+    over = "bytes, over the 500 KiB that crawlers must read (RFC 9309 §2.5); shorten the site's own rules"
+    monkeypatch.setattr(robots, "MAX_BYTES", size)  # the output at the limit: written
+    assert len(robots.render(site, reg, own)) == size
+    monkeypatch.setattr(robots, "MAX_BYTES", size - 1)
+    with pytest.raises(rt.RobotsTxtError) as raised:
+        robots.render(site, reg, own)
+    assert str(raised.value) == f"robots.txt would be {size:,} {over}"
+    # The site's own file is measured first: at the limit it is read, one byte over it is not.
+    monkeypatch.setattr(robots, "MAX_BYTES", len(own))
+    with pytest.raises(rt.RobotsTxtError, match="^robots.txt would be "):
+        robots.render(site, reg, own)
+    with pytest.raises(rt.RobotsTxtError) as raised:
+        robots.render(site, reg, own + b"#")
+    assert str(raised.value) == f"the site's own robots.txt is {len(own) + 1:,} {over}"
 
 
 def test_site_wildcard_rules_combine_with_policy_paths(make_site):

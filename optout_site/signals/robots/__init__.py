@@ -130,12 +130,12 @@ def merge(
     position = _position(doc, position)
     comment = set(plan.absorbed_lines) | {i for i in doc.orphans if i >= position}
     eol = doc.eol()
-    block = [Line(t, eol) for t in _block_text(site, plan, records, merged=bool(comment))]
+    block = [Line(t, eol) for t in _block_text(plan, records, merged=bool(comment))]
     lines = [line.comment_out() if i in comment else line for i, line in enumerate(doc.lines)]
+    # Site lines before the block all end in a line break (the block began on a line of
+    # its own); lines after it are set apart by a blank line, which unmerge() removes.
     if position < len(lines):
-        block.append(Line("", eol))  # sets the block apart; unmerge() removes it again
-    elif lines and not lines[-1].eol:
-        lines[-1] = Line(lines[-1].text, eol)
+        block.append(Line("", eol))
     out = rt.encode(rt.Document(doc.bom, (*lines[:position], *block, *lines[position:])).text)
     if len(out) > MAX_BYTES:
         raise RobotsTxtError(_too_big(len(out), "robots.txt would be"))
@@ -454,7 +454,7 @@ def _group_lines(spec: _Spec) -> list[str]:
     return lines
 
 
-def _block_text(site: Site, plan: _Plan, records: Sequence[str], merged: bool) -> list[str]:
+def _block_text(plan: _Plan, records: Sequence[str], merged: bool) -> list[str]:
     out = [f"{rt.BEGIN}: generated from the site's policy; edit sites.yaml, not this block."]
     if merged:
         out += [
