@@ -398,6 +398,14 @@ def test_size_limit(make_site):
     assert len(out) <= robots.MAX_BYTES
 
 
+def test_a_block_moved_into_a_site_group_goes_back_to_the_top(make_site):
+    site, reg = make_site()
+    alone = robots.render(site, reg, None)
+    # Put between FooBot's user-agent line and its rule, the block would split the group.
+    split = b"User-agent: FooBot\n" + alone + b"Disallow: /foo/\n"
+    assert robots.render(site, reg, split) == alone + b"\nUser-agent: FooBot\nDisallow: /foo/\n"
+
+
 def test_size_limits_at_their_edges(make_site, monkeypatch):
     site, reg = make_site()
     own = b"User-agent: FooBot\nDisallow: /foo/\n"
