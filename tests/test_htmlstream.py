@@ -179,6 +179,23 @@ def test_pages_stream_at_every_window_size(tmp_path: Path, name: str, wanted: Wa
         assert _spliced_stream(path, wanted, window, 1 << 20) == expected, window
 
 
+# The footer link's line break looked for from the page's first byte, and far into a page
+# longer than the stream's limit: both stream (they are not handed back).
+LOOK_BACK = {
+    "link first": f"\n  {OURS}\n<p>x</p>\n</body>\n",
+    "long page": "<html><head></head><body>\n" + "<p>x</p>\n" * 200 + f"  {OURS}\n</body>\n",
+}
+
+
+@pytest.mark.parametrize("name", LOOK_BACK)
+@pytest.mark.parametrize("wanted", WANTS, ids=["head", "all", "body", "off"])
+def test_the_look_back_for_a_line_break_streams(tmp_path: Path, name: str, wanted: Wanted) -> None:
+    data = LOOK_BACK[name].encode()
+    path = tmp_path / "page.html"
+    path.write_bytes(data)
+    assert _spliced_stream(path, wanted, 64, 512) == splice(data, wanted)
+
+
 # Pages the stream hands back to splice(), and the reason it gives (window 64 bytes).
 HANDED_BACK = [
     ("\ufeff<p>x</p>".encode("utf-16-le"), WANTS[1], 1 << 20, "a utf-16-le page is decoded whole"),

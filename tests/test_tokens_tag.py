@@ -202,6 +202,7 @@ DOCTYPE_SUBSETS = [
     "<!DOCTYPE x [<?pi ]> ?>]><z>",
     "<!DOCTYPE x [<??>]><z>",
     "<!DOCTYPE x [ ]><z>",
+    '<!DOCTYPE x SYSTEM "a"[<!ENTITY b "]>">]><z>',  # the subset right after a literal
 ]
 UNCLOSED_SUBSETS = [
     '<!DOCTYPE x [<!ENTITY a "x">',
@@ -269,6 +270,8 @@ DOCTYPE_ENDS = [
     ('<!DOCTYPE"a>b"><z>', False, 12),
     ("<!doctype html><p>]></p>", False, 15),
     ("<!DOCTYPE x", True, 11),
+    ('<!DOCTYPE X SYSTEM "a>b"><z>', True, 25),
+    ('<!DOCTYPE x SYSTEM ""><z>', True, 22),
     ('<p>[</p><!DOCTYPE html PUBLIC "a>b"><z>', False, 33),  # a '[' before it opens none
 ]
 
