@@ -181,53 +181,86 @@ def test_pages_stream_at_every_window_size(tmp_path: Path, name: str, wanted: Wa
 
 # The footer link's line break looked for from the page's first byte, and far into a page
 # longer than the stream's limit: both stream (they are not handed back).
+# (page, window, limit)
 LOOK_BACK = {
-    "link first": f"\n  {OURS}\n<p>x</p>\n</body>\n",
-    "long page": "<html><head></head><body>\n" + "<p>x</p>\n" * 200 + f"  {OURS}\n</body>\n",
+    "link first": (f"\n  {OURS}\n<p>x</p>\n</body>\n", 64, 512),
+    "long page": (
+        "<html><head></head><body>\n" + "<p>x</p>\n" * 200 + f"  {OURS}\n</body>\n",
+        64,
+        512,
+    ),
+    "no line break": (f"<body><p>x</p>{OURS}</body>", 64, 512),
+    # Form feeds are no line break or indent to look back over (tokens.line_before).
+    "form feeds": ("<body>\n" + "\f" * 600 + f"{OURS}\n</body>\n", 1024, 512),
+    # The link at byte 257: the first look back reads from byte 1, all blank.
+    "blanks first": (" " * 257 + f"{OURS}\n<p>x</p>\n</body>\n", 64, 1 << 20),
 }
 
 
 @pytest.mark.parametrize("name", LOOK_BACK)
 @pytest.mark.parametrize("wanted", WANTS, ids=["head", "all", "body", "off"])
 def test_the_look_back_for_a_line_break_streams(tmp_path: Path, name: str, wanted: Wanted) -> None:
-    data = LOOK_BACK[name].encode()
+    page, window, limit = LOOK_BACK[name]
     path = tmp_path / "page.html"
-    path.write_bytes(data)
-    assert _spliced_stream(path, wanted, 64, 512) == splice(data, wanted)
+    path.write_bytes(page.encode())
+    assert _spliced_stream(path, wanted, window, limit) == splice(page.encode(), wanted)
 
 
-# Pages the stream hands back to splice(), and the reason it gives (window 64 bytes).
+# Pages the stream hands back to splice(), and the reason it gives (window 64 bytes,
+# or 1024 where the limit is smaller than the window).
 HANDED_BACK = [
-    ("\ufeff<p>x</p>".encode("utf-16-le"), WANTS[1], 1 << 20, "a utf-16-le page is decoded whole"),
-    ("\ufeff<p>x</p>".encode("utf-16-be"), WANTS[0], 1 << 20, "a utf-16-be page is decoded whole"),
+    (
+        "\ufeff<p>x</p>".encode("utf-16-le"),
+        WANTS[1],
+        64,
+        1 << 20,
+        "a utf-16-le page is decoded whole",
+    ),
+    (
+        "\ufeff<p>x</p>".encode("utf-16-be"),
+        WANTS[0],
+        64,
+        1 << 20,
+        "a utf-16-be page is decoded whole",
+    ),
     (
         b"<p>x</p>\n" * 50,
         WANTS[2],
+        64,
         1 << 20,
         "a footer link wanted on a page with no end of its body",
     ),
     (
         b"<html><head>" + b"<meta name=a>" * 100 + b"</head><body></body>",
         WANTS[0],
+        64,
         256,
         "no end of the head in its first 256 bytes",
     ),
     (
         b"<?xml version='1.0'" + b" " * 5000 + b"?><html/>",
         WANTS[0],
+        64,
         1 << 20,
         "an XML declaration longer than its first bytes",
+    ),
+    (
+        ("<body>\n" + " " * 700 + f"{OURS}\n</body>\n").encode(),
+        WANTS[3],
+        1024,
+        512,
+        "over 512 bytes of whitespace before the footer link",
     ),
 ]
 
 
-@pytest.mark.parametrize(("data", "wanted", "limit", "reason"), HANDED_BACK)
+@pytest.mark.parametrize(("data", "wanted", "window", "limit", "reason"), HANDED_BACK)
 def test_a_page_handed_back_says_why(
-    tmp_path: Path, data: bytes, wanted: Wanted, limit: int, reason: str
+    tmp_path: Path, data: bytes, wanted: Wanted, window: int, limit: int, reason: str
 ) -> None:
     path = tmp_path / "page.html"
     path.write_bytes(data)
-    assert _spliced_stream(path, wanted, 64, limit) == f"unstreamed: {reason}"
+    assert _spliced_stream(path, wanted, window, limit) == f"unstreamed: {reason}"
 
 
 @pytest.mark.parametrize(("page", "wanted"), ENCODING_CHANGES)

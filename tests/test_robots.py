@@ -406,6 +406,30 @@ def test_a_block_moved_into_a_site_group_goes_back_to_the_top(make_site):
     assert robots.render(site, reg, split) == alone + b"\nUser-agent: FooBot\nDisallow: /foo/\n"
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # Between two whole groups, and before lines that belong to no group: it stays.
+        (b"User-agent: FooBot\nDisallow: /foo/\n", b"User-agent: BarBot\nDisallow: /bar/\n"),
+        (b"User-agent: FooBot\nDisallow: /foo/\n", b"Sitemap: https://jane.example/s.xml\n"),
+    ],
+)
+def test_a_block_moved_between_groups_stays_there(make_site, before, after):
+    site, reg = make_site()
+    alone = robots.render(site, reg, None)
+    moved = before + alone + b"\n" + after
+    assert robots.render(site, reg, moved) == moved
+
+
+def test_a_block_moved_after_a_comment_stays_and_orphan_rules_below_are_taken_over(make_site):
+    site, reg = make_site()
+    alone = robots.render(site, reg, None).decode()
+    # Rules before any user-agent line belong to no group (RFC 9309 ignores them).
+    out = robots.render(site, reg, f"# mine\n{alone}\nDisallow: /x/\n".encode()).decode()
+    assert out.startswith(f"# mine\n{rt.BEGIN}")
+    assert out.endswith(f"\n{rt.MERGED}Disallow: /x/\n")
+
+
 def test_size_limits_at_their_edges(make_site, monkeypatch):
     site, reg = make_site()
     own = b"User-agent: FooBot\nDisallow: /foo/\n"
