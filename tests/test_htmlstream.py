@@ -192,6 +192,7 @@ LOOK_BACK = {
     "no line break": (f"<body><p>x</p>{OURS}</body>", 64, 512),
     # Form feeds are no line break or indent to look back over (tokens.line_before).
     "form feeds": ("<body>\n" + "\f" * 600 + f"{OURS}\n</body>\n", 1024, 512),
+    "a run of text": ("<body>" + "X" * 600 + f"\n  {OURS}\n</body>\n", 1024, 512),
     # The link at byte 257: the first look back reads from byte 1, all blank.
     "blanks first": (" " * 257 + f"{OURS}\n<p>x</p>\n</body>\n", 64, 1 << 20),
 }
