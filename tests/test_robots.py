@@ -187,6 +187,55 @@ def test_site_agent_settings(make_site):
     assert not protego.can_fetch(ORIGIN + "/", "OAI-SearchBot")
 
 
+@pytest.mark.parametrize(
+    "own",
+    [
+        # A site group whose name holds one of ours (urllib would read ours for it), and
+        # one whose name one of ours holds (urllib would read it for ours).
+        b"User-agent: GPTBot-Extra\nDisallow: /x/\n",
+        b"User-agent: PTBot\nDisallow: /x/\n",
+    ],
+    ids=["holds ours", "held by ours"],
+)
+def test_a_site_group_linked_by_name_to_one_of_ours_reads_alike_in_every_parser(make_site, own):
+    site, reg = make_site()
+    site_token = own.split(b"\n")[0].removeprefix(b"User-agent: ").decode()
+    text = assert_agrees(site, reg, own, tokens=[a.token for a in reg] + [site_token])
+    assert f"User-agent: {site_token}\n" in text.split(rt.END)[0]  # taken into our block
+
+
+NOTHING_RESERVED = """
+sites:
+  - name: jane
+    url: https://jane.example
+    input: public
+    rightsholder: {name: Jane Doe}
+    allow: [tdm, train, ai-input, search]
+    acknowledge: [no-reservation]
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        # No product token (RFC 9309 ignores the group), but urllib finds each inside the
+        # name an agent goes by: "bigsur.ai", "Brightbot 1.0", "quillbot.com".
+        ("User-agent: .ai", ["bigsur.ai"]),
+        ("User-agent: 1.0", ["Brightbot 1.0"]),
+        ("User-agent: .COM", ["quillbot.com", "panscient.com"]),
+    ],
+)
+def test_a_site_group_naming_no_token_gets_the_agents_it_would_catch_a_group(
+    make_site, line, names
+):
+    site, reg = make_site(NOTHING_RESERVED)
+    text = robots.render(site, reg, f"{line}\nDisallow: /\n".encode()).decode()
+    first_match, _ = parsers(text)
+    for name in names:
+        assert first_match.can_fetch(name, ORIGIN + "/gallery/a.jpg"), name  # '*' as RFC 9309
+        assert f"User-agent: {reg.get(name).token}\n" in text
+
+
 def test_nothing_reserved_writes_no_ai_groups(make_site):
     site, reg = make_site("""
 sites:
