@@ -2,11 +2,15 @@
 
     python tests/mutation.py paths            # or: policy, dialects, robots, atomic, html, xmp
     python tests/mutation.py paths --keep     # keep the copy, for `mutmut show <name>`
+    python tests/mutation.py paths --resume /tmp/optout-mutation-paths-x   # after new tests
 
 Each run works in a throwaway copy of the repository (mutmut writes a ``mutants/`` folder
 next to ``pyproject.toml``), mutates only that module, collects which test reaches which
 function from only that module's own test files, and runs one mutant at a time
-(``--max-children 1``) under ``nice``: the machine is shared. Each mutant runs in one
+(``--max-children 1``) under ``nice``: the machine is shared. ``--resume`` copies the
+repository as it is now over a kept copy and runs again: mutmut keeps the verdicts of
+functions that did not change, re-collects which tests reach what, and runs the mutants
+not yet checked (those of changed functions anew) against the tests as they are now. Each mutant runs in one
 process (``-n 0``), stops at its first failing test (mutmut's ``-x``), skips ``slow`` tests,
 and runs Hypothesis properties under the ``mutation`` profile of tests/conftest.py (a few
 derandomised examples). Needs ``pip install -e '.[mutation]'``.
@@ -90,6 +94,10 @@ def config(module: str) -> str:
         'also_copy = ["examples/", "sites.yaml", "fuzz/"]\n'
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not slow", "-n", "0"]\n'
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
+        # A mutant that loops forever waits for this (15x its tests' time by default:
+        # minutes each on the html key); a niced run on a busy machine needs the margin.
+        "timeout_multiplier = 5.0\n"
+        "timeout_constant = 10.0\n"
     )
 
 
@@ -123,8 +131,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", choices=sorted(MODULES))
     parser.add_argument("--keep", action="store_true", help="keep the copy and print it")
+    parser.add_argument(
+        "--resume", type=Path, metavar="COPY", help="run again in a kept copy, with the tests now"
+    )
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix=f"optout-mutation-{args.module}-"))
+    if args.resume is not None:
+        args.keep = True
+        work = args.resume
+    else:
+        work = Path(tempfile.mkdtemp(prefix=f"optout-mutation-{args.module}-"))
     try:
         copy_repository(work)
         with (work / "pyproject.toml").open("a", encoding="utf-8") as handle:
