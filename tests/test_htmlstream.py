@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from unittest import mock
 
@@ -163,8 +164,15 @@ PAGES = {
 
 
 # Every window from 1 byte to 399 in CI and the whole suite; the fast loop (a quarter of
-# the examples) takes the first 16 and every fourth after.
-WINDOWS = range(1, 400) if examples(100) >= 100 else [*range(1, 17), *range(17, 400, 4)]
+# the examples) takes the first 16 and every fourth after; a mutation run (10 examples,
+# each mutant running this for every page) the first 16 and those either side of a power
+# of two, where a window's edge meets a page's.
+if examples(100) >= 100:
+    WINDOWS: Sequence[int] = range(1, 400)
+elif examples(100) > 10:
+    WINDOWS = [*range(1, 17), *range(17, 400, 4)]
+else:
+    WINDOWS = [*range(1, 17), *(p + d for p in (32, 64, 128, 256) for d in (-1, 0, 1)), 399]
 
 
 @pytest.mark.parametrize("name", PAGES)
