@@ -479,6 +479,19 @@ def test_a_block_moved_after_a_comment_stays_and_orphan_rules_below_are_taken_ov
     assert out.endswith(f"\n{rt.MERGED}Disallow: /x/\n")
 
 
+def test_the_site_groups_stricter_than_the_policy_are_named_by_rule_path(make_site):
+    site, reg = make_site()
+    own = (
+        b"User-agent: *\nDisallow: /press/\n\n"  # '*' is not an agent the policy names
+        b"User-agent: Googlebot\nDisallow: /\n\n"  # search: allowed but on /blog/
+        b"User-agent: GPTBot\nDisallow: /\n"  # training: allowed on /press/ only
+    )
+    assert robots.merge(site, reg, own)[1] == {
+        "/press/": ["Googlebot", "GPTBot"],
+        "/": ["Googlebot"],
+    }
+
+
 def test_size_limits_at_their_edges(make_site, monkeypatch):
     site, reg = make_site()
     own = b"User-agent: FooBot\nDisallow: /foo/\n"
