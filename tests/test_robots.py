@@ -492,6 +492,21 @@ def test_the_site_groups_stricter_than_the_policy_are_named_by_rule_path(make_si
     }
 
 
+def test_a_taken_over_group_keeps_its_other_records(make_site):
+    site, reg = make_site()
+    own = b"User-agent: GPTBot\nCrawl-delay: 10\nDisallow: /x/\n"
+    block = robots.render(site, reg, own).decode().split(rt.END)[0]
+    gptbot = block[block.index("User-agent: GPTBot\n") :]
+    assert "Crawl-delay: 10\n" in gptbot[: gptbot.find("\n\n")]
+    # Ours: a Content-Signal or Content-Usage the site wrote there is not copied (the
+    # policy says it), nor is a field name no parser knows the shape of.
+    own = (
+        b"User-agent: GPTBot\nContent-Signal: tdm=mine\ncontent-usage: mine\n"
+        b"X Field: mine\nDisallow: /x/\n"
+    )
+    assert "mine" not in robots.render(site, reg, own).decode().split(rt.END)[0]
+
+
 def test_size_limits_at_their_edges(make_site, monkeypatch):
     site, reg = make_site()
     own = b"User-agent: FooBot\nDisallow: /foo/\n"
