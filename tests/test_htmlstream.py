@@ -215,12 +215,18 @@ def test_the_look_back_for_a_line_break_streams(tmp_path: Path, name: str, wante
     assert _spliced_stream(path, wanted, window, limit) == splice(page.encode(), wanted)
 
 
-def test_an_xhtml_body_is_read_by_xmls_rules_in_windows(tmp_path: Path) -> None:
+@pytest.mark.parametrize("xhtml", [True, False], ids=["xhtml", "html"])
+def test_a_body_is_read_by_its_languages_rules_in_windows(tmp_path: Path, xhtml: bool) -> None:
     # XML knows no '--!>': the comment runs on to '-->', and the '</body>' inside it is
-    # not the body's last end tag (HTML would read it as one, and put the link there).
-    page = (
+    # not the body's last end tag. HTML ends the comment there, and that '</body>' is.
+    start = (
         '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
-        "<head><title>t</title></head><body>\n"
+        if xhtml
+        else "<!DOCTYPE html>\n<html>"
+    )
+    page = (
+        start
+        + "<head><title>t</title></head><body>\n"
         + "<p>x</p>\n" * 30
         + "<p>y</p>\n</body><!-- a --!> </body> --></html>\n"
     ).encode()
@@ -228,7 +234,9 @@ def test_an_xhtml_body_is_read_by_xmls_rules_in_windows(tmp_path: Path) -> None:
     path.write_bytes(page)
     out = _spliced_stream(path, WANTS[2], 64, 1 << 20)
     assert out == splice(page, WANTS[2])
-    assert isinstance(out, bytes) and out.index(FOOTER_CLASS.encode()) < out.index(b"<!-- a")
+    assert isinstance(out, bytes)
+    before_comment = out.index(FOOTER_CLASS.encode()) < out.index(b"<!-- a")
+    assert before_comment == xhtml
 
 
 # Pages the stream hands back to splice(), and the reason it gives (window 64 bytes,
