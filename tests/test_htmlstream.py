@@ -278,6 +278,13 @@ HANDED_BACK = [
         "an XML declaration longer than its first bytes",
     ),
     (
+        b"<html><head></head><body>" + b"x" * 600 + b"</body>",
+        WANTS[2],
+        64,
+        512,
+        "a token of over 512 bytes in the body",
+    ),
+    (
         ("<body>\n" + " " * 700 + f"{OURS}\n</body>\n").encode(),
         WANTS[3],
         1024,

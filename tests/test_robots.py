@@ -263,6 +263,19 @@ def _groups(text: str) -> list[tuple[list[str], list[str]]]:
     ]
 
 
+def test_agents_alike_share_one_group_where_no_name_order_forbids_it():
+    # In the bundled example nothing forces a second group for the same rules (in Jane's
+    # site, Applebot-Extended must come before Applebot and Baiduspider before Spider, so
+    # the reserved agents stand on both sides of the search engines): each set of rules
+    # stands in one group, but for '*' and agents that read only a group naming them.
+    site = config.load(REPO / "sites.yaml").sites[0]
+    reg = agents.registry_for(site)
+    groups = _groups(robots.render(site, reg, None).decode())
+    alone = {a.token for a in reg if a.honours_robots == "own-group-only"}
+    shared = [tuple(body) for names, body in groups if names != ["*"] and not set(names) <= alone]
+    assert len(shared) == len(set(shared)) and len(shared) >= 2
+
+
 def test_signal_lines_in_every_group_that_may_crawl(make_site):
     site, reg = make_site()
     text = robots.render(site, reg, OWN_ROBOTS).decode()
