@@ -3,6 +3,7 @@
     python tests/mutation.py paths            # or: policy, dialects, robots, atomic, html, xmp
     python tests/mutation.py paths --keep     # keep the copy, for `mutmut show <name>`
     python tests/mutation.py paths --resume /tmp/optout-mutation-paths-x   # after new tests
+    python tests/mutation.py paths --resume /tmp/optout-mutation-paths-x --survivors
 
 Each run works in a throwaway copy of the repository (mutmut writes a ``mutants/`` folder
 next to ``pyproject.toml``), mutates only that module, collects which test reaches which
@@ -10,7 +11,8 @@ function from only that module's own test files, and runs one mutant at a time
 (``--max-children 1``) under ``nice``: the machine is shared. ``--resume`` copies the
 repository as it is now over a kept copy and runs again: mutmut keeps the verdicts of
 functions that did not change, re-collects which tests reach what, and runs the mutants
-not yet checked (those of changed functions anew) against the tests as they are now. Each mutant runs in one
+not yet checked (those of changed functions anew) against the tests as they are now;
+with ``--survivors``, it runs again every mutant not killed so far (and only those). Each mutant runs in one
 process (``-n 0``), stops at its first failing test (mutmut's ``-x``), skips ``slow`` tests,
 and runs Hypothesis properties under the ``mutation`` profile of tests/conftest.py (a few
 derandomised examples). Needs ``pip install -e '.[mutation]'``.
@@ -127,6 +129,18 @@ def copy_repository(into: Path) -> None:
             shutil.copy2(source, target)
 
 
+def _states(work: Path) -> list[tuple[str, str]]:
+    """(mutant, verdict) for every mutant mutmut knows in the copy."""
+    results = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return re.findall(r"^\s*(\S+): (\S.*)$", results, re.M)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", choices=sorted(MODULES))
@@ -134,7 +148,12 @@ def main() -> int:
     parser.add_argument(
         "--resume", type=Path, metavar="COPY", help="run again in a kept copy, with the tests now"
     )
+    parser.add_argument(
+        "--survivors", action="store_true", help="with --resume: run the mutants not killed"
+    )
     args = parser.parse_args()
+    if args.survivors and args.resume is None:
+        parser.error("--survivors needs --resume")
     if args.resume is not None:
         args.keep = True
         work = args.resume
@@ -145,23 +164,18 @@ def main() -> int:
         with (work / "pyproject.toml").open("a", encoding="utf-8") as handle:
             handle.write(config(args.module))
         mutmut = [sys.executable, "-m", "mutmut"]
+        names = (
+            [name for name, state in _states(work) if state != "killed"] if args.survivors else []
+        )
         subprocess.run(
-            [*mutmut, "run", "--max-children", "1"],
+            [*mutmut, "run", "--max-children", "1", *names],
             cwd=work,
             check=False,
             preexec_fn=_share_the_machine,
             env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"},
         )
-        results = subprocess.run(
-            [*mutmut, "results", "--all", "true"],
-            cwd=work,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        states = re.findall(r"^\s*(\S+): (\S.*)$", results, re.M)
+        states = _states(work)
         killed = sum(state == "killed" for _name, state in states)
-        print(results)
         print(f"{args.module}: {killed}/{len(states)} killed", end="")
         print(f" ({100 * killed / len(states):.1f}%)" if states else "")
         for name, state in states:
