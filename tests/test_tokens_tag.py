@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_site.html.tokens import Attr, Tag, _read_tag, next_token, tokens
+from optout_site.html.tokens import Attr, Tag, _read_tag, next_token, tag_found_at, tokens
 
 _TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
 _ATTR_NAME = re.compile(r"[^\s/>][^\s/>=]*")
@@ -280,3 +280,27 @@ DOCTYPE_ENDS = [
 def test_a_doctype_ends_where_its_language_says(text, xml, end):
     lt = text.index("<!")
     assert next_token(text, lt, xml=xml) == (("other", lt, end), end)
+
+
+# Whether tags put at an offset are read back as tags: (text, at, insertion, xml, found).
+# The page's own tokens end at 'at' or run over it; our leading whitespace joins the text.
+TAG_FOUND = [
+    ("", 0, "<a>", False, True),
+    ("<p>", 3, "<a>", False, True),
+    ("<!-- c -->", 10, "<a>", False, True),
+    ("<p>x", 4, "<a>", False, True),
+    ("abc", 3, "\n  <meta>", False, True),
+    ("x", 0, " <a>", False, True),
+    ("<!-- x", 6, "<a>", False, False),
+    ("<p title='x", 11, "<a>", False, False),
+    ("<script>x", 9, "<a>", False, False),
+    ("</p", 3, "<a>", False, False),
+    ("<!DOCTYPE x", 11, "<a>", True, False),
+    ("<!-- x --!>", 11, "<a>", False, True),
+    ("<!-- x --!>", 11, "<a>", True, False),  # XML knows no --!>
+]
+
+
+@pytest.mark.parametrize(("text", "at", "insertion", "xml", "found"), TAG_FOUND)
+def test_tags_put_at_an_offset_are_read_back_unless_swallowed(text, at, insertion, xml, found):
+    assert tag_found_at(text, 0, at, insertion, xml) is found

@@ -279,17 +279,17 @@ def line_before(text: str, at: int) -> re.Match[str] | None:
     return match if match and match.end() == at else None
 
 
-def tag_found_at(text: str, start: int, at: int, insertion: str, xml: bool = False) -> bool:
+def tag_found_at(text: str, start: int, at: int, insertion: str, xml: bool) -> bool:
     """Whether ``insertion`` (optional whitespace, then tags) put at ``at`` would be read
     back as a tag, rather than swallowed by an unterminated tag, comment or script."""
     first = at + insertion.index("<")
     probe = text[:at] + insertion + text[at:]
     for token in tokens(probe, start, xml=xml):
-        begin, end = (token.start, token.end) if isinstance(token, Tag) else token[1:]
-        if end <= at:
-            continue
         if isinstance(token, Tag):
-            return begin == first
-        if begin < at or end > first:
+            if token.end > at:
+                return token.start == first
+        elif token[2] > at and token[0] != "text":
+            # A comment, declaration or end tag running over ours. (Text ends at a '<':
+            # one reaching past ``at`` is only the text before and our whitespace.)
             return False
     return False
