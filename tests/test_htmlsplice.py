@@ -146,6 +146,22 @@ def test_our_tag_from_before_the_mark_is_recognised():
     assert b'content="noai, noimageai"' in splice(authors, RELEASE)
 
 
+@pytest.mark.parametrize(
+    ("close", "marked"),
+    [  # inserted before '>', or right before a self-closing '/': no byte of the tag moves
+        (b">", b' data-optout-site="">'),
+        (b"/>", b' data-optout-site=""/>'),
+        (b" />", b'  data-optout-site=""/>'),
+    ],
+)
+def test_our_tag_from_before_the_mark_is_marked_in_place(close, marked):
+    head = b'<html><head><meta name="tdm-reservation" content="1">'
+    tag = b'<meta name="robots" content="noai, noimageai"'
+    wanted = Wanted(metas=(("tdm-reservation", "1"),), robots_add=("noai", "noimageai"))
+    out = splice(head + tag + close + b"<title>t</title>", wanted)
+    assert out == head + tag + marked + b"<title>t</title>"
+
+
 def test_existing_tags_are_updated_not_duplicated():
     page = (
         b"<html><head>\n<meta name=\"TDM-Reservation\" content='0'>\n"
