@@ -107,6 +107,20 @@ def test_a_page_with_no_end_tag_gets_the_link_after_its_last_text(page, expected
     assert _spliced(out) == out
 
 
+@pytest.mark.parametrize(
+    ("page", "left"),
+    [
+        # Our link goes with its line break and indent, even at the very start of the page.
+        (f"\n  {LINK}\n<p>x</p>\n", "\n<p>x</p>\n"),
+        (f"<p>x</p>\r\n\t{LINK}</body>", "<p>x</p></body>"),
+        (f"<p>x</p> {LINK}</body>", "<p>x</p> </body>"),  # no line break: the space stays
+    ],
+)
+def test_withdrawing_the_link_takes_its_line_break_along(page, left):
+    off = Wanted(metas=(("tdm-reservation", None),))
+    assert splice.splice(page.encode(), off).decode() == left
+
+
 @given(st.sampled_from(["footer", "main", "body", "nav", "article"]), st.text(min_size=1))
 def test_placing_is_a_fixed_point_and_touches_no_other_byte(before, label):
     label = "".join(ch for ch in label if ch.isprintable()).strip() or "x"

@@ -162,6 +162,20 @@ def test_our_tag_from_before_the_mark_is_marked_in_place(close, marked):
     assert out == head + tag + marked + b"<title>t</title>"
 
 
+@pytest.mark.parametrize(
+    ("content", "updated"),
+    [
+        (b"content=noai", b'content="noai, noimageai"'),  # unquoted: quotes added
+        (b"content='noai'", b"content='noai, noimageai'"),  # the author's quotes kept
+        (b'content="noai"', b'content="noai, noimageai"'),
+    ],
+)
+def test_our_tags_value_is_updated_in_its_own_quotes(content, updated):
+    wanted = Wanted(robots_add=("noai", "noimageai"))
+    page = b"<html><head><meta name=robots " + content + b" data-optout-site><title>t</title>"
+    assert splice(page, wanted) == page.replace(content, updated)
+
+
 def test_existing_tags_are_updated_not_duplicated():
     page = (
         b"<html><head>\n<meta name=\"TDM-Reservation\" content='0'>\n"
