@@ -276,6 +276,58 @@ def test_agents_alike_share_one_group_where_no_name_order_forbids_it():
     assert len(shared) == len(set(shared)) and len(shared) >= 2
 
 
+def test_each_group_says_what_it_holds_and_why_it_stands_apart():
+    # The bundled example reserves training and AI input outside /press/ and allows search:
+    # search engines read '*' (two of them listed before Spider, whose token their names
+    # hold), Bytespider obeys only a group naming it alone, every other AI agent shares one.
+    site = config.load(REPO / "sites.yaml").sites[0]
+    text = robots.render(site, agents.registry_for(site), None).decode()
+    lines = text.splitlines()
+    assert (
+        lines[0]
+        == f"{rt.BEGIN}: generated from the site's policy; edit sites.yaml, not this block."
+    )
+    after_star = lines[lines.index("User-agent: *") :]
+    listed_before = (
+        "# (listed before {}: some parsers take the first group whose token occurs"
+        " anywhere in the agent's name)"
+    )
+    assert [ln for ln in after_star if ln.startswith("#")] == [
+        "# categories: search-engine",
+        listed_before.format("Spider"),
+        "# categories: train",
+        "# (a group of its own: reported to obey only a group naming it alone)",
+        "# categories: train, dataset, ai-search, user-fetch, agent",
+        rt.END,
+    ]
+    start = after_star.index("# categories: search-engine")
+    assert after_star[start + 2 : start + 4] == ["User-agent: Baiduspider", "User-agent: Sogou"]
+
+
+def test_a_group_of_agents_the_site_names_says_so(make_site):
+    site, reg = make_site()
+    text = robots.render(site, reg, b"User-agent: GPTBot-Extra\nDisallow: /x/\n").decode()
+    # Its name holds GPTBot's token, so urllib would read GPTBot's group for it: it comes first.
+    lines = text.splitlines()
+    at = lines.index("User-agent: GPTBot-Extra")
+    assert lines[at - 2 : at] == [
+        "# categories: named by the site",
+        "# (listed before GPTBot: some parsers take the first group whose token occurs"
+        " anywhere in the agent's name)",
+    ]
+
+
+def test_a_group_mixing_registry_agents_and_the_sites_lists_them_by_category(make_site):
+    site, reg = make_site(JANE_SITE + "    agents:\n      block: [Twitterbot, SomeScraper]\n")
+    text = robots.render(site, reg, None).decode()
+    # Both blocked everywhere: one group; Twitterbot's category first, then the agent the
+    # site named (no category), each line by category before name.
+    assert (
+        "# categories: preview, named by the site\n"
+        "User-agent: Twitterbot\nUser-agent: SomeScraper\nDisallow: /\n"
+    ) in text
+
+
 def test_signal_lines_in_every_group_that_may_crawl(make_site):
     site, reg = make_site()
     text = robots.render(site, reg, OWN_ROBOTS).decode()
