@@ -114,6 +114,7 @@ def test_a_page_with_no_end_tag_gets_the_link_after_its_last_text(page, expected
         (f"\n  {LINK}\n<p>x</p>\n", "\n<p>x</p>\n"),
         (f"<p>x</p>\r\n\t{LINK}</body>", "<p>x</p></body>"),
         (f"<p>x</p> {LINK}</body>", "<p>x</p> </body>"),  # no line break: the space stays
+        (f"<p>x</p>\n\n{LINK}</body>", "<p>x</p>\n</body>"),  # one line break, the last
     ],
 )
 def test_withdrawing_the_link_takes_its_line_break_along(page, left):

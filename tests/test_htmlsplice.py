@@ -75,6 +75,24 @@ def test_our_tags_go_after_charset_and_line_up():
     )
 
 
+@pytest.mark.parametrize(
+    ("declaration", "after_it"),
+    [
+        (b'<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', True),
+        (b"<meta HTTP-EQUIV=' content-type ' content='text/html; charset=utf-8'>", True),
+        (b'<meta http-equiv="refresh" content="5">', False),  # declares no encoding
+    ],
+)
+def test_our_tags_go_after_a_content_type_declaration(declaration, after_it):
+    wanted = Wanted(metas=(("tdm-reservation", "1"),))
+    page = b"<html><head><title>t</title>" + declaration + b"<meta name=x></head></html>"
+    ours = b'<meta name="tdm-reservation" content="1">'
+    if after_it:  # the encoding is declared before anything of ours
+        assert splice(page, wanted) == page.replace(declaration, declaration + ours)
+    else:
+        assert splice(page, wanted) == page.replace(b"<head>", b"<head>" + ours)
+
+
 def test_no_head_tags_land_in_the_implied_head():
     out = splice(CASES["no head"], RESERVE)
     doc = html.document_fromstring(out)

@@ -54,8 +54,7 @@ class Cut(Exception):  # noqa: N818 (not an error: it never leaves html/)
     again from ``at`` (an offset in the window where a token starts), with more text."""
 
     def __init__(self, at: int) -> None:
-        super().__init__(at)
-        self.at = at
+        self.at = at  # (Exception.__new__ keeps ``at`` as the exception's args too)
 
 
 def tokens(
@@ -264,7 +263,7 @@ def _read_tag(text: str, start: int, name: re.Match[str]) -> Tag:
         pos = match.end()
 
 
-_LINE_BEFORE = re.compile(r"\r?\n[ \t]*$")
+_LINE_BEFORE = re.compile(r"\r?\n[ \t]*\Z")
 
 
 def line_before(text: str, at: int) -> re.Match[str] | None:
@@ -275,8 +274,9 @@ def line_before(text: str, at: int) -> re.Match[str] | None:
     run = at
     while run > 0 and text[run - 1] in " \t\r\n":
         run -= 1
-    match = _LINE_BEFORE.search(text, run, at)
-    return match if match and match.end() == at else None
+    # '\Z' matches only at ``at``, the search's end ('$' would also match before a final
+    # line break: 'a\n\n' would give the first one).
+    return _LINE_BEFORE.search(text, run, at)
 
 
 def tag_found_at(text: str, start: int, at: int, insertion: str, xml: bool) -> bool:
