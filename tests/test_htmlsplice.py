@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lxml import etree, html
 
 from optout_site.errors import HtmlError
-from optout_site.html.splice import Wanted, detect_encoding, find_head, splice
+from optout_site.html.splice import Wanted, detect_encoding, find_head, in_order, splice
 
 RESERVE = Wanted(
     metas=(("tdm-reservation", "1"), ("tdm-policy", "https://a.example/policies/tdm.json")),
@@ -666,3 +666,24 @@ def test_an_edit_that_would_change_the_detected_encoding_is_refused(page, wanted
     assert str(raised.value) == (
         "editing the head would change the page's detected encoding; left untouched"
     )
+
+
+@pytest.mark.parametrize(
+    ("edits", "ordered"),
+    [
+        ([(5, 7, "b"), (1, 2, "a")], [(1, 2, "a"), (5, 7, "b")]),
+        ([(3, 5, ""), (3, 3, "x")], [(3, 3, "x"), (3, 5, "")]),  # an insert, then a removal
+        ([(2, 4, ""), (4, 4, "y")], [(2, 4, ""), (4, 4, "y")]),  # touching is no overlap
+        ([(4, 4, "y"), (2, 4, "")], [(2, 4, ""), (4, 4, "y")]),
+        ([(1, 4, ""), (3, 6, "")], None),
+        ([(3, 6, ""), (1, 4, "")], None),
+        ([(2, 3, ""), (1, 5, "")], None),  # one inside another
+    ],
+)
+def test_edits_are_made_in_order_and_overlapping_ones_refused(edits, ordered):
+    if ordered is not None:
+        assert in_order(edits) == ordered
+        return
+    with pytest.raises(HtmlError) as raised:
+        in_order(edits)
+    assert str(raised.value) == "overlapping edits; the head is too malformed to edit safely"

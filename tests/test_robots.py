@@ -572,6 +572,19 @@ def test_a_taken_over_group_keeps_its_other_records(make_site):
     assert "mine" not in robots.render(site, reg, own).decode().split(rt.END)[0]
 
 
+@pytest.mark.parametrize(
+    "rules", ["Allow: /drafts/\nDisallow: /drafts/", "Disallow: /drafts/\nAllow: /drafts/"]
+)
+def test_a_site_rule_allowed_and_disallowed_alike_is_allowed_in_either_order(make_site, rules):
+    # RFC 9309 §2.2.2: of equivalent rules the least restrictive (allow) applies.
+    site, reg = make_site()
+    text = robots.render(site, reg, f"User-agent: *\n{rules}\n".encode()).decode()
+    first_match, longest_match = parsers(text)
+    for agent in ("Googlebot", "bingbot"):
+        assert first_match.can_fetch(agent, ORIGIN + "/drafts/x")
+        assert longest_match.can_fetch(ORIGIN + "/drafts/x", agent)
+
+
 def test_size_limits_at_their_edges(make_site, monkeypatch):
     site, reg = make_site()
     own = b"User-agent: FooBot\nDisallow: /foo/\n"

@@ -11,6 +11,7 @@ not own stays identical, and a second run finds its own tags and changes nothing
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -326,13 +327,20 @@ def _directives(tag: Tag) -> set[str]:
     return {d.strip().lower() for d in (attr.value if attr else "").split(",") if d.strip()}
 
 
+def in_order(edits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The (begin, end, replacement) edits by position; refused where two overlap."""
+    ordered = sorted(edits, key=lambda e: (e[0], e[1]))
+    for before, after in itertools.pairwise(ordered):
+        if after[0] < before[1]:
+            raise HtmlError("overlapping edits; the head is too malformed to edit safely")
+    return ordered
+
+
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     if not edits:
         return text
     out, pos = [], 0
-    for begin, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
-        if begin < pos:
-            raise HtmlError("overlapping edits; the head is too malformed to edit safely")
+    for begin, end, replacement in in_order(edits):
         out.append(text[pos:begin])
         out.append(replacement)
         pos = end

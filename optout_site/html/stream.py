@@ -115,9 +115,7 @@ class Page:
             return self
         pieces: list[Piece] = []
         pos = 0
-        for begin, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
-            if begin < pos:
-                raise HtmlError("overlapping edits; the head is too malformed to edit safely")
+        for begin, end, replacement in whole.in_order(edits):
             pieces += _slice(self.pieces, pos, begin)
             pieces.append(replacement.encode("latin-1"))
             pos = end
