@@ -157,6 +157,12 @@ PAGES = {
         + " " * 300
         + "</footer>\r\n</body>"
     ),
+    "our robots tag from before the mark": (
+        '<html><head>\n<meta name="tdm-reservation" content="1">\n'
+        '<meta name="robots" content="noai, noimageai">\n</head><body>\n'
+        + "<p>a</p>\n" * 30
+        + "</body>"
+    ),
     "two links of ours": (
         f"<html><head></head><body>\n  {OURS}\n" + "<p>a</p>\n" * 30 + f"  {OURS}\n</body>"
     ),
@@ -264,7 +270,7 @@ HANDED_BACK = [
         "a footer link wanted on a page with no end of its body",
     ),
     (
-        b"<html><head>" + b"<meta name=a>" * 100 + b"</head><body></body>",
+        b"<html><head>" + b"<meta name=a>" * 25 + b"</head><body></body>",  # ends at 350
         WANTS[0],
         64,
         256,
