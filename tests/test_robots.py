@@ -585,6 +585,20 @@ def test_a_site_rule_allowed_and_disallowed_alike_is_allowed_in_either_order(mak
         assert longest_match.can_fetch(ORIGIN + "/drafts/x", agent)
 
 
+def test_a_site_rule_anchored_with_dollar_governs_its_one_path_only(make_site):
+    # '/press/$' keeps crawlers off the /press/ page itself, not the pages below it.
+    # (urllib knows no '$'; Protego and RFC 9309 do.)
+    site, reg = make_site()
+    own = b"User-agent: *\nDisallow: /press/$\n"
+    _, protego = parsers(robots.render(site, reg, own).decode())
+    for agent in reg:
+        for path in ("/", "/press/", "/press/x", "/blog/y"):
+            want = expected(site, reg, own, agent.token, path)
+            assert protego.can_fetch(ORIGIN + path, agent.token) == want, (agent.token, path)
+    assert protego.can_fetch(ORIGIN + "/press/x", "GPTBot")
+    assert not protego.can_fetch(ORIGIN + "/press/", "GPTBot")
+
+
 def test_size_limits_at_their_edges(make_site, monkeypatch):
     site, reg = make_site()
     own = b"User-agent: FooBot\nDisallow: /foo/\n"
