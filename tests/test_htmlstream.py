@@ -157,6 +157,11 @@ PAGES = {
         + " " * 300
         + "</footer>\r\n</body>"
     ),
+    # A page whose edits settle only in a second pass (the second want; found by the
+    # fragment property).
+    "two passes": (
+        '</footer><meta name="tdm-reservation" content="1">\n' + "<p>a</p>\n" * 9 + "</body>"
+    ),
     "our robots tag from before the mark": (
         '<html><head>\n<meta name="tdm-reservation" content="1">\n'
         '<meta name="robots" content="noai, noimageai">\n</head><body>\n'
@@ -233,7 +238,7 @@ def test_a_body_is_read_by_its_languages_rules_in_windows(tmp_path: Path, xhtml:
     page = (
         start
         + "<head><title>t</title></head><body>\n"
-        + "<p>x</p>\n" * 30
+        + "<p>x</p>\n" * 600  # past the first 4096 bytes, read for the encoding
         + "<p>y</p>\n</body><!-- a --!> </body> --></html>\n"
     ).encode()
     path = tmp_path / "page.xhtml"
@@ -243,6 +248,14 @@ def test_a_body_is_read_by_its_languages_rules_in_windows(tmp_path: Path, xhtml:
     assert isinstance(out, bytes)
     before_comment = out.index(FOOTER_CLASS.encode()) < out.index(b"<!-- a")
     assert before_comment == xhtml
+
+
+def test_an_xml_declaration_the_page_ends_in_is_refused_not_handed_back(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(b"<?xml version='1.0'")  # all of it read: nothing longer to hand back
+    assert _spliced_stream(path, WANTS[0], 64, 1 << 20) == (
+        "error: the head ends inside an unterminated tag, comment or declaration; left untouched"
+    )
 
 
 # Pages the stream hands back to splice(), and the reason it gives (window 64 bytes,
