@@ -162,6 +162,14 @@ PAGES = {
     "two passes": (
         '</footer><meta name="tdm-reservation" content="1">\n' + "<p>a</p>\n" * 9 + "</body>"
     ),
+    # Binary-looking first bytes, accepted because we stamped the page before.
+    "stamped, with NULs": (
+        "<html>"
+        + "\x00" * 40
+        + '<head><meta name="tdm-reservation" content="1"></head><body>\n'
+        + "<p>a</p>\n" * 20
+        + "</body>"
+    ),
     "our robots tag from before the mark": (
         '<html><head>\n<meta name="tdm-reservation" content="1">\n'
         '<meta name="robots" content="noai, noimageai">\n</head><body>\n'
@@ -256,6 +264,32 @@ def test_an_xml_declaration_the_page_ends_in_is_refused_not_handed_back(tmp_path
     assert _spliced_stream(path, WANTS[0], 64, 1 << 20) == (
         "error: the head ends inside an unterminated tag, comment or declaration; left untouched"
     )
+
+
+def test_a_page_is_read_whole_through_short_reads(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 4
+    path = tmp_path / "page.html"
+    path.write_bytes(data)
+    real_pread = os.pread
+
+    def short(fd: int, length: int, offset: int) -> bytes:  # at most 3 bytes a call
+        return real_pread(fd, min(length, 3), offset)
+
+    with path.open("rb") as handle, mock.patch.object(stream.os, "pread", short):
+        page = stream.Page.of(handle.fileno())
+        assert page.read(0, len(data)) == data
+        assert page.read(100, 200) == data[100:200]
+
+
+def test_a_page_that_shrinks_while_read_is_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(b"<p>x</p>" * 100)
+    with path.open("rb") as handle:
+        page = stream.Page.of(handle.fileno())
+        os.truncate(path, 300)
+        with pytest.raises(HtmlError) as raised:
+            page.read(0, page.size)
+    assert str(raised.value) == "the page changed while it was read; left untouched"
 
 
 # Pages the stream hands back to splice(), and the reason it gives (window 64 bytes,
