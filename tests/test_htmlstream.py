@@ -292,6 +292,18 @@ def test_a_page_that_shrinks_while_read_is_left_untouched(tmp_path: Path) -> Non
     assert str(raised.value) == "the page changed while it was read; left untouched"
 
 
+@pytest.mark.parametrize("code", [b"<?php echo 1 ?>", b"<?= $x ?>"])
+def test_server_code_at_the_first_byte_is_refused_in_windows_too(
+    tmp_path: Path, code: bytes
+) -> None:
+    data = code + b"<html><head></head><body>" + b"<p>x</p>\n" * 20 + b"</body></html>"
+    path = tmp_path / "page.html"
+    path.write_bytes(data)
+    refused = _spliced_whole(data, WANTS[1])
+    assert isinstance(refused, str) and refused.startswith("error: ")
+    assert _spliced_stream(path, WANTS[1], 64, 1 << 20) == refused
+
+
 # Pages the stream hands back to splice(), and the reason it gives (window 64 bytes,
 # or 1024 where the limit is smaller than the window).
 HANDED_BACK = [
