@@ -8,7 +8,7 @@
 Each run works in a throwaway copy of the repository (mutmut writes a ``mutants/`` folder
 next to ``pyproject.toml``), mutates only that module, collects which test reaches which
 function from only that module's own test files, and runs one mutant at a time
-(``--max-children 1``) under ``nice``: the machine is shared. ``--resume`` copies the
+(``--max-children 1``, or ``--children N``) under ``nice``: the machine is shared. ``--resume`` copies the
 repository as it is now over a kept copy and runs again: mutmut keeps the verdicts of
 functions that did not change, re-collects which tests reach what, and runs the mutants
 not yet checked (those of changed functions anew) against the tests as they are now;
@@ -151,6 +151,9 @@ def main() -> int:
     parser.add_argument(
         "--survivors", action="store_true", help="with --resume: run the mutants not killed"
     )
+    parser.add_argument(
+        "--children", type=int, default=1, help="mutants run at once (default 1: shared machine)"
+    )
     args = parser.parse_args()
     if args.survivors and args.resume is None:
         parser.error("--survivors needs --resume")
@@ -168,7 +171,7 @@ def main() -> int:
             [name for name, state in _states(work) if state != "killed"] if args.survivors else []
         )
         subprocess.run(
-            [*mutmut, "run", "--max-children", "1", *names],
+            [*mutmut, "run", "--max-children", str(args.children), *names],
             cwd=work,
             check=False,
             preexec_fn=_share_the_machine,
