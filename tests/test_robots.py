@@ -599,6 +599,44 @@ def test_a_site_rule_anchored_with_dollar_governs_its_one_path_only(make_site):
     assert not protego.can_fetch(ORIGIN + "/press/", "GPTBot")
 
 
+def test_a_site_wildcard_allow_crosses_the_policy_prefixes(make_site):
+    # The site lets crawlers fetch only stylesheets; the policy opens /press/ to training
+    # and keeps search off /blog/. A path is allowed only where both allow it.
+    site, reg = make_site()
+    own = b"User-agent: *\nDisallow: /\nAllow: /*.css$\n"
+    _, protego = parsers(robots.render(site, reg, own).decode())
+    verdicts = {
+        ("GPTBot", "/press/a.css"): True,
+        ("GPTBot", "/press/a.html"): False,
+        ("GPTBot", "/a.css"): False,
+        ("Googlebot", "/a.css"): True,
+        ("Googlebot", "/press/a.css"): True,
+        ("Googlebot", "/blog/a.css"): False,
+        ("Googlebot", "/a.html"): False,
+    }
+    for (agent, path), allowed in verdicts.items():
+        assert protego.can_fetch(ORIGIN + path, agent) is allowed, (agent, path)
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "kept"),
+    [
+        # Under a disallowed root, a disallowing wildcard adds nothing.
+        ({"/": False, "/*.pdf$": False}, ((False, "/"),)),
+        # A prefix that says what its parent says goes; allowed everywhere is one Allow.
+        ({"/": True, "/a/": False, "/a/b/": False}, ((False, "/a/"),)),
+        ({"/": True}, ((True, "/"),)),
+        # Kept: a wildcard of a length between a prefix and its parent could catch paths.
+        (
+            {"/": False, "/a/": False, "/*x": True},
+            ((True, "/*x"), (False, "/a/"), (False, "/")),
+        ),
+    ],
+)
+def test_minimal_drops_only_rules_that_change_no_outcome(verdicts, kept):
+    assert robots._minimal(verdicts) == kept
+
+
 def test_size_limits_at_their_edges(make_site, monkeypatch):
     site, reg = make_site()
     own = b"User-agent: FooBot\nDisallow: /foo/\n"
