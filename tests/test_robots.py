@@ -626,6 +626,7 @@ def test_a_site_wildcard_allow_crosses_the_policy_prefixes(make_site):
         # A prefix that says what its parent says goes; allowed everywhere is one Allow.
         ({"/": True, "/a/": False, "/a/b/": False}, ((False, "/a/"),)),
         ({"/": True}, ((True, "/"),)),
+        ({"/": True, "/a": False, "/ab": False}, ((False, "/a"),)),  # a parent one shorter
         # Kept: a wildcard of a length between a prefix and its parent could catch paths.
         (
             {"/": False, "/a/": False, "/*x": True},
