@@ -627,6 +627,14 @@ def test_a_site_wildcard_allow_crosses_the_policy_prefixes(make_site):
         ({"/": True, "/a/": False, "/a/b/": False}, ((False, "/a/"),)),
         ({"/": True}, ((True, "/"),)),
         ({"/": True, "/a": False, "/ab": False}, ((False, "/a"),)),  # a parent one shorter
+        ({"/": True, "/*.css$": True}, ((True, "/"),)),  # an allowing wildcard under Allow: /
+        # A wildcard longer than the prefix cannot catch its paths before the prefix does.
+        ({"/": False, "/a/": False, "/*.css$": True}, ((True, "/*.css$"), (False, "/"))),
+        # '/*b' ties with '/ab' (length 3): without '/abcd', '/abcd/x' would be allowed.
+        (
+            {"/": False, "/ab": False, "/abcd": False, "/*b": True},
+            ((False, "/abcd"), (True, "/*b"), (False, "/ab"), (False, "/")),
+        ),
         # Kept: a wildcard of a length between a prefix and its parent could catch paths.
         (
             {"/": False, "/a/": False, "/*x": True},
