@@ -324,8 +324,17 @@ def test_a_group_mixing_registry_agents_and_the_sites_lists_them_by_category(mak
     # site named (no category), each line by category before name.
     assert (
         "# categories: preview, named by the site\n"
-        "User-agent: Twitterbot\nUser-agent: SomeScraper\nDisallow: /\n"
-    ) in text
+        "User-agent: Twitterbot\nUser-agent: SomeScraper\nDisallow: /\n\n"
+    ) in text  # kept out everywhere: nothing to signal, so no Content-Usage or -Signal
+
+
+def test_a_group_kept_out_everywhere_carries_nothing_else(make_site):
+    site, reg = make_site(JANE_SITE + "    agents:\n      block: [Twitterbot]\n")
+    own = b"User-agent: Twitterbot\nCrawl-delay: 5\nDisallow: /x/\n"
+    block = robots.render(site, reg, own).decode().split(rt.END)[0]
+    # The site's Crawl-delay for it is moot: no path is left to crawl slowly.
+    assert "User-agent: Twitterbot\nDisallow: /\n\n" in block
+    assert "Crawl-delay" not in block
 
 
 def test_signal_lines_in_every_group_that_may_crawl(make_site):
@@ -394,6 +403,19 @@ def test_global_records_go_before_the_first_group(make_site):
         site, reg, OWN_ROBOTS, records=["License: https://jane.example/license.xml"]
     ).decode()
     assert text.index("License: https://") < text.index("User-agent:")
+    # The block: its first line, the Content Signals text, the records, then the groups,
+    # each part set apart by one blank line.
+    lines = robots.render(site, reg, None, records=["License: https://jane.example/license.xml"])
+    lines = lines.decode().splitlines()
+    policy = list(robots.CONTENT_SIGNALS_POLICY)
+    assert lines[0].startswith(rt.BEGIN) and lines[1] == ""
+    assert lines[2 : 2 + len(policy)] == policy
+    assert lines[2 + len(policy) :][:4] == [
+        "",
+        "License: https://jane.example/license.xml",
+        "",
+        "User-agent: *",
+    ]
 
 
 @pytest.mark.parametrize("record", ["License: a\nUser-agent: x", "License: a\rUser-agent: x"])
@@ -628,6 +650,11 @@ def test_a_site_wildcard_allow_crosses_the_policy_prefixes(make_site):
         ({"/": True}, ((True, "/"),)),
         ({"/": True, "/a": False, "/ab": False}, ((False, "/a"),)),  # a parent one shorter
         ({"/": True, "/*.css$": True}, ((True, "/"),)),  # an allowing wildcard under Allow: /
+        # ... unless a rule as long says otherwise; a longer one does not matter.
+        ({"/": True, "/*.css$": True, "/press/private/": False}, ((False, "/press/private/"),)),
+        ({"/": True, "/a/b/c": False, "/*.css": True}, ((True, "/*.css"), (False, "/a/b/c"))),
+        # Equally long and alike: by name.
+        ({"/": False, "/b/": True, "/a/": True}, ((True, "/a/"), (True, "/b/"), (False, "/"))),
         # A wildcard longer than the prefix cannot catch its paths before the prefix does.
         ({"/": False, "/a/": False, "/*.css$": True}, ((True, "/*.css$"), (False, "/"))),
         # '/*b' ties with '/ab' (length 3): without '/abcd', '/abcd/x' would be allowed.
