@@ -300,6 +300,10 @@ def test_each_group_says_what_it_holds_and_why_it_stands_apart():
         "# categories: train, dataset, ai-search, user-fetch, agent",
         rt.END,
     ]
+    # Each group set apart by one blank line.
+    assert all(
+        lines[i - 1] == "" for i, line in enumerate(lines) if line.startswith("# categories")
+    )
     start = after_star.index("# categories: search-engine")
     assert after_star[start + 2 : start + 4] == ["User-agent: Baiduspider", "User-agent: Sogou"]
 
@@ -307,6 +311,12 @@ def test_each_group_says_what_it_holds_and_why_it_stands_apart():
 def test_a_group_of_agents_the_site_names_says_so(make_site):
     site, reg = make_site()
     text = robots.render(site, reg, b"User-agent: GPTBot-Extra\nDisallow: /x/\n").decode()
+    # Two tokens inside one name: listed before both.
+    two = robots.render(site, reg, b"User-agent: GPTBot-Spider\nDisallow: /x/\n").decode()
+    assert (
+        "# (listed before GPTBot, Spider: some parsers take the first group whose token"
+        " occurs anywhere in the agent's name)\nUser-agent: GPTBot-Spider\n"
+    ) in two
     # Its name holds GPTBot's token, so urllib would read GPTBot's group for it: it comes first.
     lines = text.splitlines()
     at = lines.index("User-agent: GPTBot-Extra")
