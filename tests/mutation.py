@@ -12,7 +12,7 @@ function from only that module's own test files, and runs one mutant at a time
 repository as it is now over a kept copy and runs again: mutmut keeps the verdicts of
 functions that did not change, re-collects which tests reach what, and runs the mutants
 not yet checked (those of changed functions anew) against the tests as they are now;
-with ``--survivors``, it runs again every mutant not killed so far (and only those). Each mutant runs in one
+with ``--survivors``, it runs again every mutant that survived so far (and only those). Each mutant runs in one
 process (``-n 0``), stops at its first failing test (mutmut's ``-x``), skips ``slow`` tests,
 and runs Hypothesis properties under the ``mutation`` profile of tests/conftest.py (a few
 derandomised examples). Needs ``pip install -e '.[mutation]'``.
@@ -149,7 +149,7 @@ def main() -> int:
         "--resume", type=Path, metavar="COPY", help="run again in a kept copy, with the tests now"
     )
     parser.add_argument(
-        "--survivors", action="store_true", help="with --resume: run the mutants not killed"
+        "--survivors", action="store_true", help="with --resume: run the surviving mutants again"
     )
     parser.add_argument(
         "--children", type=int, default=1, help="mutants run at once (default 1: shared machine)"
@@ -168,7 +168,10 @@ def main() -> int:
             handle.write(config(args.module))
         mutmut = [sys.executable, "-m", "mutmut"]
         names = (
-            [name for name, state in _states(work) if state != "killed"] if args.survivors else []
+            # not killed, and not timed out either: a hung mutant is detected
+            [name for name, state in _states(work) if state not in ("killed", "timeout")]
+            if args.survivors
+            else []
         )
         subprocess.run(
             [*mutmut, "run", "--max-children", str(args.children), *names],
