@@ -173,13 +173,16 @@ def main() -> int:
             if args.survivors
             else []
         )
-        subprocess.run(
-            [*mutmut, "run", "--max-children", str(args.children), *names],
-            cwd=work,
-            check=False,
-            preexec_fn=_share_the_machine,
-            env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"},
-        )
+        if args.survivors and not names:
+            print("no surviving mutants to run again")
+        else:
+            subprocess.run(
+                [*mutmut, "run", "--max-children", str(args.children), *names],
+                cwd=work,
+                check=False,
+                preexec_fn=_share_the_machine,
+                env={**os.environ, "HYPOTHESIS_PROFILE": "mutation"},
+            )
         states = _states(work)
         killed = sum(state == "killed" for _name, state in states)
         print(f"{args.module}: {killed}/{len(states)} killed", end="")
