@@ -213,3 +213,16 @@ def test_commenting_out_is_reversible(text):
     )
     assert all(ln.kind == "comment" for ln in commented.lines if ln.merged)
     assert rt.unmerge(commented)[0] == doc
+
+
+@pytest.mark.parametrize(
+    ("text", "eol"),
+    [
+        ("User-agent: *\rDisallow: /x\r", "\r"),
+        ("User-agent: *\r\nDisallow: /x\r\n", "\r\n"),
+        ("User-agent: *\nDisallow: /x\r\nAllow: /y\n", "\n"),  # the most common wins
+        ("User-agent: *", "\n"),  # none: a line feed
+    ],
+)
+def test_a_document_writes_its_most_common_line_ending(text, eol):
+    assert rt.parse(text).eol() == eol
