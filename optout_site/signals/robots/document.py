@@ -132,9 +132,8 @@ class Group:
 def split_lines(text: str) -> list[Line]:
     """CRLF, LF and lone CR all end a line; a missing final newline is kept missing."""
     lines = [Line(m.group(1), m.group(2)) for m in _LINE_RE.finditer(text)]
-    # The pattern ends with one empty match at the very end; it is not a line.
-    if lines and lines[-1].raw == "":
-        lines.pop()
+    # The last match is always an empty one at the very end (for "" the only one): not a line.
+    lines.pop()
     return lines
 
 
