@@ -237,15 +237,7 @@ def test_a_site_group_naming_no_token_gets_the_agents_it_would_catch_a_group(
 
 
 def test_nothing_reserved_writes_no_ai_groups(make_site):
-    site, reg = make_site("""
-sites:
-  - name: jane
-    url: https://jane.example
-    input: public
-    rightsholder: {name: Jane Doe}
-    allow: [tdm, train, ai-input, search]
-    acknowledge: [no-reservation]
-""")
+    site, reg = make_site(NOTHING_RESERVED)
     text = robots.render(site, reg, None).decode()
     assert [ln for ln in text.splitlines() if ln.startswith("User-agent:")] == ["User-agent: *"]
     assert "Content-Usage: train-ai=y, ai-use=y, search=y" in text
