@@ -13,7 +13,7 @@ from optout_site.errors import HtmlError
 from optout_site.html import splice
 from optout_site.html.skip import tokens_that_matter
 from optout_site.html.splice import FOOTER_CLASS, Wanted
-from optout_site.html.tokens import Tag, tokens
+from optout_site.html.tokens import MARGIN, Cut, Tag, tokens
 
 # Pieces that change where tokens end: comments (WHATWG endings), raw text, quotes
 # holding '>' or end tags, doctypes with subsets, bogus comments, unterminated things,
@@ -112,6 +112,7 @@ FRAGMENTS = [
     "<!x </body>",
     "<?x </footer>?>",
     "text",
+    FOOTER_CLASS,  # our class name as text (a page about the tool), maybe where a read starts
     "é",
     "K",
     "</K>",
@@ -155,6 +156,76 @@ def test_the_skip_reads_names_in_any_ascii_case(text, before):
     fast = [t for t in tokens_that_matter(text, 0, before, FOOTER_CLASS)]
     assert [t for t in fast if _matters(t, text, before)] == full
     assert full  # each case holds an end tag that matters, outside the raw text
+
+
+def _matter(found, text: str, before: str = "footer") -> list:
+    return [t for t in found if _matters(t, text, before)]
+
+
+def _start(token: Tag | tuple[str, int, int]) -> int:
+    return token.start if isinstance(token, Tag) else token[1]
+
+
+def test_our_class_name_as_the_first_text_hides_no_link_after_it():
+    # A read that starts on our class name (a window of the stream may begin there).
+    text = f'{FOOTER_CLASS} names our link: <a class="{FOOTER_CLASS}" href="/r">AI</a></body>\n'
+    every = list(tokens(text, 0))
+    full = _matter(every, text)
+    assert [t.name if isinstance(t, Tag) else t[0] for t in full] == ["a", "end"]
+    fast = list(tokens_that_matter(text, 0, "footer", FOOTER_CLASS))
+    assert _matter(fast, text) == full
+    assert all(t in every for t in fast)  # the others it yields are tokens too, none empty
+
+
+def test_the_body_after_our_link_is_skipped_not_read_token_by_token():
+    # The point of the skip (module docstring): after our link the pattern takes over
+    # again; a few tokens around the link, not the thousand of the paragraphs after it.
+    text = f'<a class="{FOOTER_CLASS}" href="/r">AI</a>' + "<p>x</p>\n" * 500 + "</body>"
+    assert len(list(tokens_that_matter(text, 0, "footer", FOOTER_CLASS))) <= 4
+
+
+# Every kind of token the skip stops at, each longer than a window's margin: our class name
+# as text, a DOCTYPE with a subset, our link, an end tag padded with spaces.
+WINDOWED = (
+    "<p>a</p>\n" * 3
+    + f"<p>{FOOTER_CLASS} is the class of the link to our AI reservation, below</p>\n"
+    + '<!DOCTYPE x [ <!ENTITY y "'
+    + "y" * 60
+    + '"> ]>\n'
+    + f'<a class="{FOOTER_CLASS}" href="https://a.example/ai-reservation/">AI</a>\n'
+    + "</footer"
+    + " " * 70
+    + ">\n"
+    + "<p>b</p>\n" * 3
+    + "</body>\n"
+)
+
+
+def _read_in_window(window: str, start: int) -> tuple[list, int]:
+    """What the skip yields in ``window`` of a longer page, and where its Cut says to go on."""
+    found = []
+    with pytest.raises(Cut) as cut:  # a page that goes on: it never ends by itself
+        for token in tokens_that_matter(window, start, "footer", FOOTER_CLASS, final=False):
+            found.append(token)
+    return found, cut.value.at
+
+
+def test_a_window_yields_whole_tokens_and_is_cut_where_a_token_starts():
+    """At every window end, from every token start (as an offset, and as the window's
+    first byte, as the stream reads): the tokens that matter before the cut are those a
+    full pass finds there, none read short, and the cut is at a token of the page."""
+    longest = max(t.end - t.start if isinstance(t, Tag) else t[2] - t[1] for t in tokens(WINDOWED))
+    assert longest > MARGIN
+    for begin in [_start(t) for t in tokens(WINDOWED)]:
+        for shift in {0, begin}:  # the window from the page's first byte, or from begin
+            page, start = WINDOWED[shift:], begin - shift
+            full = list(tokens(page, start))
+            starts = {_start(t) for t in full}
+            for end in range(start + 1, len(page) + 1):
+                found, at = _read_in_window(page[:end], start)
+                assert at in starts, (begin, shift, end, at)
+                expected = [t for t in full if _start(t) < at]
+                assert _matter(found, page) == _matter(expected, page), (begin, shift, end)
 
 
 def _full_pass(text: str, start: int, before: str, marker: str):  # the code before the skip
