@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from optout_site import config
 from optout_site.errors import ConfigError
-from optout_site.html import splice
+from optout_site.html import footer, splice
 from optout_site.html.splice import FOOTER_CLASS, Wanted
+from optout_site.html.tokens import Cut, Tag, tokens
 
 HREF = "https://a.example/ai-reservation/"
 PAGE = (
@@ -120,6 +121,93 @@ def test_a_page_with_no_end_tag_gets_the_link_after_its_last_text(page, expected
 def test_withdrawing_the_link_takes_its_line_break_along(page, left):
     off = Wanted(metas=(("tdm-reservation", None),))
     assert splice.splice(page.encode(), off).decode() == left
+
+
+OLD = f'<a class="{FOOTER_CLASS}" href="{HREF}">AI</a>'  # from a build with another label
+# (page, before, expected): each written out by hand from the rules in footer.footer_edits.
+PLACED = {
+    # Duplicates (a theme partial included twice, say) go in one pass: one link is left,
+    # before the end tag, on a line of its own with that tag's indent.
+    "three links of ours": (
+        f"<body>\n<footer>\n  <p>x</p>\n  {LINK}\n  {LINK}\n{LINK}\n</footer>\n</body>",
+        "footer",
+        f"<body>\n<footer>\n  <p>x</p>\n{LINK}\n</footer>\n</body>",
+    ),
+    # In place (only blanks before the end tag): updated where it stands, the author's
+    # indent kept; right against the end tag is in place too.
+    "in place, old label": (
+        f"<body>\n<footer>\n  <p>x</p>\n      {OLD}\n</footer>\n</body>",
+        "footer",
+        f"<body>\n<footer>\n  <p>x</p>\n      {LINK}\n</footer>\n</body>",
+    ),
+    "against the end tag": (
+        f"<body>\n<footer>\n  <p>x</p>\n  {LINK}</footer>\n</body>",
+        "footer",
+        f"<body>\n<footer>\n  <p>x</p>\n  {LINK}</footer>\n</body>",
+    ),
+    # Markup of the HTML 4 years: end tags in capitals are end tags.
+    "capitals, footer": (
+        "<BODY>\n<FOOTER>\n  <P>x</P>\n</FOOTER>\n</BODY>",
+        "footer",
+        f"<BODY>\n<FOOTER>\n  <P>x</P>\n{LINK}\n</FOOTER>\n</BODY>",
+    ),
+    "capitals, no nav: before </BODY>": (
+        "<BODY>\n<FOOTER>\n  <P>x</P>\n</FOOTER>\n</BODY>",
+        "nav",
+        f"<BODY>\n<FOOTER>\n  <P>x</P>\n</FOOTER>\n{LINK}\n</BODY>",
+    ),
+    # Only an <a> of our class is ours: not another element of that class, not another
+    # class that starts with its name, not the author's own links.
+    "the author's elements": (
+        f'<body>\n<footer>\n  <span class="{FOOTER_CLASS}">x</span> <a href="/y">y</a>'
+        f' <a class="z {FOOTER_CLASS}z">z</a>\n</footer>\n</body>',
+        "footer",
+        f'<body>\n<footer>\n  <span class="{FOOTER_CLASS}">x</span> <a href="/y">y</a>'
+        f' <a class="z {FOOTER_CLASS}z">z</a>\n{LINK}\n</footer>\n</body>',
+    ),
+    # Markup inside our label (an edit by hand): only the start tag is known to be ours,
+    # so it goes and the author's words stay (with their </a>); ours goes in its place.
+    "markup in our label": (
+        f'<body>\n<footer>\n  <p>x</p>\n  <a class="{FOOTER_CLASS}" href="{HREF}">AI <b>rights'
+        "</b></a>\n</footer>\n</body>",
+        "footer",
+        f"<body>\n<footer>\n  <p>x</p>AI <b>rights</b></a>\n{LINK}\n</footer>\n</body>",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PLACED)
+def test_our_link_is_placed_updated_and_deduplicated_as_written(name):
+    page, before, expected = PLACED[name]
+    out = _spliced(page, before)
+    assert out == expected
+    assert _spliced(out, before) == out
+
+
+# BodyScan.note in a window of a longer page: our link is noted whole when its </a> ends
+# before the window's last MARGIN characters (read_token's rule), else the window is cut
+# at the link. (what follows the link in the window, cut?)
+IN_A_WINDOW = [
+    (LINK + " " * 64, False),  # the '>' of </a> ends 64 characters before the window's end
+    (LINK + " " * 63, True),
+    (LINK + " " * 70 + "<br>", False),  # later tags close to the end change nothing
+    (LINK, True),
+    (LINK[:-2], True),  # the window ends inside our </a>
+]
+
+
+@pytest.mark.parametrize(("window", "cut"), IN_A_WINDOW)
+def test_a_window_is_cut_at_our_link_only_when_its_end_may_lie_past_it(window, cut):
+    window = "<p>x</p>" + window
+    [ours] = [t for t in tokens(window) if isinstance(t, Tag) and t.name == "a"]
+    scan = footer.BodyScan("footer")
+    if cut:
+        with pytest.raises(Cut) as raised:
+            scan.note(window, ours, base=100, final=False)
+        assert raised.value.at == 8
+    else:
+        scan.note(window, ours, base=100, final=False)
+        assert scan.found == [(108, 108 + len(LINK))]
 
 
 @given(st.sampled_from(["footer", "main", "body", "nav", "article"]), st.text(min_size=1))
