@@ -266,6 +266,40 @@ def test_an_xml_declaration_the_page_ends_in_is_refused_not_handed_back(tmp_path
     )
 
 
+@st.composite
+def _edits(draw: st.DrawFn, size: int) -> list[tuple[int, int, str]]:
+    """Edits that do not overlap: replacements, insertions and deletions."""
+    cuts = sorted(draw(st.lists(st.integers(0, size), unique=True, max_size=8)))
+    spans = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
+    if cuts:
+        spans += [(at, at) for at in draw(st.lists(st.sampled_from(cuts), max_size=2))]
+    texts = st.text(alphabet="aé<>", max_size=5)
+    return [(begin, end, draw(texts)) for begin, end in sorted(set(spans))]
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(data=st.data(), source=st.binary(max_size=30))
+def test_a_page_of_pieces_reads_as_the_bytes_it_stands_for(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject, source: bytes
+) -> None:
+    # Edited twice, so new bytes and ranges alternate anywhere; every read, from every
+    # offset to every end (and past the end), is the page's bytes there.
+    path = tmp_path_factory.mktemp("pieces") / "page.html"
+    path.write_bytes(source)
+    expected = source
+    with path.open("rb") as handle:
+        page = stream.Page.of(handle.fileno())
+        for _ in range(2):
+            edits = data.draw(_edits(len(expected)))
+            for begin, end, text in reversed(edits):
+                expected = expected[:begin] + text.encode("latin-1") + expected[end:]
+            page = page.apply(edits)
+        assert page.size == len(expected)
+        for begin in range(len(expected) + 1):
+            for end in range(begin, len(expected) + 2):
+                assert page.read(begin, end) == expected[begin:end], (begin, end)
+
+
 def test_a_page_is_read_whole_through_short_reads(tmp_path: Path) -> None:
     data = bytes(range(256)) * 4
     path = tmp_path / "page.html"
