@@ -176,6 +176,18 @@ PLACED = {
 }
 
 
+# A stub page (an empty index.html, a doctype alone): the head tags and the link go in at
+# the same offset, the head tags first, as in the edits' given order.
+@pytest.mark.parametrize("page", ["", "<html>", "<!doctype html>"])
+def test_a_page_with_neither_head_nor_body_gets_the_head_tags_then_the_link(page):
+    wanted = Wanted(
+        metas=(("tdm-reservation", "1"),), footer=(HREF, "AI rights"), footer_before="footer"
+    )
+    out = splice.splice(page.encode(), wanted).decode()
+    assert out == page + '<meta name="tdm-reservation" content="1">' + LINK
+    assert splice.splice(out.encode(), wanted).decode() == out
+
+
 @pytest.mark.parametrize("name", PLACED)
 def test_our_link_is_placed_updated_and_deduplicated_as_written(name):
     page, before, expected = PLACED[name]

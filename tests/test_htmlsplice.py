@@ -151,17 +151,23 @@ def test_an_authors_robots_meta_without_content_says_nothing_and_is_left_alone()
     assert splice(out, RESERVE) == out
 
 
-def test_our_tag_from_before_the_mark_is_recognised():
-    """Builds before the data-optout-site mark wrote exactly this tag beside our meta."""
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be", "utf-32-le"])
+def test_our_tag_from_before_the_mark_is_recognised(encoding):
+    """Builds before the data-optout-site mark wrote exactly this tag beside our meta (in
+    the page's own encoding: a UTF-16 page spells it with a NUL between ASCII bytes)."""
+
+    def page(text: str) -> bytes:
+        return text.encode() if encoding == "utf-8" else ("\ufeff" + text).encode(encoding)
+
     legacy = (
-        b'<html><head><meta name="tdm-reservation" content="1">'
-        b'<meta name="robots" content="noai, noimageai"><title>t</title></head></html>'
+        '<html><head><meta name="tdm-reservation" content="1">'
+        '<meta name="robots" content="noai, noimageai"><title>t</title></head></html>'
     )
-    released = splice(legacy, RELEASE)
-    assert b"noai" not in released
+    released = splice(page(legacy), RELEASE).decode(encoding)
+    assert "noai" not in released
     # Without our tdm-reservation meta it is the author's, and stays.
-    authors = legacy.replace(b'<meta name="tdm-reservation" content="1">', b"")
-    assert b'content="noai, noimageai"' in splice(authors, RELEASE)
+    authors = legacy.replace('<meta name="tdm-reservation" content="1">', "")
+    assert 'content="noai, noimageai"' in splice(page(authors), RELEASE).decode(encoding)
 
 
 @pytest.mark.parametrize(

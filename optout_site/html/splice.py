@@ -165,10 +165,10 @@ Encoder = Callable[[str], str]
 def edit(
     text: str,
     wanted: Wanted,
-    start: int = 0,
+    start: int,
     encode: Encoder = lambda v: v,
     *,
-    adopt: bool = False,
+    adopt: bool,
 ) -> str:
     """Return ``text`` with the wanted tags present, updated or removed; the rest unchanged.
 
@@ -355,10 +355,9 @@ def splice(data: bytes, wanted: Wanted) -> bytes:
     broken markup one edit can uncover another (removing a misplaced link of ours lets
     the head scan reach tags it stopped short of); another pass settles that.
     """
-    # An unmarked "noai, noimageai" robots tag on a page we stamped before (it carries our
-    # tdm-reservation meta) is the one earlier builds wrote: ours to update or withdraw.
-    adopt = b'<meta name="tdm-reservation" content="' in data
     page, found = data, detect_encoding(data)
+    # In the page's own encoding: a UTF-16 page spells it with a NUL between ASCII bytes.
+    adopt = OUR_META.encode(found[0]) in data
     for _ in range(_PASSES):
         out, found = _splice_once(page, wanted, adopt, found)
         # A pass is a function of (page, wanted, adopt) alone: one that changes nothing
@@ -375,6 +374,10 @@ _PASSES = 4
 
 # Our own tdm-reservation meta: a page that carries it was accepted by an earlier build.
 STAMPED = b'name="tdm-reservation"'
+# An unmarked "noai, noimageai" robots tag on a page we stamped before (it carries our
+# tdm-reservation meta as builds write it) is the one earlier builds wrote: ours to update
+# or withdraw ("adopt").
+OUR_META = '<meta name="tdm-reservation" content="'
 
 
 def refuse_odd_bytes(head: bytes, bom: int, stamped: Callable[[], bool]) -> None:

@@ -154,7 +154,7 @@ def splice_stream(
     page = Page.of(fd)
     try:
         # As splice.splice: the same passes, the same fixed point.
-        adopt = page.contains(b'<meta name="tdm-reservation" content="')
+        adopt = page.contains(whole.OUR_META.encode("latin-1"))
         out = _splice_once(page, wanted, adopt, window, limit)
         for _ in range(3):
             again = _splice_once(out, wanted, adopt, window, limit)
