@@ -72,6 +72,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             "tests/test_headskip.py",
             "tests/test_tokens_tag.py",
             "tests/test_html_encodings.py",
+            "tests/test_html_reading.py",
         ],
     ),
     # The merge's own tests; test_images_merge_props.py (slow) and the exiftool/exiv2 readers

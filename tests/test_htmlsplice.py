@@ -266,7 +266,7 @@ def test_find_head_ignores_body_metas():
     text = (
         "<html><head><title>t</title></head><body><meta name=robots content=noindex></body></html>"
     )
-    assert find_head(text).metas == []
+    assert find_head(text, 0).metas == []
 
 
 # --- property-based: random pages built from realistic pieces -------------------------

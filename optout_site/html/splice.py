@@ -42,7 +42,7 @@ class Head:
     xhtml: bool
 
 
-def find_head(text: str, start: int = 0, xml: bool | None = None, *, final: bool = True) -> Head:
+def find_head(text: str, start: int, xml: bool | None = None, *, final: bool = True) -> Head:
     """Locate the head region: where to insert, and the meta/link tags already there.
 
     ``xml``: whether to read the page by XML's rules (see ``tokens.is_xml``); by default

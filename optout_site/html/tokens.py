@@ -82,7 +82,7 @@ def read_token(
     return token, end
 
 
-def next_token(text: str, pos: int, *, xml: bool = False) -> tuple[Tag | tuple[str, int, int], int]:
+def next_token(text: str, pos: int, *, xml: bool) -> tuple[Tag | tuple[str, int, int], int]:
     """The token at ``pos`` (which ``pos < len(text)``), and where the next one starts: past
     the content of a raw-text element (``<script>`` …), which is not read as markup."""
     size = len(text)
@@ -118,7 +118,7 @@ def next_token(text: str, pos: int, *, xml: bool = False) -> tuple[Tag | tuple[s
     return ("other", lt, end), end
 
 
-def is_xml(text: str, start: int = 0, *, final: bool = True) -> bool:
+def is_xml(text: str, start: int, *, final: bool) -> bool:
     """Whether the page is XML (XHTML): an XML declaration (or other ``<?xml`` processing
     instruction) first, or ``<html>`` in the XHTML namespace as its first element.
     (``final``: as for :func:`tokens`.)"""
