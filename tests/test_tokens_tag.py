@@ -203,6 +203,8 @@ DOCTYPE_SUBSETS = [
     "<!DOCTYPE x [<??>]><z>",
     "<!DOCTYPE x [ ]><z>",
     '<!DOCTYPE x SYSTEM "a"[<!ENTITY b "]>">]><z>',  # the subset right after a literal
+    # Closers just before an opener are plain characters, and an X is no quote.
+    "<!DOCTYPE x [ X a--><!-- ] --> b?><? ] ?> ]><z>",
 ]
 UNCLOSED_SUBSETS = [
     '<!DOCTYPE x [<!ENTITY a "x">',
