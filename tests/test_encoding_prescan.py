@@ -11,6 +11,7 @@ import pytest
 from html5lib._inputstream import EncodingParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import examples
 
 from optout_site.html.encoding import detect_encoding, prescan
 from optout_site.html.splice import Wanted, splice
@@ -125,7 +126,7 @@ FRAGMENTS = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(FRAGMENTS, max_size=14), st.integers(0, 1100))
 def test_property_our_prescan_is_html5libs(parts, pad):
     data = ("x" * pad if pad > 1000 else "").encode() + "".join(parts).encode("utf-8")
@@ -136,7 +137,7 @@ def test_property_our_prescan_is_html5libs(parts, pad):
 
 
 @given(st.lists(FRAGMENTS, max_size=10))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 def test_property_detected_encoding_is_a_python_codec(parts):
     encoding, _ = detect_encoding("".join(parts).encode("utf-8"))
     codecs.lookup(encoding)

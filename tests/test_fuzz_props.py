@@ -16,6 +16,7 @@ import imagefactory as f
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from support import examples
 
 from fuzz import oracle
 from optout_site import config
@@ -24,7 +25,7 @@ from optout_site.config.yamlnodes import ConfigError
 pytestmark = pytest.mark.slow  # property fuzzing, ~1 s and more per test
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -104,7 +105,7 @@ def _check(fmt: str, data: bytes) -> None:
 
 @pytest.mark.parametrize("fmt", sorted(BY_FORMAT))
 def test_mutated_images_are_refused_or_stamped_losslessly(fmt: str) -> None:
-    @settings(SETTINGS, max_examples=150)
+    @settings(SETTINGS, max_examples=examples(150))
     @given(data=mutated_image(fmt))
     def run(data: bytes) -> None:
         _check(fmt, data)
@@ -187,7 +188,7 @@ def pages(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.one_of(pages(), st.binary(max_size=400)))
 def test_html_splicing_over_random_bytes(data: bytes) -> None:
     oracle.check_html(data)
@@ -203,7 +204,7 @@ PACKETS = [
 ]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.one_of(st.sampled_from(PACKETS).flatmap(mutated), st.binary(max_size=200)))
 def test_xmp_merge_over_mutated_packets(data: bytes) -> None:
     oracle.check_xmp(data)
@@ -321,7 +322,7 @@ FORMER_CONFIG_CRASHES = (
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=st.one_of(
         _yaml_tree().map(lambda t: f"sites: {t}\n"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import examples
 from test_htmlskip import FRAGMENTS
 
 from optout_site.html import splice
@@ -47,7 +48,7 @@ def full_find_head(text: str, start: int, monkeypatch: pytest.MonkeyPatch) -> sp
 
 
 @pytest.mark.slow  # 1500 examples, ~5 s
-@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=heads, start=st.integers(0, 5))
 def test_property_the_head_skip_finds_the_head_a_full_pass_finds(
     text: str, start: int, monkeypatch: pytest.MonkeyPatch

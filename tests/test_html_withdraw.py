@@ -16,6 +16,7 @@ import html5lib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import examples
 from test_htmlsplice import pages
 
 from optout_site.build import build
@@ -146,7 +147,7 @@ def _untagged(page: bytes) -> bool:
 FLAGS = st.tuples(st.booleans(), st.booleans(), st.booleans())
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     page=pages(),
     extra=st.sampled_from([b"", AUTHORS_LINK]),
@@ -164,7 +165,7 @@ def test_property_off_on_off_returns_the_same_bytes(page, extra, off, on, polici
     assert after == before
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(page=pages(), features=st.sampled_from(SETTINGS))
 def test_property_everything_we_insert_comes_out_byte_for_byte(page, features):
     if not _untagged(page):

@@ -8,6 +8,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import examples
 
 from optout_site.errors import HtmlError
 from optout_site.html import splice
@@ -129,7 +130,7 @@ def _matters(token: Tag | tuple[str, int, int], text: str, before: str) -> bool:
 
 
 @pytest.mark.slow
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=pages, start=st.integers(0, 10), before=st.sampled_from(["footer", "body", "nav"]))
 def test_the_skip_finds_what_a_full_pass_finds(text, start, before):
     start = min(start, len(text))
@@ -233,7 +234,7 @@ def _full_pass(text: str, start: int, before: str, marker: str):  # the code bef
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=pages,
     footer=st.sampled_from([("https://a.example/r/", "AI rights"), None]),

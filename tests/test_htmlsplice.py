@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree, html
+from support import examples
 
 from optout_site.errors import HtmlError
 from optout_site.html.splice import Wanted, detect_encoding, find_head, in_order, splice
@@ -328,7 +329,7 @@ def pages(draw):
 
 
 @pytest.mark.slow  # 300 examples, ~2 s
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(page=pages(), wanted=st.sampled_from([RESERVE, RELEASE]))
 def test_property_only_our_tags_change_and_second_run_is_a_noop(page, wanted):
     out = splice(page, wanted)
@@ -346,7 +347,7 @@ def test_property_only_our_tags_change_and_second_run_is_a_noop(page, wanted):
     assert values == [wanted.metas[0][1]]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=400))
 def test_property_arbitrary_bytes_never_crash_and_converge(data):
     try:
@@ -621,7 +622,7 @@ def spliceable_pages(draw):
     return "".join(parts).encode("utf-8"), agrees, True
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=spliceable_pages())
 def test_property_our_tags_land_in_the_head_and_nothing_else_moves(case):
     page, html5lib_agrees, xml = case

@@ -20,7 +20,7 @@ import imagefactory as f
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from support import BASE, FULL
+from support import BASE, FULL, examples
 
 from optout_site.build.work import stamp_image
 from optout_site.errors import ImageError
@@ -59,7 +59,7 @@ def _outcome(fn: Callable[..., tuple[bytes, str, bool]], *args: object) -> objec
 
 
 @pytest.mark.slow  # ~3 s of CPU
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(CALL, min_size=1, max_size=8))
 def test_cached_packet_is_the_uncached_one(calls: list[tuple[object, ...]]) -> None:
     # A sequence of calls sharing most of their arguments: a key that left one out would
@@ -170,7 +170,7 @@ CHAIN = st.lists(st.integers(1, 12) | st.integers(1, 255), max_size=12).flatmap(
 
 
 @pytest.mark.slow  # ~2 s of CPU
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(CHAIN)
 @example(([3, 5], False, 1, 0, 64))  # the file ends one byte into a block the window holds
 def test_gif_sub_block_walk_as_before(

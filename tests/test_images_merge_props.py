@@ -20,13 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from support import BASE
+from support import BASE, examples
 
 from optout_site.images import Contact, ImageRights, xmp
 
 pytestmark = pytest.mark.slow  # ~30 s of CPU for the three properties
 
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 RDF = xmp.NS_RDF
 DESC, LI, ABOUT = f"{{{RDF}}}Description", f"{{{RDF}}}li", f"{{{RDF}}}about"
 LANG = "{http://www.w3.org/XML/1998/namespace}lang"

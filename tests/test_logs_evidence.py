@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from logtraffic import GPTBOT, _t, combined
 from logtraffic import Req as R
-from support import JANE_SITE, run_cli
+from support import JANE_SITE, examples, run_cli
 
 from optout_site.errors import PolicyError
 from optout_site.evidence import ledger, record
@@ -167,7 +167,7 @@ _uses = st.frozensets(st.sampled_from(list(Use)))
 _pattern = st.text(alphabet="/ab*$%é", min_size=1, max_size=6).map(lambda t: "/" + t)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     reserve=_uses,
     rules=st.lists(st.tuples(_pattern, _uses, _uses), max_size=6),

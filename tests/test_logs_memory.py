@@ -9,6 +9,8 @@ import io
 import json
 import tracemalloc
 
+import pytest
+
 from optout_site.logs import audit, ranges, report, spill
 from optout_site.logs.tally import Tally, Violation
 from optout_site.signals.robots import agents
@@ -76,6 +78,7 @@ def test_the_json_report_writes_violations_without_copying_them():
     }
 
 
+@pytest.mark.slow  # 8 MB of reports written under tracemalloc: 11 s on a slow machine
 def test_spilled_records_are_streamed_not_held(tmp_path):
     # Four pieces' records, as the workers spill them: the report reads them as one sorted
     # stream, never as a list (20 000 records held at once would take ~7 MB).

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from logtraffic import GPTBOT, _t, combined
 from logtraffic import Req as R
-from support import run_cli, serve_files
+from support import examples, run_cli, serve_files
 
 from optout_site.logs import ranges
 from optout_site.logs.ranges import SPOOFED, UNVERIFIABLE, VERIFIED, Ranges, Source
@@ -114,7 +114,7 @@ _v4 = st.integers(0, 2**32 - 1).map(lambda a: str(ipaddress.IPv4Address(a)))
 _v6 = st.integers(0, 2**128 - 1).map(lambda a: str(ipaddress.IPv6Address(a)))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     prefixes=st.lists(st.one_of(_v4_net, _v6_net), max_size=12),
     probes=st.lists(st.one_of(_v4, _v6), min_size=1, max_size=8),

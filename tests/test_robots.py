@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from protego import Protego
-from support import JANE_SITE, REPO
+from support import JANE_SITE, REPO, examples
 
 from optout_site import config
 from optout_site.config import Site
@@ -809,7 +809,9 @@ _robots = st.tuples(
 
 @pytest.mark.slow  # ~10 s
 @settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(original=_robots)
 def test_merge_is_idempotent_reversible_and_parsers_agree(make_site, original):

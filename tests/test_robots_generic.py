@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from protego import Protego
-from support import load_site
+from support import examples, load_site
 
 from optout_site.signals import robots
 from optout_site.signals.robots import agents
@@ -86,7 +86,7 @@ _subset = st.frozensets(st.sampled_from(_USES))
 
 @pytest.mark.slow
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     phases=[Phase.explicit, Phase.generate],  # shrinking a config takes minutes
     suppress_health_check=[HealthCheck.too_slow],

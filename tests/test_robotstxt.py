@@ -7,6 +7,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import examples
 
 from optout_site.signals.robots import document as rt
 
@@ -176,13 +177,13 @@ _robots_text = st.tuples(
 )
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.text(max_size=300))
 def test_any_text_round_trips(text):
     assert rt.parse(text).text == text
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(_robots_text)
 def test_robots_like_text_round_trips_and_groups_are_consistent(text):
     doc = rt.parse(text)
@@ -197,13 +198,13 @@ def test_robots_like_text_round_trips_and_groups_are_consistent(text):
     assert not seen & set(doc.orphans)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.binary(max_size=200))
 def test_any_bytes_round_trip(data):
     assert rt.encode(rt.parse(rt.decode(data)).text) == data
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(_robots_text)
 def test_commenting_out_is_reversible(text):
     doc = rt.parse(text.replace(rt.MERGED, ""))

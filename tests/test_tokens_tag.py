@@ -9,6 +9,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import examples
 
 from optout_site.html.tokens import Attr, Tag, _read_tag, next_token, tag_found_at, tokens
 
@@ -93,7 +94,7 @@ PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(PIECES, max_size=14), st.sampled_from(["a", "META", "br", "link"]))
 def test_property_the_compiled_reader_reads_tags_as_the_stepwise_one(
     parts: list[str], name: str
